@@ -1,0 +1,535 @@
+//! Configuration: from the environment (`WACHT_*` variables) or a builder.
+
+use std::fmt;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use reqwest::Url;
+
+use crate::clock::Clock;
+use crate::rejection::Rejection;
+use crate::secret::Secret;
+
+/// Default backend API URL (`WACHT_BACKEND_API_URL`).
+pub const DEFAULT_BACKEND_API_URL: &str = "https://api.wacht.dev";
+/// Default gateway URL (`WACHT_GATEWAY_URL`).
+pub const DEFAULT_GATEWAY_URL: &str = "https://gateway.wacht.dev";
+/// Default timeout of every call the runtime makes (JWKS, gateway, backend).
+pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default time a fetched key set is used before it is refreshed.
+pub const DEFAULT_JWKS_TTL: Duration = Duration::from_secs(300);
+/// Default minimum time between two refreshes caused by an unknown `kid`.
+pub const DEFAULT_JWKS_MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+/// Default number of verified tokens remembered.
+pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = 10_000;
+
+/// A configuration that cannot work. Requests meeting it are answered
+/// `500 auth_misconfigured`; the handler never runs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No publishable key (`WACHT_PUBLISHABLE_KEY`) and no frontend API URL were configured,
+    /// so session tokens cannot be verified.
+    #[error(
+        "no publishable key configured: set WACHT_PUBLISHABLE_KEY (or use WachtConfig::builder().publishable_key(..))"
+    )]
+    MissingPublishableKey,
+    /// The publishable key is not `pk_test_`/`pk_live_` + base64 of an http(s) URL.
+    #[error("invalid publishable key: {0}")]
+    InvalidPublishableKey(&'static str),
+    /// A URL setting is not an absolute http(s) URL.
+    #[error("invalid URL in {setting}: {reason}")]
+    InvalidUrl {
+        /// Which setting (environment variable name).
+        setting: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `WACHT_PUBLIC_SIGNING_KEY` is not a PEM public key this runtime can use.
+    #[error("invalid public signing key (WACHT_PUBLIC_SIGNING_KEY): {0}")]
+    InvalidPublicSigningKey(&'static str),
+    /// The backend API key (`WACHT_API_KEY`) is needed and missing.
+    #[error("no backend API key configured: set WACHT_API_KEY")]
+    MissingApiKey,
+    /// The HTTP client could not be built (TLS set-up).
+    #[error("the HTTP client could not be built: {0}")]
+    HttpClient(String),
+    /// [`crate::init`] was called after the process-wide instance already existed.
+    #[error("wacht::init was called after the process-wide Wacht was already initialised")]
+    AlreadyInitialized,
+}
+
+impl ConfigError {
+    /// The stable snake_case reason code of this error.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ConfigError::MissingPublishableKey => "missing_publishable_key",
+            ConfigError::InvalidPublishableKey(_) => "invalid_publishable_key",
+            ConfigError::InvalidUrl { .. } => "invalid_url",
+            ConfigError::InvalidPublicSigningKey(_) => "invalid_public_signing_key",
+            ConfigError::MissingApiKey => "missing_api_key",
+            ConfigError::HttpClient(_) => "http_client",
+            ConfigError::AlreadyInitialized => "already_initialized",
+        }
+    }
+
+    /// The `500 auth_misconfigured` answer for this error. The details are logged, not sent.
+    pub fn rejection(&self) -> Rejection {
+        tracing::error!(target: "wacht", reason = self.reason(), error = %self, "wacht is misconfigured");
+        Rejection::misconfigured(self.reason())
+    }
+}
+
+/// Everything the runtime needs to know. Build it with [`WachtConfig::builder`] or
+/// [`WachtConfig::from_env`].
+///
+/// ```
+/// use wacht_runtime::WachtConfig;
+/// // pk_test_ + base64("https://acme.fapi.wacht.dev")
+/// let config = WachtConfig::builder()
+///     .publishable_key("pk_test_aHR0cHM6Ly9hY21lLmZhcGkud2FjaHQuZGV2")
+///     .build()?;
+/// assert_eq!(config.frontend_api_url(), Some("https://acme.fapi.wacht.dev"));
+/// assert_eq!(config.jwks_url().as_deref(), Some("https://acme.fapi.wacht.dev/.well-known/jwks.json"));
+/// # Ok::<(), wacht_runtime::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct WachtConfig {
+    pub(crate) frontend_api_url: Option<String>,
+    pub(crate) issuer: Option<String>,
+    pub(crate) jwks_url: Option<String>,
+    pub(crate) public_signing_key: Option<String>,
+    pub(crate) api_key: Option<Secret>,
+    pub(crate) backend_api_url: String,
+    pub(crate) gateway_url: String,
+    pub(crate) leeway_seconds: u64,
+    pub(crate) clock: Clock,
+    pub(crate) http_timeout: Duration,
+    pub(crate) jwks_ttl: Duration,
+    pub(crate) jwks_min_refresh_interval: Duration,
+    pub(crate) token_cache_capacity: usize,
+}
+
+impl fmt::Debug for WachtConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WachtConfig")
+            .field("frontend_api_url", &self.frontend_api_url)
+            .field("issuer", &self.issuer)
+            .field("jwks_url", &self.jwks_url)
+            .field(
+                "public_signing_key",
+                &self.public_signing_key.as_ref().map(|_| "<pem>"),
+            )
+            .field("api_key", &self.api_key)
+            .field("backend_api_url", &self.backend_api_url)
+            .field("gateway_url", &self.gateway_url)
+            .field("leeway_seconds", &self.leeway_seconds)
+            .field("clock", &self.clock)
+            .field("http_timeout", &self.http_timeout)
+            .field("jwks_ttl", &self.jwks_ttl)
+            .field("jwks_min_refresh_interval", &self.jwks_min_refresh_interval)
+            .field("token_cache_capacity", &self.token_cache_capacity)
+            .finish()
+    }
+}
+
+impl WachtConfig {
+    /// A builder with every default in place.
+    pub fn builder() -> WachtConfigBuilder {
+        WachtConfigBuilder::default()
+    }
+
+    /// Reads the configuration from the environment:
+    ///
+    /// | variable | meaning | default |
+    /// |---|---|---|
+    /// | `WACHT_PUBLISHABLE_KEY` (or `NEXT_PUBLIC_WACHT_PUBLISHABLE_KEY`) | publishable key; its URL's origin is the frontend API URL and the required issuer | none: session checks answer 500 |
+    /// | `WACHT_PUBLIC_SIGNING_KEY` | PEM public key: verify session tokens with no network | none: keys come from the JWKS |
+    /// | `WACHT_API_KEY` | backend API key | none |
+    /// | `WACHT_BACKEND_API_URL` | backend API URL | `https://api.wacht.dev` |
+    /// | `WACHT_GATEWAY_URL` | gateway URL | `https://gateway.wacht.dev` |
+    ///
+    /// Empty variables count as unset.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`WachtConfig::from_env`], reading variables through `lookup` (for tests and
+    /// for platforms whose environment is not the process's).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::builder_from_lookup(lookup).build()
+    }
+
+    /// A builder pre-filled from `lookup`, so code can read the environment and then
+    /// override single settings.
+    pub fn builder_from_lookup(lookup: impl Fn(&str) -> Option<String>) -> WachtConfigBuilder {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let mut builder = WachtConfig::builder();
+        if let Some(key) =
+            get("WACHT_PUBLISHABLE_KEY").or_else(|| get("NEXT_PUBLIC_WACHT_PUBLISHABLE_KEY"))
+        {
+            builder = builder.publishable_key(key);
+        }
+        if let Some(pem) = get("WACHT_PUBLIC_SIGNING_KEY") {
+            // Platforms often store multi-line values with literal "\n".
+            builder = builder.public_signing_key(pem.replace("\\n", "\n"));
+        }
+        if let Some(key) = get("WACHT_API_KEY") {
+            builder = builder.api_key(key);
+        }
+        if let Some(url) = get("WACHT_BACKEND_API_URL") {
+            builder = builder.backend_api_url(url);
+        }
+        if let Some(url) = get("WACHT_GATEWAY_URL") {
+            builder = builder.gateway_url(url);
+        }
+        builder
+    }
+
+    /// The frontend API URL (origin of the publishable key's URL), if configured.
+    pub fn frontend_api_url(&self) -> Option<&str> {
+        self.frontend_api_url.as_deref()
+    }
+
+    /// The `iss` every session token must carry: the explicit required issuer, else the
+    /// frontend API URL.
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref().or(self.frontend_api_url.as_deref())
+    }
+
+    /// Where session-token keys are fetched from, if anywhere.
+    pub fn jwks_url(&self) -> Option<String> {
+        self.jwks_url.clone().or_else(|| {
+            self.frontend_api_url
+                .as_ref()
+                .map(|origin| format!("{origin}/.well-known/jwks.json"))
+        })
+    }
+
+    /// The gateway base URL (no trailing slash).
+    pub fn gateway_url(&self) -> &str {
+        &self.gateway_url
+    }
+
+    /// The backend API base URL (no trailing slash).
+    pub fn backend_api_url(&self) -> &str {
+        &self.backend_api_url
+    }
+
+    /// The backend API key, if configured.
+    pub fn api_key(&self) -> Option<&Secret> {
+        self.api_key.as_ref()
+    }
+
+    /// Clock leeway applied to `exp` and `nbf`, in seconds.
+    pub fn leeway_seconds(&self) -> u64 {
+        self.leeway_seconds
+    }
+
+    /// The clock used for every time check.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Timeout of every outgoing call.
+    pub fn http_timeout(&self) -> Duration {
+        self.http_timeout
+    }
+}
+
+/// Builds a [`WachtConfig`]; every setter has a default except the publishable key.
+#[derive(Debug, Clone)]
+pub struct WachtConfigBuilder {
+    publishable_key: Option<String>,
+    frontend_api_url: Option<String>,
+    issuer: Option<String>,
+    jwks_url: Option<String>,
+    public_signing_key: Option<String>,
+    api_key: Option<Secret>,
+    backend_api_url: String,
+    gateway_url: String,
+    leeway_seconds: u64,
+    clock: Clock,
+    http_timeout: Duration,
+    jwks_ttl: Duration,
+    jwks_min_refresh_interval: Duration,
+    token_cache_capacity: usize,
+}
+
+impl Default for WachtConfigBuilder {
+    fn default() -> Self {
+        WachtConfigBuilder {
+            publishable_key: None,
+            frontend_api_url: None,
+            issuer: None,
+            jwks_url: None,
+            public_signing_key: None,
+            api_key: None,
+            backend_api_url: DEFAULT_BACKEND_API_URL.to_owned(),
+            gateway_url: DEFAULT_GATEWAY_URL.to_owned(),
+            leeway_seconds: 0,
+            clock: Clock::system(),
+            http_timeout: DEFAULT_HTTP_TIMEOUT,
+            jwks_ttl: DEFAULT_JWKS_TTL,
+            jwks_min_refresh_interval: DEFAULT_JWKS_MIN_REFRESH_INTERVAL,
+            token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
+        }
+    }
+}
+
+impl WachtConfigBuilder {
+    /// The publishable key (`pk_test_…` / `pk_live_…`). Decoded and checked in `build`.
+    pub fn publishable_key(mut self, key: impl Into<String>) -> Self {
+        self.publishable_key = Some(key.into());
+        self
+    }
+
+    /// Sets the frontend API URL directly instead of through a publishable key.
+    pub fn frontend_api_url(mut self, url: impl Into<String>) -> Self {
+        self.frontend_api_url = Some(url.into());
+        self
+    }
+
+    /// Requires this exact `iss` instead of the frontend API URL.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Fetches keys from this URL instead of `<frontend API URL>/.well-known/jwks.json`.
+    pub fn jwks_url(mut self, url: impl Into<String>) -> Self {
+        self.jwks_url = Some(url.into());
+        self
+    }
+
+    /// A PEM public key (SPKI `PUBLIC KEY`, or `RSA PUBLIC KEY`): session tokens are verified
+    /// with it and the JWKS is never fetched.
+    pub fn public_signing_key(mut self, pem: impl Into<String>) -> Self {
+        self.public_signing_key = Some(pem.into());
+        self
+    }
+
+    /// The backend API key, sent as `Authorization: Bearer` to the backend API.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(Secret::new(key));
+        self
+    }
+
+    /// The backend API base URL.
+    pub fn backend_api_url(mut self, url: impl Into<String>) -> Self {
+        self.backend_api_url = url.into();
+        self
+    }
+
+    /// The gateway base URL.
+    pub fn gateway_url(mut self, url: impl Into<String>) -> Self {
+        self.gateway_url = url.into();
+        self
+    }
+
+    /// Clock leeway for `exp` and `nbf`, in seconds (default 0).
+    pub fn leeway_seconds(mut self, seconds: u64) -> Self {
+        self.leeway_seconds = seconds;
+        self
+    }
+
+    /// The clock (default [`Clock::system`]).
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Timeout of every outgoing call (default 5 s).
+    pub fn http_timeout(mut self, timeout: Duration) -> Self {
+        self.http_timeout = timeout;
+        self
+    }
+
+    /// How long a fetched key set is used before it is refreshed (default 300 s).
+    pub fn jwks_ttl(mut self, ttl: Duration) -> Self {
+        self.jwks_ttl = ttl;
+        self
+    }
+
+    /// Minimum time between two refreshes caused by unknown `kid`s (default 30 s).
+    pub fn jwks_min_refresh_interval(mut self, interval: Duration) -> Self {
+        self.jwks_min_refresh_interval = interval;
+        self
+    }
+
+    /// How many verified tokens are remembered (default 10 000; 0 turns the cache off).
+    pub fn token_cache_capacity(mut self, capacity: usize) -> Self {
+        self.token_cache_capacity = capacity;
+        self
+    }
+
+    /// Checks every value and builds the configuration.
+    pub fn build(self) -> Result<WachtConfig, ConfigError> {
+        let frontend_api_url = match (&self.frontend_api_url, &self.publishable_key) {
+            (Some(url), _) => Some(origin_of(url, "frontend_api_url")?),
+            (None, Some(key)) => Some(decode_publishable_key(key)?),
+            (None, None) => None,
+        };
+        let jwks_url = match self.jwks_url {
+            Some(url) => Some(absolute_url(&url, "jwks_url")?),
+            None => None,
+        };
+        if let Some(pem) = &self.public_signing_key {
+            crate::keys::parse_pem(pem)?;
+        }
+        let issuer = self
+            .issuer
+            .map(|i| i.trim().to_owned())
+            .filter(|i| !i.is_empty());
+        Ok(WachtConfig {
+            frontend_api_url,
+            issuer,
+            jwks_url,
+            public_signing_key: self.public_signing_key,
+            api_key: self.api_key.filter(|k| !k.expose().is_empty()),
+            backend_api_url: absolute_url(&self.backend_api_url, "WACHT_BACKEND_API_URL")?,
+            gateway_url: absolute_url(&self.gateway_url, "WACHT_GATEWAY_URL")?,
+            leeway_seconds: self.leeway_seconds,
+            clock: self.clock,
+            http_timeout: self.http_timeout,
+            jwks_ttl: self.jwks_ttl,
+            jwks_min_refresh_interval: self.jwks_min_refresh_interval,
+            token_cache_capacity: self.token_cache_capacity,
+        })
+    }
+}
+
+/// Decodes `pk_test_`/`pk_live_` + base64(URL) to the URL's origin.
+fn decode_publishable_key(key: &str) -> Result<String, ConfigError> {
+    let key = key.trim();
+    let encoded = key
+        .strip_prefix("pk_test_")
+        .or_else(|| key.strip_prefix("pk_live_"))
+        .ok_or(ConfigError::InvalidPublishableKey(
+            "must start with `pk_test_` or `pk_live_`",
+        ))?;
+    let bytes = STANDARD
+        .decode(encoded)
+        .or_else(|_| STANDARD_NO_PAD.decode(encoded))
+        .map_err(|_| {
+            ConfigError::InvalidPublishableKey("the part after the prefix is not base64")
+        })?;
+    let url = String::from_utf8(bytes)
+        .map_err(|_| ConfigError::InvalidPublishableKey("the decoded value is not UTF-8"))?;
+    origin_of(&url, "WACHT_PUBLISHABLE_KEY")
+        .map_err(|_| ConfigError::InvalidPublishableKey("the decoded value is not an http(s) URL"))
+}
+
+fn parse_http_url(url: &str, setting: &'static str) -> Result<Url, ConfigError> {
+    let parsed = Url::parse(url.trim()).map_err(|e| ConfigError::InvalidUrl {
+        setting,
+        reason: e.to_string(),
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(ConfigError::InvalidUrl {
+            setting,
+            reason: "must be an absolute http(s) URL with a host".to_owned(),
+        });
+    }
+    Ok(parsed)
+}
+
+/// `scheme://host[:port]`, no trailing slash.
+fn origin_of(url: &str, setting: &'static str) -> Result<String, ConfigError> {
+    Ok(parse_http_url(url, setting)?.origin().ascii_serialization())
+}
+
+/// An absolute http(s) URL with any trailing slashes removed.
+fn absolute_url(url: &str, setting: &'static str) -> Result<String, ConfigError> {
+    parse_http_url(url, setting)?;
+    Ok(url.trim().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pk(url: &str) -> String {
+        format!("pk_test_{}", STANDARD.encode(url))
+    }
+
+    #[test]
+    fn publishable_key_gives_origin_issuer_and_jwks() {
+        let config = WachtConfig::builder()
+            .publishable_key(pk("https://acme.fapi.wacht.dev/some/path/"))
+            .build()
+            .unwrap();
+        assert_eq!(
+            config.frontend_api_url(),
+            Some("https://acme.fapi.wacht.dev")
+        );
+        assert_eq!(config.issuer(), Some("https://acme.fapi.wacht.dev"));
+        assert_eq!(
+            config.jwks_url().as_deref(),
+            Some("https://acme.fapi.wacht.dev/.well-known/jwks.json")
+        );
+        let local = WachtConfig::builder()
+            .publishable_key(format!(
+                "pk_live_{}",
+                STANDARD_NO_PAD.encode("http://127.0.0.1:8080")
+            ))
+            .build()
+            .unwrap();
+        assert_eq!(local.frontend_api_url(), Some("http://127.0.0.1:8080"));
+    }
+
+    #[test]
+    fn bad_publishable_keys_are_config_errors() {
+        for bad in [
+            "sk_test_aHR0cHM6Ly9hLmI=",
+            "pk_test_!!!",
+            "pk_test_",
+            &pk("not a url"),
+            &pk("ftp://files.example"),
+        ] {
+            let err = WachtConfig::builder()
+                .publishable_key(bad)
+                .build()
+                .unwrap_err();
+            assert_eq!(err.reason(), "invalid_publishable_key", "{bad}");
+            assert_eq!(
+                err.rejection().status(),
+                http::StatusCode::INTERNAL_SERVER_ERROR
+            );
+        }
+    }
+
+    #[test]
+    fn environment_names_and_defaults() {
+        let env = |name: &str| match name {
+            "NEXT_PUBLIC_WACHT_PUBLISHABLE_KEY" => Some(pk("https://x.fapi.wacht.dev")),
+            "WACHT_API_KEY" => Some("sk_secret_value".to_owned()),
+            "WACHT_GATEWAY_URL" => Some("http://127.0.0.1:9/".to_owned()),
+            "WACHT_BACKEND_API_URL" => Some("   ".to_owned()),
+            _ => None,
+        };
+        let config = WachtConfig::from_lookup(env).unwrap();
+        assert_eq!(config.frontend_api_url(), Some("https://x.fapi.wacht.dev"));
+        assert_eq!(config.gateway_url(), "http://127.0.0.1:9");
+        assert_eq!(config.backend_api_url(), DEFAULT_BACKEND_API_URL);
+        assert_eq!(
+            config.api_key().map(Secret::expose),
+            Some("sk_secret_value")
+        );
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("sk_secret_value"), "{debug}");
+    }
+
+    #[test]
+    fn missing_publishable_key_is_allowed_until_used() {
+        let config = WachtConfig::from_lookup(|_| None).unwrap();
+        assert_eq!(config.frontend_api_url(), None);
+        assert_eq!(config.jwks_url(), None);
+        assert_eq!(config.gateway_url(), DEFAULT_GATEWAY_URL);
+    }
+}

@@ -1,0 +1,207 @@
+//! [`Wacht`]: the configured, cheaply clonable context every check runs through.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::auth::Auth;
+use crate::config::{ConfigError, WachtConfig};
+use crate::keys::{KeyCache, KeyChoice, KeySet, KeySource};
+use crate::rejection::Rejection;
+use crate::requirement::Requirement;
+use crate::session::{AuthError, UnverifiedToken, VerifiedClaims, bearer_token};
+use crate::token_cache::TokenCache;
+
+/// The configured runtime: HTTP client (keep-alive), key cache, verified-token cache.
+/// Build it once and clone it freely; clones share everything.
+///
+/// ```no_run
+/// # async fn run(req: http::Request<String>) -> Result<(), Box<dyn std::error::Error>> {
+/// use wacht_runtime::{Requirement, Wacht, WachtConfig};
+/// let wacht = Wacht::new(WachtConfig::from_env()?)?;
+/// match wacht.protect(&req, &Requirement::new().permission("user:read")).await {
+///     Ok(auth) => println!("hello {}", auth.user_id()),
+///     Err(rejection) => { let _response: http::Response<String> = rejection.into_response(); }
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Wacht {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: WachtConfig,
+    http: reqwest::Client,
+    /// `None` when session tokens cannot be verified (no publishable key / issuer).
+    keys: Result<KeySource, ConfigError>,
+    tokens: TokenCache,
+}
+
+impl fmt::Debug for Wacht {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wacht")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Wacht {
+    /// Builds the context. Nothing is fetched until the first request needs it.
+    pub fn new(config: WachtConfig) -> Result<Self, ConfigError> {
+        let http = reqwest::Client::builder()
+            .timeout(config.http_timeout)
+            .connect_timeout(config.http_timeout)
+            .pool_idle_timeout(std::time::Duration::from_secs(90))
+            .user_agent(concat!("wacht-rs/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ConfigError::HttpClient(e.without_url().to_string()))?;
+        let keys = match (
+            &config.public_signing_key,
+            config.jwks_url(),
+            config.issuer(),
+        ) {
+            (_, _, None) => Err(ConfigError::MissingPublishableKey),
+            (Some(pem), _, Some(_)) => {
+                let key = crate::keys::parse_pem(pem)?;
+                Ok(KeySource::Static(Arc::new(KeySet {
+                    keys: vec![Arc::new(key)],
+                    generation: 1,
+                })))
+            }
+            (None, Some(url), Some(_)) => Ok(KeySource::Jwks(KeyCache::new(
+                http.clone(),
+                url,
+                config.jwks_ttl,
+                config.jwks_min_refresh_interval,
+            ))),
+            (None, None, Some(_)) => Err(ConfigError::MissingPublishableKey),
+        };
+        let tokens = TokenCache::new(config.token_cache_capacity);
+        Ok(Wacht {
+            inner: Arc::new(Inner {
+                config,
+                http,
+                keys,
+                tokens,
+            }),
+        })
+    }
+
+    /// [`Wacht::new`] with [`WachtConfig::from_env`].
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::new(WachtConfig::from_env()?)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &WachtConfig {
+        &self.inner.config
+    }
+
+    /// The shared HTTP client (keep-alive, the configured timeout).
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    /// Verifies the request's `Authorization: Bearer` session token.
+    pub async fn authenticate<B>(&self, req: &http::Request<B>) -> Result<Auth, AuthError> {
+        let token = bearer_token(req.headers())?;
+        self.verify_token(token).await
+    }
+
+    /// Verifies a session token given as a string.
+    pub async fn verify_token(&self, token: &str) -> Result<Auth, AuthError> {
+        let config = &self.inner.config;
+        let keys = self
+            .inner
+            .keys
+            .as_ref()
+            .map_err(|e| AuthError::Misconfigured(e.clone()))?;
+        let issuer = config
+            .issuer()
+            .ok_or(AuthError::Misconfigured(ConfigError::MissingPublishableKey))?;
+        let now = config.clock.now();
+        let leeway = i64::try_from(config.leeway_seconds).unwrap_or(i64::MAX);
+        let generation = match keys {
+            KeySource::Static(set) => set.generation,
+            KeySource::Jwks(cache) => cache.generation(),
+        };
+        if let Some(claims) = self.inner.tokens.get(token, generation, now, leeway) {
+            return Ok(Auth::new(claims));
+        }
+        let unverified = UnverifiedToken::parse(token)?;
+        let set = match keys {
+            KeySource::Static(set) => set.clone(),
+            KeySource::Jwks(cache) => cache.keys().await?,
+        };
+        let key = match set.select(unverified.kid.as_deref()) {
+            KeyChoice::Found(key) => key,
+            KeyChoice::Ambiguous => return Err(AuthError::MissingKeyId),
+            KeyChoice::Unknown => match keys {
+                KeySource::Jwks(cache) if unverified.kid.is_some() => {
+                    let refreshed = cache.refresh_for_unknown_kid(set.generation).await?;
+                    match refreshed.select(unverified.kid.as_deref()) {
+                        KeyChoice::Found(key) => key,
+                        _ => return Err(AuthError::UnknownKey),
+                    }
+                }
+                _ => return Err(AuthError::UnknownKey),
+            },
+        };
+        unverified.verify(&key)?;
+        let claims: Arc<VerifiedClaims> =
+            Arc::new(unverified.claims(issuer, now, config.leeway_seconds)?);
+        let generation = match keys {
+            KeySource::Static(set) => set.generation,
+            KeySource::Jwks(cache) => cache.generation(),
+        };
+        self.inner
+            .tokens
+            .insert(token, generation, claims.clone(), now);
+        Ok(Auth::new(claims))
+    }
+
+    /// Authenticates the request and checks `requirement`: the decision `#[protect]` makes.
+    /// Every outcome is logged (target `wacht`) with its reason and duration; never the token.
+    pub async fn protect<B>(
+        &self,
+        req: &http::Request<B>,
+        requirement: &Requirement,
+    ) -> Result<Auth, Rejection> {
+        let started = Instant::now();
+        let result = match self.authenticate(req).await {
+            Ok(auth) => requirement
+                .check(&auth)
+                .map(|()| auth)
+                .map_err(|denial| denial.rejection()),
+            Err(error) => {
+                if matches!(
+                    error,
+                    AuthError::KeysUnavailable(_) | AuthError::Misconfigured(_)
+                ) {
+                    tracing::warn!(target: "wacht", reason = error.reason(), %error, "session check could not run");
+                } else {
+                    tracing::debug!(target: "wacht", reason = error.reason(), %error, "session token refused");
+                }
+                Err(error.rejection())
+            }
+        };
+        let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        match &result {
+            Ok(auth) => {
+                tracing::debug!(target: "wacht", check = "session", outcome = "allowed", user_id = auth.user_id(), elapsed_us)
+            }
+            Err(rejection) => tracing::info!(
+                target: "wacht",
+                check = "session",
+                outcome = rejection.code().as_str(),
+                reason = rejection.reason(),
+                method = %req.method(),
+                path = req.uri().path(),
+                elapsed_us,
+                "request refused"
+            ),
+        }
+        result
+    }
+}

@@ -1,0 +1,342 @@
+//! The one JSON shape every refused request gets.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use http::StatusCode;
+use http::header::{
+    CACHE_CONTROL, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE,
+};
+use serde_json::{Map, Value};
+
+/// The class of a rejection: fixes the HTTP status and the `error` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RejectionCode {
+    /// 401: no, invalid or expired credential.
+    Unauthenticated,
+    /// 403: authenticated, but a requirement is not met.
+    Forbidden,
+    /// 429: the gateway's rate limit was hit.
+    RateLimited,
+    /// 503: keys or gateway unreachable, timed out, or answered garbage.
+    AuthUnavailable,
+    /// 500: the configuration cannot work.
+    AuthMisconfigured,
+}
+
+impl RejectionCode {
+    /// The `error` field's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectionCode::Unauthenticated => "unauthenticated",
+            RejectionCode::Forbidden => "forbidden",
+            RejectionCode::RateLimited => "rate_limited",
+            RejectionCode::AuthUnavailable => "auth_unavailable",
+            RejectionCode::AuthMisconfigured => "auth_misconfigured",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(self) -> StatusCode {
+        match self {
+            RejectionCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+            RejectionCode::Forbidden => StatusCode::FORBIDDEN,
+            RejectionCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            RejectionCode::AuthUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            RejectionCode::AuthMisconfigured => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// A refused request: the handler did not run, and this is what the caller gets.
+///
+/// The response is `application/json`, `Cache-Control: no-store`, with body
+/// `{"error": "<code>", "reason": "<reason>", "message": "<sentence>", …}` plus
+/// `request_id`, `retry_after` and `required` where they apply. 401s carry
+/// `WWW-Authenticate: Bearer …` (RFC 6750).
+///
+/// ```
+/// use wacht_runtime::Rejection;
+/// let rejection = Rejection::forbidden("missing_permission", "You lack a permission.")
+///     .with_required(["user:read"]);
+/// let response: http::Response<String> = rejection.into_response();
+/// assert_eq!(response.status(), 403);
+/// let body: serde_json::Value = serde_json::from_str(response.body()).unwrap();
+/// assert_eq!(body["error"], "forbidden");
+/// assert_eq!(body["required"][0], "user:read");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Rejection {
+    code: RejectionCode,
+    reason: Cow<'static, str>,
+    message: Cow<'static, str>,
+    request_id: Option<String>,
+    retry_after: Option<u64>,
+    required: Vec<String>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Rejection {
+    /// A rejection of the given class.
+    pub fn new(
+        code: RejectionCode,
+        reason: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Rejection {
+            code,
+            reason: reason.into(),
+            message: message.into(),
+            request_id: None,
+            retry_after: None,
+            required: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// 401 `unauthenticated`.
+    pub fn unauthenticated(
+        reason: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self::new(RejectionCode::Unauthenticated, reason, message)
+    }
+
+    /// 403 `forbidden`.
+    pub fn forbidden(
+        reason: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self::new(RejectionCode::Forbidden, reason, message)
+    }
+
+    /// 503 `auth_unavailable`.
+    pub fn unavailable(
+        reason: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self::new(RejectionCode::AuthUnavailable, reason, message)
+    }
+
+    /// 500 `auth_misconfigured`; the details belong in the log, not the body.
+    pub fn misconfigured(reason: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(
+            RejectionCode::AuthMisconfigured,
+            reason,
+            "Authentication is not configured correctly on this server.",
+        )
+    }
+
+    /// Adds the gateway's request id.
+    pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
+        self.request_id = Some(request_id.into());
+        self
+    }
+
+    /// Adds `retry_after` (seconds) to the body and a `Retry-After` header.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// Lists the permissions that were required.
+    pub fn with_required<I, S>(mut self, required: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.required = required.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Adds a response header (e.g. the gateway's `X-RateLimit-*`).
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// The class of this rejection.
+    pub fn code(&self) -> RejectionCode {
+        self.code
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    /// The stable snake_case reason.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// The human sentence.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The gateway's request id, for machine checks.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// Seconds to wait before retrying, for 429s.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
+    /// The permissions that were required, for 403s.
+    pub fn required(&self) -> &[String] {
+        &self.required
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> Value {
+        let mut body = Map::new();
+        body.insert("error".into(), self.code.as_str().into());
+        body.insert("reason".into(), self.reason.as_ref().into());
+        body.insert("message".into(), self.message.as_ref().into());
+        if let Some(id) = &self.request_id {
+            body.insert("request_id".into(), id.as_str().into());
+        }
+        if let Some(seconds) = self.retry_after {
+            body.insert("retry_after".into(), seconds.into());
+        }
+        if !self.required.is_empty() {
+            body.insert("required".into(), self.required.clone().into());
+        }
+        Value::Object(body)
+    }
+
+    /// The `WWW-Authenticate` value for a 401 (RFC 6750 §3).
+    fn www_authenticate(&self) -> HeaderValue {
+        if self.reason == "missing_token" {
+            return HeaderValue::from_static("Bearer realm=\"wacht\"");
+        }
+        let description: String = self
+            .message
+            .chars()
+            .filter(|c| c.is_ascii() && !c.is_ascii_control() && *c != '"' && *c != '\\')
+            .collect();
+        let error = if self.reason == "invalid_authorization_header" {
+            "invalid_request"
+        } else {
+            "invalid_token"
+        };
+        HeaderValue::from_str(&format!(
+            "Bearer realm=\"wacht\", error=\"{error}\", error_description=\"{description}\""
+        ))
+        .unwrap_or_else(|_| {
+            HeaderValue::from_static("Bearer realm=\"wacht\", error=\"invalid_token\"")
+        })
+    }
+
+    /// The HTTP response, in any body type that can be built from a `String`.
+    pub fn into_response<B: From<String>>(self) -> http::Response<B> {
+        let mut response = http::Response::new(B::from(self.body().to_string()));
+        *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if self.code == RejectionCode::Unauthenticated {
+            headers.insert(WWW_AUTHENTICATE, self.www_authenticate());
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        for (name, value) in self.headers {
+            headers.append(name, value);
+        }
+        response
+    }
+}
+
+impl fmt::Debug for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rejection")
+            .field("status", &self.status().as_u16())
+            .field("error", &self.code.as_str())
+            .field("reason", &self.reason)
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({}): {}",
+            self.code.as_str(),
+            self.reason,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_its_status_and_json_shape() {
+        for (code, status) in [
+            (RejectionCode::Unauthenticated, 401),
+            (RejectionCode::Forbidden, 403),
+            (RejectionCode::RateLimited, 429),
+            (RejectionCode::AuthUnavailable, 503),
+            (RejectionCode::AuthMisconfigured, 500),
+        ] {
+            let response: http::Response<String> =
+                Rejection::new(code, "some_reason", "A sentence.").into_response();
+            assert_eq!(response.status(), status);
+            assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
+            assert_eq!(response.headers()[CACHE_CONTROL], "no-store");
+            assert_eq!(
+                response.headers().contains_key(WWW_AUTHENTICATE),
+                status == 401
+            );
+            let body: Value = serde_json::from_str(response.body()).unwrap();
+            assert_eq!(body["error"], code.as_str());
+            assert_eq!(body["reason"], "some_reason");
+            assert_eq!(body["message"], "A sentence.");
+        }
+    }
+
+    #[test]
+    fn www_authenticate_follows_rfc6750() {
+        let missing: http::Response<String> =
+            Rejection::unauthenticated("missing_token", "x").into_response();
+        assert_eq!(
+            missing.headers()[WWW_AUTHENTICATE],
+            "Bearer realm=\"wacht\""
+        );
+        let expired: http::Response<String> =
+            Rejection::unauthenticated("token_expired", "The \"token\" expired.").into_response();
+        assert_eq!(
+            expired.headers()[WWW_AUTHENTICATE],
+            "Bearer realm=\"wacht\", error=\"invalid_token\", error_description=\"The token expired.\""
+        );
+    }
+
+    #[test]
+    fn retry_after_and_extra_headers() {
+        let response: http::Response<String> =
+            Rejection::new(RejectionCode::RateLimited, "rate_limited", "Slow down.")
+                .with_retry_after(7)
+                .with_request_id("req_1")
+                .with_header(
+                    HeaderName::from_static("x-ratelimit-60s-limit"),
+                    HeaderValue::from_static("10"),
+                )
+                .into_response();
+        assert_eq!(response.headers()[RETRY_AFTER], "7");
+        assert_eq!(response.headers()["x-ratelimit-60s-limit"], "10");
+        let body: Value = serde_json::from_str(response.body()).unwrap();
+        assert_eq!(body["retry_after"], 7);
+        assert_eq!(body["request_id"], "req_1");
+    }
+}

@@ -1,0 +1,160 @@
+//! What a protected handler requires of a signed-in caller, and the decision.
+
+use crate::auth::Auth;
+use crate::rejection::Rejection;
+
+/// How a list of permissions is combined.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum PermissionRule {
+    /// No permission is required.
+    #[default]
+    None,
+    /// At least one of these (the reference SDK's array semantics). An empty list is never
+    /// satisfied.
+    Any(Vec<String>),
+    /// Every one of these. An empty list is never satisfied either: an empty requirement is
+    /// a mistake, and a security check fails closed.
+    All(Vec<String>),
+}
+
+/// What `protect` demands beyond a valid session: permissions (checked against the
+/// organization and workspace permissions together), an organization, a workspace.
+///
+/// ```
+/// use wacht_runtime::Requirement;
+/// let requirement = Requirement::new().any(["user:read", "user:admin"]).organization("org_1");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Requirement {
+    permissions: PermissionRule,
+    organization_id: Option<String>,
+    workspace_id: Option<String>,
+}
+
+/// Why a signed-in caller was refused (403).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Denial {
+    /// A required permission is not held.
+    #[error("a required permission is missing")]
+    MissingPermission(PermissionRule),
+    /// The active organization is not the required one.
+    #[error("the active organization is not the required one")]
+    OrganizationMismatch,
+    /// The active workspace is not the required one.
+    #[error("the active workspace is not the required one")]
+    WorkspaceMismatch,
+}
+
+impl Denial {
+    /// The stable snake_case reason code.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Denial::MissingPermission(_) => "missing_permission",
+            Denial::OrganizationMismatch => "organization_mismatch",
+            Denial::WorkspaceMismatch => "workspace_mismatch",
+        }
+    }
+
+    /// The 403 rejection for this denial.
+    pub fn rejection(&self) -> Rejection {
+        match self {
+            Denial::MissingPermission(rule) => {
+                let (message, required) = match rule {
+                    PermissionRule::Any(list) => (
+                        "You need at least one of the required permissions.",
+                        list.clone(),
+                    ),
+                    PermissionRule::All(list) => (
+                        "You need every one of the required permissions.",
+                        list.clone(),
+                    ),
+                    PermissionRule::None => ("You lack a required permission.", Vec::new()),
+                };
+                Rejection::forbidden(self.reason(), message).with_required(required)
+            }
+            Denial::OrganizationMismatch => Rejection::forbidden(
+                self.reason(),
+                "This action needs a different active organization.",
+            ),
+            Denial::WorkspaceMismatch => Rejection::forbidden(
+                self.reason(),
+                "This action needs a different active workspace.",
+            ),
+        }
+    }
+}
+
+impl Requirement {
+    /// Requires nothing beyond a valid session.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Requires this one permission.
+    pub fn permission(self, permission: impl Into<String>) -> Self {
+        self.any([permission.into()])
+    }
+
+    /// Requires at least one of `permissions`.
+    pub fn any<I, S>(mut self, permissions: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.permissions = PermissionRule::Any(permissions.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Requires every one of `permissions`.
+    pub fn all<I, S>(mut self, permissions: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.permissions = PermissionRule::All(permissions.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Requires this active organization.
+    pub fn organization(mut self, id: impl Into<String>) -> Self {
+        self.organization_id = Some(id.into());
+        self
+    }
+
+    /// Requires this active workspace.
+    pub fn workspace(mut self, id: impl Into<String>) -> Self {
+        self.workspace_id = Some(id.into());
+        self
+    }
+
+    /// The permission rule.
+    pub fn permissions(&self) -> &PermissionRule {
+        &self.permissions
+    }
+
+    /// The reference SDK's decision, in its order: organization, workspace, permissions.
+    pub fn check(&self, auth: &Auth) -> Result<(), Denial> {
+        if let Some(required) = &self.organization_id {
+            if auth.organization_id() != Some(required.as_str()) {
+                return Err(Denial::OrganizationMismatch);
+            }
+        }
+        if let Some(required) = &self.workspace_id {
+            if auth.workspace_id() != Some(required.as_str()) {
+                return Err(Denial::WorkspaceMismatch);
+            }
+        }
+        let satisfied = match &self.permissions {
+            PermissionRule::None => true,
+            PermissionRule::Any(list) => list.iter().any(|p| auth.has(p)),
+            PermissionRule::All(list) => !list.is_empty() && list.iter().all(|p| auth.has(p)),
+        };
+        if satisfied {
+            Ok(())
+        } else {
+            Err(Denial::MissingPermission(self.permissions.clone()))
+        }
+    }
+}

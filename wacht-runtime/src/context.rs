@@ -69,12 +69,12 @@ impl Wacht {
                     generation: 1,
                 })))
             }
-            (None, Some(url), Some(_)) => Ok(KeySource::Jwks(KeyCache::new(
+            (None, Some(url), Some(_)) => Ok(KeySource::Jwks(Box::new(KeyCache::new(
                 http.clone(),
                 url,
                 config.jwks_ttl,
                 config.jwks_min_refresh_interval,
-            ))),
+            )))),
             (None, None, Some(_)) => Err(ConfigError::MissingPublishableKey),
         };
         let tokens = TokenCache::new(config.token_cache_capacity);

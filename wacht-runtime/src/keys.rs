@@ -153,10 +153,10 @@ fn parse_jwk(jwk: &Value) -> Result<VerifyingKey, &'static str> {
             Some(_) => Err("a key field is not a string"),
         }
     };
-    if let Some(usage) = string("use")? {
-        if usage != "sig" {
-            return Err("`use` is not `sig`");
-        }
+    if let Some(usage) = string("use")?
+        && usage != "sig"
+    {
+        return Err("`use` is not `sig`");
     }
     if let Some(ops) = field("key_ops") {
         let ops = ops.as_array().ok_or("`key_ops` is not an array")?;
@@ -206,10 +206,10 @@ fn parse_jwk(jwk: &Value) -> Result<VerifyingKey, &'static str> {
         "oct" => return Err("symmetric keys are never used"),
         _ => return Err("unsupported `kty`"),
     };
-    if let Some(alg) = alg {
-        if !kind.algorithms().contains(&alg) {
-            return Err("the key's `alg` does not fit its type");
-        }
+    if let Some(alg) = alg
+        && !kind.algorithms().contains(&alg)
+    {
+        return Err("the key's `alg` does not fit its type");
     }
     Ok(VerifyingKey {
         kid,
@@ -466,7 +466,7 @@ fn transport_error(error: reqwest::Error) -> KeyFetchError {
 /// Keys for session tokens: either one configured PEM key or the JWKS cache.
 pub(crate) enum KeySource {
     Static(Arc<KeySet>),
-    Jwks(KeyCache),
+    Jwks(Box<KeyCache>),
 }
 
 #[cfg(test)]

@@ -67,7 +67,10 @@ impl RejectionCode {
 /// assert_eq!(body["required"][0], "user:read");
 /// ```
 #[derive(Clone, PartialEq, Eq)]
-pub struct Rejection {
+pub struct Rejection(Box<Parts>);
+
+#[derive(Clone, PartialEq, Eq)]
+struct Parts {
     code: RejectionCode,
     reason: Cow<'static, str>,
     message: Cow<'static, str>,
@@ -84,7 +87,7 @@ impl Rejection {
         reason: impl Into<Cow<'static, str>>,
         message: impl Into<Cow<'static, str>>,
     ) -> Self {
-        Rejection {
+        Rejection(Box::new(Parts {
             code,
             reason: reason.into(),
             message: message.into(),
@@ -92,7 +95,7 @@ impl Rejection {
             retry_after: None,
             required: Vec::new(),
             headers: Vec::new(),
-        }
+        }))
     }
 
     /// 401 `unauthenticated`.
@@ -130,13 +133,13 @@ impl Rejection {
 
     /// Adds the gateway's request id.
     pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
-        self.request_id = Some(request_id.into());
+        self.0.request_id = Some(request_id.into());
         self
     }
 
     /// Adds `retry_after` (seconds) to the body and a `Retry-After` header.
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
-        self.retry_after = Some(seconds);
+        self.0.retry_after = Some(seconds);
         self
     }
 
@@ -146,80 +149,81 @@ impl Rejection {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.required = required.into_iter().map(Into::into).collect();
+        self.0.required = required.into_iter().map(Into::into).collect();
         self
     }
 
     /// Adds a response header (e.g. the gateway's `X-RateLimit-*`).
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.push((name, value));
+        self.0.headers.push((name, value));
         self
     }
 
     /// The class of this rejection.
     pub fn code(&self) -> RejectionCode {
-        self.code
+        self.0.code
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        self.code.status()
+        self.0.code.status()
     }
 
     /// The stable snake_case reason.
     pub fn reason(&self) -> &str {
-        &self.reason
+        &self.0.reason
     }
 
     /// The human sentence.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// The gateway's request id, for machine checks.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.0.request_id.as_deref()
     }
 
     /// Seconds to wait before retrying, for 429s.
     pub fn retry_after(&self) -> Option<u64> {
-        self.retry_after
+        self.0.retry_after
     }
 
     /// The permissions that were required, for 403s.
     pub fn required(&self) -> &[String] {
-        &self.required
+        &self.0.required
     }
 
     /// The JSON body.
     pub fn body(&self) -> Value {
         let mut body = Map::new();
-        body.insert("error".into(), self.code.as_str().into());
-        body.insert("reason".into(), self.reason.as_ref().into());
-        body.insert("message".into(), self.message.as_ref().into());
-        if let Some(id) = &self.request_id {
+        body.insert("error".into(), self.0.code.as_str().into());
+        body.insert("reason".into(), self.0.reason.as_ref().into());
+        body.insert("message".into(), self.0.message.as_ref().into());
+        if let Some(id) = &self.0.request_id {
             body.insert("request_id".into(), id.as_str().into());
         }
-        if let Some(seconds) = self.retry_after {
+        if let Some(seconds) = self.0.retry_after {
             body.insert("retry_after".into(), seconds.into());
         }
-        if !self.required.is_empty() {
-            body.insert("required".into(), self.required.clone().into());
+        if !self.0.required.is_empty() {
+            body.insert("required".into(), self.0.required.clone().into());
         }
         Value::Object(body)
     }
 
     /// The `WWW-Authenticate` value for a 401 (RFC 6750 §3).
     fn www_authenticate(&self) -> HeaderValue {
-        if self.reason == "missing_token" {
+        if self.0.reason == "missing_token" {
             return HeaderValue::from_static("Bearer realm=\"wacht\"");
         }
         let description: String = self
+            .0
             .message
             .chars()
             .filter(|c| c.is_ascii() && !c.is_ascii_control() && *c != '"' && *c != '\\')
             .collect();
-        let error = if self.reason == "invalid_authorization_header" {
+        let error = if self.0.reason == "invalid_authorization_header" {
             "invalid_request"
         } else {
             "invalid_token"
@@ -239,13 +243,13 @@ impl Rejection {
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if self.code == RejectionCode::Unauthenticated {
+        if self.0.code == RejectionCode::Unauthenticated {
             headers.insert(WWW_AUTHENTICATE, self.www_authenticate());
         }
-        if let Some(seconds) = self.retry_after {
+        if let Some(seconds) = self.0.retry_after {
             headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
-        for (name, value) in self.headers {
+        for (name, value) in self.0.headers {
             headers.append(name, value);
         }
         response
@@ -256,9 +260,9 @@ impl fmt::Debug for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Rejection")
             .field("status", &self.status().as_u16())
-            .field("error", &self.code.as_str())
-            .field("reason", &self.reason)
-            .field("request_id", &self.request_id)
+            .field("error", &self.0.code.as_str())
+            .field("reason", &self.0.reason)
+            .field("request_id", &self.0.request_id)
             .finish_non_exhaustive()
     }
 }
@@ -268,9 +272,9 @@ impl fmt::Display for Rejection {
         write!(
             f,
             "{} ({}): {}",
-            self.code.as_str(),
-            self.reason,
-            self.message
+            self.0.code.as_str(),
+            self.0.reason,
+            self.0.message
         )
     }
 }

@@ -136,15 +136,15 @@ impl Requirement {
 
     /// The reference SDK's decision, in its order: organization, workspace, permissions.
     pub fn check(&self, auth: &Auth) -> Result<(), Denial> {
-        if let Some(required) = &self.organization_id {
-            if auth.organization_id() != Some(required.as_str()) {
-                return Err(Denial::OrganizationMismatch);
-            }
+        if let Some(required) = &self.organization_id
+            && auth.organization_id() != Some(required.as_str())
+        {
+            return Err(Denial::OrganizationMismatch);
         }
-        if let Some(required) = &self.workspace_id {
-            if auth.workspace_id() != Some(required.as_str()) {
-                return Err(Denial::WorkspaceMismatch);
-            }
+        if let Some(required) = &self.workspace_id
+            && auth.workspace_id() != Some(required.as_str())
+        {
+            return Err(Denial::WorkspaceMismatch);
         }
         let satisfied = match &self.permissions {
             PermissionRule::None => true,

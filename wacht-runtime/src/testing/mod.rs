@@ -1,0 +1,336 @@
+//! A local Wacht for tests and examples: no account, no network beyond loopback.
+//!
+//! [`LocalWacht`] runs an HTTP server on `127.0.0.1` that plays the Wacht frontend API (the
+//! JWKS at `/.well-known/jwks.json`), mints session tokens signed with its keys
+//! ([`LocalWacht::token`]), rotates keys, counts requests and injects faults
+//! ([`JwksFault`]). [`LocalWacht::config`] gives a configuration pointing at it.
+//!
+//! ```
+//! use wacht_runtime::testing::{KeyAlgorithm, LocalWacht};
+//!
+//! let wacht = LocalWacht::start()?;
+//! assert!(wacht.url().starts_with("http://127.0.0.1:"));
+//! assert!(wacht.publishable_key().starts_with("pk_test_"));
+//!
+//! // A session token for user_42, signed with the emulator's current ES256 key.
+//! let token = wacht.token().subject("user_42").organization_permissions(["user:read"]).sign();
+//!
+//! // A second published key, and a token signed with it.
+//! let rsa = wacht.add_key(KeyAlgorithm::Rs256);
+//! let other = wacht.token().key(&rsa).sign();
+//! # let _ = (token, other);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! Available with the `testing` feature only.
+
+mod jwks;
+mod keys;
+mod mint;
+mod serve;
+mod server;
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+
+pub use jwks::JwksFault;
+pub use keys::{KeyAlgorithm, TestKey, base64url};
+pub use mint::TokenBuilder;
+pub use serve::{ServedResponse, TestServer, serve, serve_with};
+
+use crate::{WachtConfig, WachtConfigBuilder};
+use jwks::{JWKS_PATH, JwksState};
+use server::{ServerHandle, State};
+
+/// A local Wacht emulator listening on `127.0.0.1` (a free port).
+///
+/// The server runs on its own thread with its own tokio runtime, so it works from plain
+/// synchronous code and outlives any one `#[tokio::test]` runtime. Handles are cheap to clone
+/// and share one server; the server stops, and its port is released, when the last handle is
+/// dropped (keep one alive for as long as the emulator must answer).
+///
+/// It starts with one ES256 key, published and used to sign minted tokens.
+///
+/// ```
+/// use wacht_runtime::testing::LocalWacht;
+///
+/// let wacht = LocalWacht::start()?;
+/// assert_eq!(wacht.jwks_url(), format!("{}/.well-known/jwks.json", wacht.url()));
+/// assert_eq!(wacht.jwks_fetches(), 0);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct LocalWacht {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Arc<State>,
+    // Dropped with the last handle, which stops the server.
+    _server: ServerHandle,
+}
+
+impl std::fmt::Debug for LocalWacht {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalWacht")
+            .field("url", &self.url())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalWacht {
+    /// Generates an ES256 key, binds `127.0.0.1:0` and starts serving on a background
+    /// thread. Returns once the port is bound: requests made right after are answered.
+    ///
+    /// # Errors
+    ///
+    /// When the port cannot be bound, the thread or runtime cannot be created, or key
+    /// generation fails.
+    pub fn start() -> io::Result<Self> {
+        let key = TestKey::try_generate(KeyAlgorithm::Es256)?;
+        let (listener, url) = server::bind()?;
+        let state = Arc::new(State {
+            url,
+            requests: Default::default(),
+            jwks: JwksState::new(key).into(),
+        });
+        let server = server::spawn(listener, Arc::clone(&state))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                state,
+                _server: server,
+            }),
+        })
+    }
+
+    fn state(&self) -> &State {
+        &self.inner.state
+    }
+
+    /// The frontend API URL: `http://127.0.0.1:PORT`, no trailing slash. It is also the
+    /// `iss` of minted tokens.
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.state().url
+    }
+
+    /// The publishable key naming this emulator: `pk_test_` followed by the standard
+    /// base64 of [`LocalWacht::url`].
+    #[must_use]
+    pub fn publishable_key(&self) -> String {
+        format!("pk_test_{}", STANDARD.encode(self.url()))
+    }
+
+    /// `<url>/.well-known/jwks.json`.
+    #[must_use]
+    pub fn jwks_url(&self) -> String {
+        format!("{}{JWKS_PATH}", self.url())
+    }
+
+    /// A configuration builder pointing at this emulator: its publishable key, and its URL as
+    /// the gateway and backend API URLs (so a test never reaches the real Wacht). Add
+    /// settings (clock, leeway, TTLs, …) before `build`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wacht_runtime::testing::LocalWacht;
+    ///
+    /// let wacht = LocalWacht::start()?;
+    /// let config = wacht.config_builder().jwks_ttl(Duration::from_secs(1)).build().unwrap();
+    /// assert_eq!(config.frontend_api_url(), Some(wacht.url()));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn config_builder(&self) -> WachtConfigBuilder {
+        WachtConfig::builder()
+            .publishable_key(self.publishable_key())
+            .gateway_url(self.url())
+            .backend_api_url(self.url())
+    }
+
+    /// A ready configuration pointing at this emulator ([`LocalWacht::config_builder`] with
+    /// nothing added).
+    ///
+    /// ```
+    /// use wacht_runtime::testing::LocalWacht;
+    ///
+    /// let wacht = LocalWacht::start()?;
+    /// let config = wacht.config();
+    /// assert_eq!(config.jwks_url().as_deref(), Some(wacht.jwks_url().as_str()));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the configuration refuses the emulator's own URLs (a bug in the test kit).
+    #[must_use]
+    pub fn config(&self) -> WachtConfig {
+        match self.config_builder().build() {
+            Ok(config) => config,
+            Err(err) => panic!("wacht testing: the emulator's configuration is invalid: {err}"),
+        }
+    }
+
+    // ----- keys -----
+
+    /// The default signing key of [`LocalWacht::token`].
+    #[must_use]
+    pub fn current_key(&self) -> TestKey {
+        self.state().jwks().current.clone()
+    }
+
+    /// The keys published (in order) while no raw document is published.
+    #[must_use]
+    pub fn keys(&self) -> Vec<TestKey> {
+        self.state().jwks().keys.clone()
+    }
+
+    /// Generates a key and publishes it after the others. The current (default signing) key
+    /// does not change.
+    ///
+    /// # Panics
+    ///
+    /// When key generation fails (see [`TestKey::generate`]).
+    pub fn add_key(&self, algorithm: KeyAlgorithm) -> TestKey {
+        let key = TestKey::generate(algorithm);
+        self.add_test_key(key.clone());
+        key
+    }
+
+    /// Publishes an existing key after the others (for instance
+    /// [`TestKey::with_kid`] of another key, to publish a duplicate `kid`).
+    pub fn add_test_key(&self, key: TestKey) {
+        self.state().jwks().keys.push(key);
+    }
+
+    /// Generates a key that replaces every published key and becomes the current key.
+    ///
+    /// Tokens signed before keep their (now unpublished) `kid`.
+    ///
+    /// ```
+    /// use wacht_runtime::testing::{KeyAlgorithm, LocalWacht};
+    ///
+    /// let wacht = LocalWacht::start()?;
+    /// let old = wacht.current_key();
+    /// let new = wacht.rotate(KeyAlgorithm::EdDsa);
+    /// assert_eq!(wacht.current_key().kid(), new.kid());
+    /// assert_ne!(old.kid(), new.kid());
+    /// assert_eq!(wacht.keys().len(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When key generation fails (see [`TestKey::generate`]).
+    pub fn rotate(&self, algorithm: KeyAlgorithm) -> TestKey {
+        let key = TestKey::generate(algorithm);
+        let mut jwks = self.state().jwks();
+        jwks.keys = vec![key.clone()];
+        jwks.current = key.clone();
+        key
+    }
+
+    /// Makes `key` the current key (the default signing key), without publishing it.
+    /// Combine with [`LocalWacht::add_test_key`] to publish it too.
+    pub fn set_current_key(&self, key: &TestKey) {
+        self.state().jwks().current = key.clone();
+    }
+
+    /// Stops publishing every key with this `kid`; returns whether one was published. The
+    /// current key stays the default signing key even when removed (its tokens then carry
+    /// an unknown `kid`).
+    pub fn remove_key(&self, kid: &str) -> bool {
+        let mut jwks = self.state().jwks();
+        let before = jwks.keys.len();
+        jwks.keys.retain(|key| key.kid() != kid);
+        jwks.keys.len() != before
+    }
+
+    // ----- what the JWKS endpoint serves -----
+
+    /// Serves exactly `{"keys": keys}` from now on, instead of the managed keys' JWKs (for
+    /// odd keys: `use: "enc"`, `kty: "oct"`, `key_ops` without `verify`, a missing `kid`,
+    /// …). Minting is unaffected: tokens are still signed with the current key.
+    ///
+    /// The raw document stays published, through [`LocalWacht::add_key`] and
+    /// [`LocalWacht::rotate`] too, until [`LocalWacht::publish_managed_keys`].
+    ///
+    /// ```
+    /// use wacht_runtime::testing::LocalWacht;
+    ///
+    /// let wacht = LocalWacht::start()?;
+    /// let mut jwk = wacht.current_key().public_jwk();
+    /// jwk["use"] = "enc".into();
+    /// wacht.publish(vec![jwk.clone()]);
+    /// assert_eq!(wacht.published_jwks(), serde_json::json!({ "keys": [jwk] }));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn publish(&self, keys: Vec<Value>) {
+        self.publish_document(json!({ "keys": keys }));
+    }
+
+    /// Serves exactly `document` from now on (any JSON: `{}`, `{"keys": 7}`, …); see
+    /// [`LocalWacht::publish`].
+    pub fn publish_document(&self, document: Value) {
+        self.state().jwks().document = Some(document);
+    }
+
+    /// Goes back to serving the managed keys' JWKs after [`LocalWacht::publish`].
+    pub fn publish_managed_keys(&self) {
+        self.state().jwks().document = None;
+    }
+
+    /// The JWKS document served right now (ignoring any fault).
+    #[must_use]
+    pub fn published_jwks(&self) -> Value {
+        self.state().jwks().document()
+    }
+
+    // ----- faults and counters -----
+
+    /// Injects a fault into the JWKS endpoint (until replaced; [`JwksFault::None`]
+    /// restores it).
+    pub fn set_jwks_fault(&self, fault: JwksFault) {
+        self.state().jwks().fault = fault;
+    }
+
+    /// The fault currently injected into the JWKS endpoint.
+    #[must_use]
+    pub fn jwks_fault(&self) -> JwksFault {
+        self.state().jwks().fault
+    }
+
+    /// Requests received on the JWKS path (`GET`), including faulted ones, since start or
+    /// [`LocalWacht::reset_counters`].
+    #[must_use]
+    pub fn jwks_fetches(&self) -> usize {
+        self.state().jwks().fetches
+    }
+
+    /// Requests received on any path, since start or [`LocalWacht::reset_counters`].
+    #[must_use]
+    pub fn requests(&self) -> usize {
+        self.state().requests.load(Ordering::Relaxed)
+    }
+
+    /// Sets every counter back to zero.
+    pub fn reset_counters(&self) {
+        self.state().requests.store(0, Ordering::Relaxed);
+        self.state().jwks().fetches = 0;
+    }
+
+    // ----- minting -----
+
+    /// Starts a session token issued by this emulator and signed with its current key; see
+    /// [`TokenBuilder`] for the defaults.
+    pub fn token(&self) -> TokenBuilder {
+        TokenBuilder::new(self.url().to_owned(), self.current_key())
+    }
+}
+
+#[cfg(test)]
+mod tests;

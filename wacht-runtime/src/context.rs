@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use crate::auth::Auth;
 use crate::config::{ConfigError, WachtConfig};
+use crate::gateway::GatewayClient;
 use crate::keys::{KeyCache, KeyChoice, KeySet, KeySource};
+use crate::machine::{MachineAuth, MachineRequirement};
 use crate::rejection::Rejection;
 use crate::requirement::Requirement;
 use crate::session::{AuthError, UnverifiedToken, VerifiedClaims, bearer_token};
@@ -36,6 +38,7 @@ struct Inner {
     /// `None` when session tokens cannot be verified (no publishable key / issuer).
     keys: Result<KeySource, ConfigError>,
     tokens: TokenCache,
+    gateway: GatewayClient,
 }
 
 impl fmt::Debug for Wacht {
@@ -78,12 +81,15 @@ impl Wacht {
             (None, None, Some(_)) => Err(ConfigError::MissingPublishableKey),
         };
         let tokens = TokenCache::new(config.token_cache_capacity);
+        let gateway =
+            GatewayClient::with_client(http.clone(), &config.gateway_url, config.http_timeout);
         Ok(Wacht {
             inner: Arc::new(Inner {
                 config,
                 http,
                 keys,
                 tokens,
+                gateway,
             }),
         })
     }
@@ -200,6 +206,69 @@ impl Wacht {
                 path = req.uri().path(),
                 elapsed_us,
                 "request refused"
+            ),
+        }
+        result
+    }
+
+    /// The gateway client (sharing this context's connections).
+    pub fn gateway(&self) -> &GatewayClient {
+        &self.inner.gateway
+    }
+
+    /// Asks the gateway whether the request's machine credential may call the resource:
+    /// the decision `#[machine]` makes. No credential → 401 without a gateway call. Every
+    /// denial is logged (target `wacht`) with the gateway's `request_id`, the resource, the
+    /// method and the reason; the credential never is.
+    pub async fn authorize_machine<B>(
+        &self,
+        req: &http::Request<B>,
+        requirement: &MachineRequirement,
+    ) -> Result<MachineAuth, Rejection> {
+        let started = Instant::now();
+        let request = match crate::machine::build_request(req, requirement) {
+            Ok(request) => request,
+            Err(rejection) => {
+                tracing::info!(
+                    target: "wacht",
+                    check = "machine",
+                    outcome = rejection.code().as_str(),
+                    reason = rejection.reason(),
+                    method = %req.method(),
+                    path = req.uri().path(),
+                    "machine request refused before the gateway"
+                );
+                return Err(rejection);
+            }
+        };
+        let outcome = self.inner.gateway.check(&request).await;
+        if let Err(error) = &outcome {
+            tracing::warn!(target: "wacht", reason = error.reason(), %error, "gateway check gave no decision");
+        }
+        let result = crate::machine::decide(&request, requirement, outcome);
+        let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        match &result {
+            Ok(auth) => tracing::debug!(
+                target: "wacht",
+                check = "machine",
+                outcome = "allowed",
+                request_id = auth.request_id(),
+                principal = request.principal.kind.as_str(),
+                resource = %request.resource,
+                method = %request.method,
+                elapsed_us
+            ),
+            Err(rejection) => tracing::info!(
+                target: "wacht",
+                check = "machine",
+                outcome = rejection.code().as_str(),
+                reason = rejection.reason(),
+                request_id = rejection.request_id().unwrap_or(""),
+                principal = request.principal.kind.as_str(),
+                resource = %request.resource,
+                method = %request.method,
+                elapsed_us,
+                "machine request refused"
             ),
         }
         result

@@ -9,7 +9,9 @@ mod auth;
 mod clock;
 mod config;
 mod context;
+mod gateway;
 mod keys;
+mod machine;
 mod rejection;
 mod requirement;
 mod secret;
@@ -33,7 +35,12 @@ pub use config::{
     WachtConfigBuilder,
 };
 pub use context::Wacht;
+pub use gateway::{
+    AuthzRequest, AuthzResponse, GatewayClient, GatewayError, Identity, Principal, PrincipalType,
+    RateLimitState,
+};
 pub use keys::KeyFetchError;
+pub use machine::{AcceptedPrincipal, GATEWAY_METHODS, MachineAuth, MachineRequirement};
 pub use rejection::{Rejection, RejectionCode};
 pub use requirement::{Denial, PermissionRule, Requirement};
 pub use secret::Secret;

@@ -3,7 +3,9 @@
 //! Not a public API: reached only through `::wacht::__private`, and free to change in any
 //! release. Everything here is a thin adapter over the public runtime API.
 
-use crate::{Auth, Rejection, Requirement, Wacht};
+use crate::{
+    AcceptedPrincipal, Auth, MachineAuth, MachineRequirement, Rejection, Requirement, Wacht,
+};
 
 pub use std::sync::LazyLock;
 
@@ -81,4 +83,55 @@ impl<T: RejectionResponse, E> RejectionResponse for Result<T, E> {
     fn from_rejection(rejection: Rejection) -> Self {
         Ok(T::from_rejection(rejection))
     }
+}
+
+/// Runs the gateway check for a `#[machine]` handler (same context resolution as
+/// [`protect`]).
+pub async fn machine<B>(
+    req: &http::Request<B>,
+    requirement: &MachineRequirement,
+) -> Result<MachineAuth, Rejection> {
+    match resolve(req) {
+        Ok(wacht) => wacht.authorize_machine(req, requirement).await,
+        Err(rejection) => Err(rejection),
+    }
+}
+
+/// Stores the machine identity in the request's extensions.
+pub fn insert_machine_auth<B>(req: &mut http::Request<B>, auth: &MachineAuth) {
+    req.extensions_mut().insert(auth.clone());
+}
+
+/// Builds the requirement of a `#[machine]` attribute (called once per handler, from a
+/// `LazyLock`). The macro has validated every value at compile time; `principal` is
+/// `"api_key"`, `"oauth_access_token"` or `"any"`.
+pub fn machine_requirement(
+    resource: Option<&str>,
+    method: Option<&str>,
+    any: &[&str],
+    all: &[&str],
+    principal: &str,
+    header: Option<&'static str>,
+) -> MachineRequirement {
+    let mut requirement = MachineRequirement::new().principal(match principal {
+        "oauth_access_token" => AcceptedPrincipal::OauthAccessToken,
+        "any" => AcceptedPrincipal::Any,
+        _ => AcceptedPrincipal::ApiKey,
+    });
+    if let Some(resource) = resource {
+        requirement = requirement.resource(resource);
+    }
+    if let Some(method) = method {
+        requirement = requirement.method(method);
+    }
+    if !any.is_empty() {
+        requirement = requirement.any(any.iter().copied());
+    }
+    if !all.is_empty() {
+        requirement = requirement.all(all.iter().copied());
+    }
+    if let Some(header) = header.and_then(|h| http::HeaderName::from_lowercase(h.as_bytes()).ok()) {
+        requirement = requirement.header(header);
+    }
+    requirement
 }

@@ -214,7 +214,10 @@ impl Rejection {
 
     /// The `WWW-Authenticate` value for a 401 (RFC 6750 §3).
     fn www_authenticate(&self) -> HeaderValue {
-        if self.0.reason == "missing_token" {
+        if matches!(
+            self.0.reason.as_ref(),
+            "missing_token" | "missing_credential"
+        ) {
             return HeaderValue::from_static("Bearer realm=\"wacht\"");
         }
         let description: String = self
@@ -223,7 +226,10 @@ impl Rejection {
             .chars()
             .filter(|c| c.is_ascii() && !c.is_ascii_control() && *c != '"' && *c != '\\')
             .collect();
-        let error = if self.0.reason == "invalid_authorization_header" {
+        let error = if matches!(
+            self.0.reason.as_ref(),
+            "invalid_authorization_header" | "invalid_credential_header" | "ambiguous_credential"
+        ) {
             "invalid_request"
         } else {
             "invalid_token"

@@ -1,0 +1,597 @@
+//! Machine callers (API keys, OAuth access tokens): credential extraction, the gateway
+//! decision, and its mapping to answers.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use http::header::{HeaderName, HeaderValue};
+use serde_json::{Map, Value};
+
+use crate::gateway::{
+    AuthzRequest, AuthzResponse, GatewayError, Identity, Principal, PrincipalType, RateLimitState,
+};
+use crate::rejection::{Rejection, RejectionCode};
+use crate::requirement::PermissionRule;
+use crate::secret::Secret;
+
+/// The methods the gateway knows.
+pub const GATEWAY_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// Which credentials a machine endpoint accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AcceptedPrincipal {
+    /// API keys, from `x-api-key` (or the configured header). The default.
+    #[default]
+    ApiKey,
+    /// OAuth access tokens, from `Authorization: Bearer`.
+    OauthAccessToken,
+    /// Either; a request carrying both is refused rather than guessed at.
+    Any,
+}
+
+/// What `authorize_machine` demands.
+///
+/// ```
+/// use wacht_runtime::MachineRequirement;
+/// let requirement = MachineRequirement::new()
+///     .resource("/machine/users")
+///     .method("GET")
+///     .permission("user:read");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineRequirement {
+    resource: Option<String>,
+    method: Option<String>,
+    permissions: PermissionRule,
+    principal: AcceptedPrincipal,
+    header: HeaderName,
+}
+
+impl Default for MachineRequirement {
+    fn default() -> Self {
+        MachineRequirement {
+            resource: None,
+            method: None,
+            permissions: PermissionRule::None,
+            principal: AcceptedPrincipal::ApiKey,
+            header: HeaderName::from_static("x-api-key"),
+        }
+    }
+}
+
+impl MachineRequirement {
+    /// API keys from `x-api-key`, the request's own path and method, no permission.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The resource to check (a path or a `urn:wacht:…`); default: the request's path.
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = Some(resource.into());
+        self
+    }
+
+    /// The method to check (one of [`GATEWAY_METHODS`]); default: the request's method.
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = Some(method.into().to_ascii_uppercase());
+        self
+    }
+
+    /// Requires this permission (sent to the gateway as `required_permissions`).
+    pub fn permission(self, permission: impl Into<String>) -> Self {
+        self.all([permission.into()])
+    }
+
+    /// Requires every one of `permissions` (sent as `required_permissions`, which the gateway
+    /// ANDs).
+    pub fn all<I, S>(mut self, permissions: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.permissions = PermissionRule::All(permissions.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Requires at least one of `permissions`, checked on the permissions the gateway
+    /// returns (the gateway has no OR).
+    pub fn any<I, S>(mut self, permissions: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.permissions = PermissionRule::Any(permissions.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Which credentials are accepted.
+    pub fn principal(mut self, principal: AcceptedPrincipal) -> Self {
+        self.principal = principal;
+        self
+    }
+
+    /// Reads API keys from this header instead of `x-api-key`.
+    pub fn header(mut self, header: HeaderName) -> Self {
+        self.header = header;
+        self
+    }
+
+    /// The credential in `headers`, or why there is none usable.
+    fn credential(&self, headers: &http::HeaderMap) -> Result<Principal, Rejection> {
+        let api_key = single_header(headers, &self.header)?;
+        let bearer = match self.principal {
+            AcceptedPrincipal::ApiKey => None,
+            _ => match crate::session::bearer_token(headers) {
+                Ok(token) => Some(token.to_owned()),
+                Err(crate::AuthError::MissingToken) => None,
+                Err(_) => return Err(credential_rejection("invalid_authorization_header")),
+            },
+        };
+        let principal = match (self.principal, api_key, bearer) {
+            (AcceptedPrincipal::ApiKey, Some(key), _) => (PrincipalType::ApiKey, key),
+            (AcceptedPrincipal::OauthAccessToken, _, Some(token)) => {
+                (PrincipalType::OauthAccessToken, token)
+            }
+            (AcceptedPrincipal::Any, Some(_), Some(_)) => {
+                return Err(credential_rejection("ambiguous_credential"));
+            }
+            (AcceptedPrincipal::Any, Some(key), None) => (PrincipalType::ApiKey, key),
+            (AcceptedPrincipal::Any, None, Some(token)) => (PrincipalType::OauthAccessToken, token),
+            _ => return Err(credential_rejection("missing_credential")),
+        };
+        Ok(Principal {
+            kind: principal.0,
+            value: Secret::new(principal.1),
+        })
+    }
+}
+
+/// Exactly one non-empty, visible-ASCII value of `name`, or none.
+fn single_header(
+    headers: &http::HeaderMap,
+    name: &HeaderName,
+) -> Result<Option<String>, Rejection> {
+    let mut values = headers.get_all(name).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(credential_rejection("invalid_credential_header"));
+    }
+    let value = value
+        .to_str()
+        .map_err(|_| credential_rejection("invalid_credential_header"))?
+        .trim();
+    if value.is_empty() {
+        Ok(None)
+    } else {
+        Ok(Some(value.to_owned()))
+    }
+}
+
+fn credential_rejection(reason: &'static str) -> Rejection {
+    let message = match reason {
+        "missing_credential" => "This endpoint needs an API key or access token.",
+        "ambiguous_credential" => "Send either an API key or an access token, not both.",
+        _ => "The credential header is malformed.",
+    };
+    Rejection::unauthenticated(reason, message)
+}
+
+/// A machine caller the gateway allowed. Cheap to clone; inserted into the request's
+/// extensions by `#[machine]`, and handed to a handler parameter of this type.
+#[derive(Clone)]
+pub struct MachineAuth(Arc<MachineInner>);
+
+struct MachineInner {
+    principal_type: PrincipalType,
+    resource: String,
+    method: String,
+    response: AuthzResponse,
+}
+
+impl MachineAuth {
+    /// Builds a `MachineAuth` from a gateway answer (for code using [`crate::GatewayClient`]
+    /// directly).
+    pub fn from_response(
+        principal_type: PrincipalType,
+        resource: String,
+        method: String,
+        response: AuthzResponse,
+    ) -> Self {
+        MachineAuth(Arc::new(MachineInner {
+            principal_type,
+            resource,
+            method,
+            response,
+        }))
+    }
+
+    fn identity(&self) -> Option<&Identity> {
+        self.0.response.identity.as_ref()
+    }
+
+    /// API key or OAuth access token.
+    pub fn principal_type(&self) -> PrincipalType {
+        self.0.principal_type
+    }
+    /// The gateway's id of this decision.
+    pub fn request_id(&self) -> &str {
+        &self.0.response.request_id
+    }
+    /// The resource that was checked.
+    pub fn resource(&self) -> &str {
+        &self.0.resource
+    }
+    /// The method that was checked.
+    pub fn method(&self) -> &str {
+        &self.0.method
+    }
+    /// The key's (or token's) id.
+    pub fn key_id(&self) -> Option<&str> {
+        self.identity()?.key_id.as_deref()
+    }
+    /// The deployment id.
+    pub fn deployment_id(&self) -> Option<&str> {
+        self.identity()?.deployment_id.as_deref()
+    }
+    /// The API-key app's slug.
+    pub fn app_slug(&self) -> Option<&str> {
+        self.identity()?.app_slug.as_deref()
+    }
+    /// The key's name.
+    pub fn key_name(&self) -> Option<&str> {
+        self.identity()?.key_name.as_deref()
+    }
+    /// The user owning the key.
+    pub fn owner_user_id(&self) -> Option<&str> {
+        self.identity()?.owner_user_id.as_deref()
+    }
+    /// The key's organization.
+    pub fn organization_id(&self) -> Option<&str> {
+        self.identity()?.organization_id.as_deref()
+    }
+    /// The key's workspace.
+    pub fn workspace_id(&self) -> Option<&str> {
+        self.identity()?.workspace_id.as_deref()
+    }
+    /// The owner's organization membership id.
+    pub fn organization_membership_id(&self) -> Option<&str> {
+        self.identity()?.organization_membership_id.as_deref()
+    }
+    /// The owner's workspace membership id.
+    pub fn workspace_membership_id(&self) -> Option<&str> {
+        self.identity()?.workspace_membership_id.as_deref()
+    }
+    /// The permissions the credential holds.
+    pub fn permissions(&self) -> &[String] {
+        &self.0.response.permissions
+    }
+    /// Whether the credential holds `permission`.
+    pub fn has(&self, permission: &str) -> bool {
+        self.permissions().iter().any(|p| p == permission)
+    }
+    /// OAuth scopes (empty for API keys).
+    pub fn scopes(&self) -> &[String] {
+        self.identity().map_or(&[], |i| i.scopes.as_slice())
+    }
+    /// The resource an OAuth token was granted for.
+    pub fn granted_resource(&self) -> Option<&str> {
+        self.identity()?.granted_resource.as_deref()
+    }
+    /// When the credential expires (Unix seconds), if the gateway said.
+    pub fn expires_at(&self) -> Option<i64> {
+        self.identity()?.expires_at
+    }
+    /// The key's metadata.
+    pub fn metadata(&self) -> &Map<String, Value> {
+        &self.0.response.metadata
+    }
+    /// Rate-limit state per rule after this request.
+    pub fn rate_limits(&self) -> &[RateLimitState] {
+        &self.0.response.rate_limits
+    }
+    /// The whole gateway answer.
+    pub fn response(&self) -> &AuthzResponse {
+        &self.0.response
+    }
+}
+
+impl fmt::Debug for MachineAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MachineAuth")
+            .field("principal_type", &self.principal_type())
+            .field("request_id", &self.request_id())
+            .field("key_id", &self.key_id())
+            .field("app_slug", &self.app_slug())
+            .field("permissions", &self.permissions())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The gateway request for `req` under `requirement`, or the rejection that needs no
+/// gateway call (no credential, unusable method).
+pub(crate) fn build_request<B>(
+    req: &http::Request<B>,
+    requirement: &MachineRequirement,
+) -> Result<AuthzRequest, Rejection> {
+    let principal = requirement.credential(req.headers())?;
+    let method = match &requirement.method {
+        Some(method) => method.clone(),
+        None => req.method().as_str().to_ascii_uppercase(),
+    };
+    if !GATEWAY_METHODS.contains(&method.as_str()) {
+        return Err(Rejection::forbidden(
+            "unsupported_method",
+            "This method cannot be authorized.",
+        ));
+    }
+    let resource = requirement
+        .resource
+        .clone()
+        .unwrap_or_else(|| req.uri().path().to_owned());
+    let required_permissions = match &requirement.permissions {
+        PermissionRule::All(list) => list.clone(),
+        _ => Vec::new(),
+    };
+    Ok(AuthzRequest {
+        principal,
+        resource,
+        method,
+        client_ip: client_ip(req.headers()),
+        user_agent: req
+            .headers()
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .filter(|v| !v.is_empty()),
+        required_permissions,
+    })
+}
+
+/// The caller's IP: Netlify's `x-nf-client-connection-ip` (set by the platform), else the
+/// first `x-forwarded-for` entry. Values that are not IP addresses are dropped.
+fn client_ip(headers: &http::HeaderMap) -> Option<String> {
+    let parse = |value: &str| value.trim().parse::<IpAddr>().ok().map(|ip| ip.to_string());
+    headers
+        .get("x-nf-client-connection-ip")
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse)
+        .or_else(|| {
+            headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(parse)
+        })
+}
+
+/// The one place gateway outcomes become decisions.
+pub(crate) fn decide(
+    request: &AuthzRequest,
+    requirement: &MachineRequirement,
+    outcome: Result<AuthzResponse, GatewayError>,
+) -> Result<MachineAuth, Rejection> {
+    let response = match outcome {
+        Ok(response) => response,
+        Err(error) => return Err(gateway_error_rejection(&error)),
+    };
+    if !response.allowed {
+        let rejection = match response.reason.as_deref() {
+            Some("rate_limited") => {
+                let mut rejection = Rejection::new(
+                    RejectionCode::RateLimited,
+                    "rate_limited",
+                    "Too many requests; retry later.",
+                )
+                .with_retry_after(response.retry_after.unwrap_or(1).max(1));
+                for (name, value) in &response.headers {
+                    if !name.to_ascii_lowercase().starts_with("x-ratelimit-") {
+                        continue;
+                    }
+                    if let (Ok(name), Ok(value)) = (
+                        HeaderName::try_from(name.as_str()),
+                        HeaderValue::try_from(value.as_str()),
+                    ) {
+                        rejection = rejection.with_header(name, value);
+                    }
+                }
+                rejection
+            }
+            Some("permission_denied") => Rejection::forbidden(
+                "permission_denied",
+                "This credential may not perform this request.",
+            )
+            .with_required(request.required_permissions.clone()),
+            _ => Rejection::forbidden(
+                "access_denied",
+                "This credential may not perform this request.",
+            ),
+        };
+        return Err(rejection.with_request_id(response.request_id));
+    }
+    if let PermissionRule::Any(list) = &requirement.permissions
+        && !list.iter().any(|p| response.permissions.contains(p))
+    {
+        return Err(Rejection::forbidden(
+            "missing_permission",
+            "You need at least one of the required permissions.",
+        )
+        .with_required(list.clone())
+        .with_request_id(response.request_id));
+    }
+    Ok(MachineAuth::from_response(
+        request.principal.kind,
+        request.resource.clone(),
+        request.method.clone(),
+        response,
+    ))
+}
+
+fn gateway_error_rejection(error: &GatewayError) -> Rejection {
+    let reason = error.reason();
+    match error {
+        GatewayError::Unauthorized { request_id } => {
+            let rejection =
+                Rejection::unauthenticated(reason, "The API key or access token is not valid.");
+            match request_id {
+                Some(id) => rejection.with_request_id(id.clone()),
+                None => rejection,
+            }
+        }
+        GatewayError::BadRequest { .. } => Rejection::misconfigured(reason),
+        _ => Rejection::unavailable(
+            reason,
+            "Authorization cannot be checked right now; try again shortly.",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(headers: &[(&str, &str)]) -> http::Request<()> {
+        let mut builder = http::Request::builder()
+            .method("POST")
+            .uri("/machine/users?page=2");
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(()).unwrap()
+    }
+
+    fn reason(result: Result<AuthzRequest, Rejection>) -> String {
+        result.unwrap_err().reason().to_owned()
+    }
+
+    #[test]
+    fn credentials_come_from_the_right_header() {
+        let api = MachineRequirement::new();
+        let built = build_request(
+            &req(&[("x-api-key", "wk_1"), ("authorization", "Bearer tok")]),
+            &api,
+        )
+        .unwrap();
+        assert_eq!(
+            (built.principal.kind, built.principal.value.expose()),
+            (PrincipalType::ApiKey, "wk_1")
+        );
+        assert_eq!(built.resource, "/machine/users");
+        assert_eq!(built.method, "POST");
+        assert_eq!(
+            reason(build_request(
+                &req(&[("authorization", "Bearer tok")]),
+                &api
+            )),
+            "missing_credential"
+        );
+        assert_eq!(
+            reason(build_request(&req(&[("x-api-key", "  ")]), &api)),
+            "missing_credential"
+        );
+
+        let oauth = MachineRequirement::new().principal(AcceptedPrincipal::OauthAccessToken);
+        let built = build_request(
+            &req(&[("x-api-key", "wk_1"), ("authorization", "bearer tok")]),
+            &oauth,
+        )
+        .unwrap();
+        assert_eq!(
+            (built.principal.kind, built.principal.value.expose()),
+            (PrincipalType::OauthAccessToken, "tok")
+        );
+        assert_eq!(
+            reason(build_request(&req(&[("authorization", "Basic x")]), &oauth)),
+            "invalid_authorization_header"
+        );
+
+        let any = MachineRequirement::new().principal(AcceptedPrincipal::Any);
+        assert_eq!(
+            reason(build_request(
+                &req(&[("x-api-key", "k"), ("authorization", "Bearer t")]),
+                &any
+            )),
+            "ambiguous_credential"
+        );
+        assert_eq!(
+            build_request(&req(&[("authorization", "Bearer t")]), &any)
+                .unwrap()
+                .principal
+                .kind,
+            PrincipalType::OauthAccessToken
+        );
+
+        let custom = MachineRequirement::new().header(HeaderName::from_static("x-custom-key"));
+        assert_eq!(
+            build_request(&req(&[("x-custom-key", "k2")]), &custom)
+                .unwrap()
+                .principal
+                .value
+                .expose(),
+            "k2"
+        );
+        assert_eq!(
+            reason(build_request(
+                &req(&[("x-custom-key", "a"), ("x-custom-key", "b")]),
+                &custom
+            )),
+            "invalid_credential_header"
+        );
+    }
+
+    #[test]
+    fn forwarded_client_details() {
+        let api = MachineRequirement::new()
+            .resource("urn:wacht:organization:1")
+            .method("get")
+            .all(["a", "b"]);
+        let built = build_request(
+            &req(&[
+                ("x-api-key", "k"),
+                ("x-forwarded-for", "203.0.113.9, 10.0.0.1"),
+                ("user-agent", "curl/8"),
+            ]),
+            &api,
+        )
+        .unwrap();
+        assert_eq!(built.client_ip.as_deref(), Some("203.0.113.9"));
+        assert_eq!(built.user_agent.as_deref(), Some("curl/8"));
+        assert_eq!(built.method, "GET");
+        assert_eq!(built.resource, "urn:wacht:organization:1");
+        assert_eq!(built.required_permissions, ["a", "b"]);
+        let netlify = build_request(
+            &req(&[
+                ("x-api-key", "k"),
+                ("x-forwarded-for", "1.1.1.1"),
+                ("x-nf-client-connection-ip", "2001:db8::1"),
+            ]),
+            &api,
+        )
+        .unwrap();
+        assert_eq!(netlify.client_ip.as_deref(), Some("2001:db8::1"));
+        let junk = build_request(
+            &req(&[("x-api-key", "k"), ("x-forwarded-for", "<script>")]),
+            &api,
+        )
+        .unwrap();
+        assert_eq!(junk.client_ip, None);
+    }
+
+    #[test]
+    fn methods_outside_the_gateways_seven_never_reach_it() {
+        let request = http::Request::builder()
+            .method("TRACE")
+            .uri("/x")
+            .header("x-api-key", "k")
+            .body(())
+            .unwrap();
+        assert_eq!(
+            build_request(&request, &MachineRequirement::new())
+                .unwrap_err()
+                .status(),
+            403
+        );
+    }
+}

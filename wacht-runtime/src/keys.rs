@@ -100,19 +100,19 @@ pub(crate) struct KeySet {
 }
 
 impl KeySet {
-    /// The key the token's `kid` names, or with no `kid` the only key there is.
+    /// The key the token's `kid` names. A set of exactly one key that has no `kid` (the
+    /// configured PEM key, or such a JWKS) is used whatever the token names; with no `kid`
+    /// in the token, the only key there is.
     pub(crate) fn select(&self, kid: Option<&str>) -> KeyChoice {
-        match kid {
-            Some(kid) => self
-                .keys
+        match (kid, self.keys.as_slice()) {
+            (_, [only]) if only.kid().is_none() => KeyChoice::Found(only.clone()),
+            (Some(kid), keys) => keys
                 .iter()
                 .find(|k| k.kid() == Some(kid))
                 .map_or(KeyChoice::Unknown, |k| KeyChoice::Found(k.clone())),
-            None => match self.keys.as_slice() {
-                [only] => KeyChoice::Found(only.clone()),
-                [] => KeyChoice::Unknown,
-                _ => KeyChoice::Ambiguous,
-            },
+            (None, [only]) => KeyChoice::Found(only.clone()),
+            (None, []) => KeyChoice::Unknown,
+            (None, _) => KeyChoice::Ambiguous,
         }
     }
 }

@@ -3,9 +3,9 @@
 //! Not a public API: reached only through `::wacht::__private`, and free to change in any
 //! release. Everything here is a thin adapter over the public runtime API.
 
-use crate::{
-    AcceptedPrincipal, Auth, MachineAuth, MachineRequirement, Rejection, Requirement, Wacht,
-};
+use crate::{AcceptedPrincipal, Wacht};
+
+pub use crate::{Auth, MachineAuth, MachineRequirement, Rejection, Requirement};
 
 pub use std::sync::LazyLock;
 

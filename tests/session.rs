@@ -1,0 +1,915 @@
+//! `#[protect]` end to end: a real local Wacht (JWKS over HTTP on 127.0.0.1), real signed
+//! tokens, the protected handler served over real HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use http::{Request, Response, StatusCode};
+use serde_json::{Value, json};
+use wacht::testing::{JwksFault, KeyAlgorithm, LocalWacht, TestServer, serve_with};
+use wacht::{Auth, Clock, Wacht};
+
+/// Counts handler-body runs, per handler.
+static READ_RUNS: AtomicUsize = AtomicUsize::new(0);
+static ANY_RUNS: AtomicUsize = AtomicUsize::new(0);
+static ALL_RUNS: AtomicUsize = AtomicUsize::new(0);
+static ORG_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[wacht::protect(permission = "user:read")]
+async fn read_users(req: Request<String>, auth: Auth) -> Response<String> {
+    READ_RUNS.fetch_add(1, Ordering::SeqCst);
+    assert!(
+        req.extensions().get::<Auth>().is_some(),
+        "Auth is in the extensions"
+    );
+    Response::new(json!({"user": auth.user_id(), "session": auth.session_id()}).to_string())
+}
+
+#[wacht::protect(any = ["user:read", "user:admin"])]
+async fn any_handler(_req: Request<String>) -> Result<Response<String>, std::io::Error> {
+    ANY_RUNS.fetch_add(1, Ordering::SeqCst);
+    Ok(Response::new("ok".to_owned()))
+}
+
+#[wacht::protect(all = ["user:read", "user:write"])]
+async fn all_handler(_req: Request<String>) -> Response<String> {
+    ALL_RUNS.fetch_add(1, Ordering::SeqCst);
+    Response::new("ok".to_owned())
+}
+
+#[wacht::protect(organization_id = "org_1", workspace_id = "ws_1")]
+async fn org_handler(_req: Request<String>) -> Response<String> {
+    ORG_RUNS.fetch_add(1, Ordering::SeqCst);
+    Response::new("ok".to_owned())
+}
+
+struct Setup {
+    local: LocalWacht,
+    wacht: Wacht,
+    server: TestServer,
+    http: reqwest::Client,
+}
+
+async fn setup_with(local: LocalWacht, wacht: Wacht, which: &str) -> Setup {
+    let server = match which {
+        "read" => serve_with(wacht.clone(), read_users).await,
+        "any" => serve_with(wacht.clone(), any_handler).await,
+        "all" => serve_with(wacht.clone(), all_handler).await,
+        _ => serve_with(wacht.clone(), org_handler).await,
+    }
+    .unwrap();
+    Setup {
+        local,
+        wacht,
+        server,
+        http: reqwest::Client::new(),
+    }
+}
+
+async fn setup(which: &str) -> Setup {
+    let local = LocalWacht::start().unwrap();
+    let wacht = Wacht::new(local.config()).unwrap();
+    setup_with(local, wacht, which).await
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: http::HeaderMap,
+    body: Value,
+    text: String,
+}
+
+impl Setup {
+    async fn call(&self, authorization: Option<&str>) -> Answer {
+        let mut request = self.http.get(format!("{}/admin/users", self.server.url()));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    async fn bearer(&self, token: &str) -> Answer {
+        self.call(Some(&format!("Bearer {token}"))).await
+    }
+}
+
+/// Asserts the rejection shape and returns the reason.
+fn rejected(answer: &Answer, status: u16, error: &str) -> String {
+    assert_eq!(answer.status.as_u16(), status, "body: {}", answer.text);
+    assert_eq!(answer.headers["content-type"], "application/json");
+    assert_eq!(answer.headers["cache-control"], "no-store");
+    assert_eq!(answer.body["error"], error, "{}", answer.text);
+    assert!(
+        answer.body["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    if status == 401 {
+        let challenge = answer.headers["www-authenticate"].to_str().unwrap();
+        assert!(
+            challenge.starts_with("Bearer realm=\"wacht\""),
+            "{challenge}"
+        );
+    }
+    // Decoder and library error text never reaches the caller.
+    for leak in [
+        "base64",
+        "Base64",
+        "serde",
+        "Error(",
+        "InvalidByte",
+        "ErrorKind",
+        "line 1",
+        "column",
+    ] {
+        assert!(
+            !answer.text.contains(leak),
+            "body leaks {leak:?}: {}",
+            answer.text
+        );
+    }
+    answer.body["reason"].as_str().unwrap().to_owned()
+}
+
+fn tamper_payload(token: &str, claims: Value) -> String {
+    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+    parts[1] = URL_SAFE_NO_PAD.encode(claims.to_string());
+    parts.join(".")
+}
+
+fn now() -> i64 {
+    Clock::system().now()
+}
+
+#[tokio::test]
+async fn allowed_with_the_permission_in_either_claim_shape() {
+    let s = setup("read").await;
+    let before = READ_RUNS.load(Ordering::SeqCst);
+    let flat = s
+        .local
+        .token()
+        .subject("user_flat")
+        .organization_permissions(["user:read"])
+        .sign();
+    let answer = s.bearer(&flat).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.body["user"], "user_flat");
+    assert_eq!(answer.body["session"], "sess_test");
+
+    let ws = s.local.token().workspace_permissions(["user:read"]).sign();
+    assert_eq!(s.bearer(&ws).await.status, 200);
+
+    let nested = s
+        .local
+        .token()
+        .permissions_object(Vec::<String>::new(), ["user:read"])
+        .sign();
+    assert_eq!(s.bearer(&nested).await.status, 200);
+
+    let legacy_session = s
+        .local
+        .token()
+        .remove_claim("sid")
+        .claim("sess", json!("sess_old"))
+        .organization_permissions(["user:read"])
+        .sign();
+    assert_eq!(s.bearer(&legacy_session).await.body["session"], "sess_old");
+    assert!(READ_RUNS.load(Ordering::SeqCst) >= before + 4);
+}
+
+#[tokio::test]
+async fn every_bad_credential_is_401_and_the_handler_never_runs() {
+    let s = setup("all").await;
+    let local = &s.local;
+    let good = local
+        .token()
+        .organization_permissions(["user:read", "user:write"])
+        .sign();
+    assert_eq!(
+        s.bearer(&good).await.status,
+        200,
+        "control: the good token passes"
+    );
+    let runs = ALL_RUNS.load(Ordering::SeqCst);
+
+    let key = local.current_key();
+    let claims = local
+        .token()
+        .organization_permissions(["user:read", "user:write"])
+        .claims_json();
+    let mut forged_claims = claims.clone();
+    forged_claims["sub"] = json!("user_admin");
+    let mut tampered_signature: Vec<char> = good.chars().collect();
+    let sig_start = good.rfind('.').unwrap() + 5;
+    tampered_signature[sig_start] = if tampered_signature[sig_start] == 'A' {
+        'B'
+    } else {
+        'A'
+    };
+    let tampered_signature: String = tampered_signature.into_iter().collect();
+    let public_jwk = key.public_jwk().to_string();
+    let es384 = local.add_key(KeyAlgorithm::Es384);
+    let padded = {
+        let parts: Vec<&str> = good.split('.').collect();
+        format!("{}=.{}.{}", parts[0], parts[1], parts[2])
+    };
+    let duplicate_sub = key.sign_token_bytes(
+        format!(r#"{{"alg":"ES256","typ":"JWT","kid":"{}"}}"#, key.kid()).as_bytes(),
+        format!(
+            r#"{{"iss":"{}","sub":"user_1","sub":"user_admin","exp":{},"organization_permissions":["user:read","user:write"]}}"#,
+            local.url(),
+            now() + 600
+        )
+        .as_bytes(),
+    );
+
+    let cases: Vec<(&str, Option<String>, &str)> = vec![
+        ("missing header", None, "missing_token"),
+        (
+            "empty token",
+            Some("Bearer ".into()),
+            "invalid_authorization_header",
+        ),
+        (
+            "other scheme",
+            Some(format!("Basic {good}")),
+            "invalid_authorization_header",
+        ),
+        (
+            "garbage",
+            Some("Bearer not-a-token".into()),
+            "malformed_token",
+        ),
+        (
+            "garbage segments",
+            Some("Bearer a.b.c".into()),
+            "malformed_token",
+        ),
+        (
+            "padded segment",
+            Some(format!("Bearer {padded}")),
+            "malformed_token",
+        ),
+        (
+            "duplicate claim",
+            Some(format!("Bearer {duplicate_sub}")),
+            "malformed_token",
+        ),
+        (
+            "tampered payload",
+            Some(format!("Bearer {}", tamper_payload(&good, forged_claims))),
+            "invalid_signature",
+        ),
+        (
+            "tampered signature",
+            Some(format!("Bearer {tampered_signature}")),
+            "invalid_signature",
+        ),
+        (
+            "expired",
+            Some(format!(
+                "Bearer {}",
+                local.token().expires_at(now() - 5).sign()
+            )),
+            "token_expired",
+        ),
+        (
+            "nbf in the future",
+            Some(format!(
+                "Bearer {}",
+                local.token().not_before(now() + 600).sign()
+            )),
+            "token_not_yet_valid",
+        ),
+        (
+            "wrong iss",
+            Some(format!(
+                "Bearer {}",
+                local.token().issuer("https://evil.example").sign()
+            )),
+            "invalid_issuer",
+        ),
+        (
+            "missing iss",
+            Some(format!(
+                "Bearer {}",
+                local.token().remove_claim("iss").sign()
+            )),
+            "invalid_issuer",
+        ),
+        (
+            "missing exp",
+            Some(format!(
+                "Bearer {}",
+                local.token().remove_claim("exp").sign()
+            )),
+            "invalid_claims",
+        ),
+        (
+            "missing sub",
+            Some(format!(
+                "Bearer {}",
+                local.token().remove_claim("sub").sign()
+            )),
+            "missing_subject",
+        ),
+        (
+            "unknown kid",
+            Some(format!(
+                "Bearer {}",
+                local.token().header("kid", json!("key_nobody")).sign()
+            )),
+            "unknown_key",
+        ),
+        (
+            "alg none",
+            Some(format!("Bearer {}", local.token().unsigned())),
+            "unsupported_algorithm",
+        ),
+        (
+            "HS256 with the public key",
+            Some(format!(
+                "Bearer {}",
+                local.token().sign_hs256(public_jwk.as_bytes())
+            )),
+            "unsupported_algorithm",
+        ),
+        (
+            "alg not matching the key",
+            Some(format!(
+                "Bearer {}",
+                local.token().header("alg", json!("ES384")).sign()
+            )),
+            "algorithm_mismatch",
+        ),
+        (
+            "alg RS256 on an EC key",
+            Some(format!(
+                "Bearer {}",
+                local.token().header("alg", json!("RS256")).sign()
+            )),
+            "algorithm_mismatch",
+        ),
+        (
+            "kid of one key, signed by another",
+            Some(format!(
+                "Bearer {}",
+                local
+                    .token()
+                    .key(&es384)
+                    .header("kid", json!(key.kid()))
+                    .header("alg", json!("ES256"))
+                    .sign()
+            )),
+            "invalid_signature",
+        ),
+        (
+            "no kid with two keys published",
+            Some(format!("Bearer {}", local.token().without_kid().sign())),
+            "missing_key_id",
+        ),
+        (
+            "malformed permissions claim",
+            Some(format!(
+                "Bearer {}",
+                local
+                    .token()
+                    .claim("permissions", json!("user:read user:write"))
+                    .sign()
+            )),
+            "invalid_claims",
+        ),
+    ];
+    for (name, authorization, reason) in cases {
+        let answer = s.call(authorization.as_deref()).await;
+        assert_eq!(
+            rejected(&answer, 401, "unauthenticated"),
+            reason,
+            "case {name}: {}",
+            answer.text
+        );
+        if let Some(value) = &authorization {
+            let token = value
+                .trim_start_matches("Bearer ")
+                .trim_start_matches("Basic ");
+            assert!(
+                token.len() < 8 || !answer.text.contains(token),
+                "case {name}: the token is echoed"
+            );
+        }
+    }
+    assert_eq!(
+        ALL_RUNS.load(Ordering::SeqCst),
+        runs,
+        "a rejected request ran the handler"
+    );
+}
+
+#[tokio::test]
+async fn expiry_is_exact_with_a_fixed_clock_even_for_cached_tokens() {
+    let local = LocalWacht::start().unwrap();
+    let clock = Clock::fixed(1_900_000_000);
+    let wacht = Wacht::new(local.config_builder().clock(clock.clone()).build().unwrap()).unwrap();
+    let s = setup_with(local, wacht, "read").await;
+    let token = s
+        .local
+        .token()
+        .now(1_900_000_000 - 60)
+        .expires_at(1_900_000_100)
+        .organization_permissions(["user:read"])
+        .sign();
+    clock.set(1_900_000_099);
+    assert_eq!(s.bearer(&token).await.status, 200, "one second before exp");
+    assert_eq!(s.bearer(&token).await.status, 200, "cached, still valid");
+    clock.set(1_900_000_100);
+    let answer = s.bearer(&token).await;
+    assert_eq!(
+        rejected(&answer, 401, "unauthenticated"),
+        "token_expired",
+        "exactly at exp (cached token)"
+    );
+
+    let leeway = Wacht::new(
+        s.local
+            .config_builder()
+            .clock(clock.clone())
+            .leeway_seconds(5)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        leeway.verify_token(&token).await.is_ok(),
+        "leeway extends exp"
+    );
+    clock.set(1_900_000_105);
+    assert!(matches!(
+        leeway.verify_token(&token).await,
+        Err(wacht::AuthError::TokenExpired)
+    ));
+}
+
+#[tokio::test]
+async fn permissions_and_membership_give_403() {
+    let s = setup("read").await;
+    let runs = READ_RUNS.load(Ordering::SeqCst);
+    let answer = s
+        .bearer(
+            &s.local
+                .token()
+                .organization_permissions(["user:write"])
+                .sign(),
+        )
+        .await;
+    assert_eq!(rejected(&answer, 403, "forbidden"), "missing_permission");
+    assert_eq!(answer.body["required"], json!(["user:read"]));
+    assert!(!answer.headers.contains_key("www-authenticate"));
+    let answer = s.bearer(&s.local.token().sign()).await;
+    assert_eq!(rejected(&answer, 403, "forbidden"), "missing_permission");
+    assert_eq!(READ_RUNS.load(Ordering::SeqCst), runs);
+
+    let org = setup("org").await;
+    let runs = ORG_RUNS.load(Ordering::SeqCst);
+    for (token, reason) in [
+        (
+            org.local
+                .token()
+                .organization("org_2")
+                .workspace("ws_1")
+                .sign(),
+            "organization_mismatch",
+        ),
+        (
+            org.local.token().workspace("ws_1").sign(),
+            "organization_mismatch",
+        ),
+        (
+            org.local
+                .token()
+                .organization("org_1")
+                .workspace("ws_2")
+                .sign(),
+            "workspace_mismatch",
+        ),
+        (
+            org.local.token().organization("org_1").sign(),
+            "workspace_mismatch",
+        ),
+    ] {
+        assert_eq!(
+            rejected(&org.bearer(&token).await, 403, "forbidden"),
+            reason
+        );
+    }
+    assert_eq!(ORG_RUNS.load(Ordering::SeqCst), runs);
+    let ok = org
+        .local
+        .token()
+        .organization("org_1")
+        .workspace("ws_1")
+        .sign();
+    assert_eq!(org.bearer(&ok).await.status, 200);
+    assert_eq!(ORG_RUNS.load(Ordering::SeqCst), runs + 1);
+}
+
+#[tokio::test]
+async fn any_needs_one_and_all_needs_every_one() {
+    let any = setup("any").await;
+    let runs = ANY_RUNS.load(Ordering::SeqCst);
+    assert_eq!(
+        any.bearer(
+            &any.local
+                .token()
+                .workspace_permissions(["user:admin"])
+                .sign()
+        )
+        .await
+        .status,
+        200
+    );
+    let answer = any
+        .bearer(
+            &any.local
+                .token()
+                .organization_permissions(["billing:read"])
+                .sign(),
+        )
+        .await;
+    assert_eq!(rejected(&answer, 403, "forbidden"), "missing_permission");
+    assert_eq!(ANY_RUNS.load(Ordering::SeqCst), runs + 1);
+
+    let all = setup("all").await;
+    let runs = ALL_RUNS.load(Ordering::SeqCst);
+    let one = all
+        .local
+        .token()
+        .organization_permissions(["user:read"])
+        .sign();
+    let answer = all.bearer(&one).await;
+    assert_eq!(rejected(&answer, 403, "forbidden"), "missing_permission");
+    assert_eq!(answer.body["required"], json!(["user:read", "user:write"]));
+    // One from the organization and one from the workspace: checked together.
+    let split = all
+        .local
+        .token()
+        .organization_permissions(["user:read"])
+        .workspace_permissions(["user:write"])
+        .sign();
+    assert_eq!(all.bearer(&split).await.status, 200);
+    assert_eq!(ALL_RUNS.load(Ordering::SeqCst), runs + 1);
+}
+
+#[tokio::test]
+async fn every_supported_key_type_verifies() {
+    let s = setup("read").await;
+    // Published before the first fetch: unknown-kid refreshes are rate limited.
+    let keys: Vec<_> = [
+        KeyAlgorithm::Es256,
+        KeyAlgorithm::Es384,
+        KeyAlgorithm::Rs256,
+        KeyAlgorithm::EdDsa,
+    ]
+    .into_iter()
+    .map(|algorithm| (algorithm, s.local.add_key(algorithm)))
+    .collect();
+    for (algorithm, key) in keys {
+        let token = s
+            .local
+            .token()
+            .key(&key)
+            .organization_permissions(["user:read"])
+            .sign();
+        let answer = s.bearer(&token).await;
+        assert_eq!(answer.status, 200, "{algorithm:?}: {}", answer.text);
+    }
+}
+
+#[tokio::test]
+async fn fifty_concurrent_first_requests_fetch_the_jwks_once() {
+    let s = setup("read").await;
+    s.local
+        .set_jwks_fault(JwksFault::Slow(Duration::from_millis(300)));
+    let tokens: Vec<String> = (0..50)
+        .map(|i| {
+            s.local
+                .token()
+                .subject(format!("user_{i}"))
+                .organization_permissions(["user:read"])
+                .sign()
+        })
+        .collect();
+    let answers = futures_join_all(tokens.iter().map(|t| s.bearer(t))).await;
+    assert!(answers.iter().all(|a| a.status == 200));
+    assert_eq!(s.local.jwks_fetches(), 1);
+}
+
+/// `join_all` without a futures dependency: spawn-free, polls all together.
+async fn futures_join_all<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for future in futures {
+        set.push(Box::pin(future));
+    }
+    let mut outputs: Vec<Option<F::Output>> = set.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in set.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(|o| o.unwrap()).collect()
+}
+
+#[tokio::test]
+async fn rotation_unknown_kids_and_stale_keys() {
+    let local = LocalWacht::start().unwrap();
+    let wacht = Wacht::new(
+        local
+            .config_builder()
+            .jwks_min_refresh_interval(Duration::from_secs(60))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let s = setup_with(local, wacht, "read").await;
+    let old = s
+        .local
+        .token()
+        .organization_permissions(["user:read"])
+        .sign();
+    assert_eq!(s.bearer(&old).await.status, 200);
+    assert_eq!(s.local.jwks_fetches(), 1);
+
+    // Rotation: the new kid is unknown, one refresh finds it.
+    s.local.rotate(KeyAlgorithm::Es256);
+    let new = s
+        .local
+        .token()
+        .organization_permissions(["user:read"])
+        .sign();
+    assert_eq!(s.bearer(&new).await.status, 200);
+    assert_eq!(s.local.jwks_fetches(), 2);
+    // The old key is gone from the set, so its (previously cached) token no longer passes.
+    assert_eq!(
+        rejected(&s.bearer(&old).await, 401, "unauthenticated"),
+        "unknown_key"
+    );
+
+    // 200 random unknown kids within the minimum interval: no further fetch.
+    for i in 0..200 {
+        let token = s
+            .local
+            .token()
+            .header("kid", json!(format!("key_random_{i}")))
+            .sign();
+        assert_eq!(
+            rejected(&s.bearer(&token).await, 401, "unauthenticated"),
+            "unknown_key"
+        );
+    }
+    assert!(
+        s.local.jwks_fetches() <= 3,
+        "fetches: {}",
+        s.local.jwks_fetches()
+    );
+}
+
+#[tokio::test]
+async fn unknown_kids_refresh_at_most_once_per_interval_from_a_warm_cache() {
+    let s = setup("read").await;
+    assert_eq!(
+        s.bearer(
+            &s.local
+                .token()
+                .organization_permissions(["user:read"])
+                .sign()
+        )
+        .await
+        .status,
+        200
+    );
+    let before = s.local.jwks_fetches();
+    for i in 0..200 {
+        let token = s
+            .local
+            .token()
+            .header("kid", json!(format!("kid_{i:03}")))
+            .sign();
+        assert_eq!(s.bearer(&token).await.status, 401);
+    }
+    assert!(
+        s.local.jwks_fetches() - before <= 1,
+        "extra fetches: {}",
+        s.local.jwks_fetches() - before
+    );
+}
+
+#[tokio::test]
+async fn keys_held_keep_serving_when_the_jwks_goes_down() {
+    let local = LocalWacht::start().unwrap();
+    // TTL zero: every request wants a refresh, so the failing refresh path is exercised.
+    let wacht = Wacht::new(
+        local
+            .config_builder()
+            .jwks_ttl(Duration::ZERO)
+            .jwks_min_refresh_interval(Duration::from_millis(500))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let s = setup_with(local, wacht, "read").await;
+    let token = |i: usize| {
+        s.local
+            .token()
+            .subject(format!("u{i}"))
+            .organization_permissions(["user:read"])
+            .sign()
+    };
+    assert_eq!(s.bearer(&token(0)).await.status, 200);
+    for fault in [
+        JwksFault::Down,
+        JwksFault::Status(503),
+        JwksFault::InvalidJson,
+    ] {
+        s.local.set_jwks_fault(fault);
+        let fetches = s.local.jwks_fetches();
+        tokio::time::sleep(Duration::from_millis(1100)).await; // past the failure back-off
+        let answer = s.bearer(&token(1)).await;
+        assert_eq!(answer.status, 200, "{fault:?}: {}", answer.text);
+        assert!(
+            s.local.jwks_fetches() > fetches,
+            "{fault:?}: a refresh was attempted"
+        );
+    }
+}
+
+#[tokio::test]
+async fn no_keys_at_all_gives_503() {
+    for fault in [
+        JwksFault::Down,
+        JwksFault::Status(500),
+        JwksFault::InvalidJson,
+    ] {
+        let s = setup("read").await;
+        s.local.set_jwks_fault(fault);
+        let runs = READ_RUNS.load(Ordering::SeqCst);
+        let answer = s
+            .bearer(
+                &s.local
+                    .token()
+                    .organization_permissions(["user:read"])
+                    .sign(),
+            )
+            .await;
+        assert_eq!(
+            rejected(&answer, 503, "auth_unavailable"),
+            "keys_unavailable",
+            "{fault:?}"
+        );
+        assert_eq!(READ_RUNS.load(Ordering::SeqCst), runs);
+        // Recovery: the next request fetches again.
+        s.local.set_jwks_fault(JwksFault::None);
+        assert_eq!(
+            s.bearer(
+                &s.local
+                    .token()
+                    .organization_permissions(["user:read"])
+                    .sign()
+            )
+            .await
+            .status,
+            200
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_jwks_slower_than_the_timeout_gives_503_in_time() {
+    let local = LocalWacht::start().unwrap();
+    let wacht = Wacht::new(
+        local
+            .config_builder()
+            .http_timeout(Duration::from_millis(500))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let s = setup_with(local, wacht, "read").await;
+    s.local
+        .set_jwks_fault(JwksFault::Slow(Duration::from_secs(5)));
+    let started = Instant::now();
+    let answer = s
+        .bearer(
+            &s.local
+                .token()
+                .organization_permissions(["user:read"])
+                .sign(),
+        )
+        .await;
+    assert_eq!(rejected(&answer, 503, "auth_unavailable"), "keys_timeout");
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_pem_key_verifies_with_no_network() {
+    let local = LocalWacht::start().unwrap();
+    let pem = local.current_key().public_key_pem();
+    let wacht = Wacht::new(
+        local
+            .config_builder()
+            .public_signing_key(pem)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let s = setup_with(local, wacht, "read").await;
+    assert_eq!(
+        s.bearer(
+            &s.local
+                .token()
+                .organization_permissions(["user:read"])
+                .sign()
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        s.bearer(
+            &s.local
+                .token()
+                .without_kid()
+                .organization_permissions(["user:read"])
+                .sign()
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(s.local.jwks_fetches(), 0);
+    let other = s.local.add_key(KeyAlgorithm::Es256);
+    let answer = s
+        .bearer(
+            &s.local
+                .token()
+                .key(&other)
+                .without_kid()
+                .organization_permissions(["user:read"])
+                .sign(),
+        )
+        .await;
+    assert_eq!(
+        rejected(&answer, 401, "unauthenticated"),
+        "invalid_signature"
+    );
+}
+
+#[tokio::test]
+async fn no_publishable_key_is_500_misconfigured() {
+    let local = LocalWacht::start().unwrap();
+    let wacht = Wacht::new(wacht::WachtConfig::builder().build().unwrap()).unwrap();
+    let s = setup_with(local, wacht, "read").await;
+    let runs = READ_RUNS.load(Ordering::SeqCst);
+    let answer = s
+        .bearer(
+            &s.local
+                .token()
+                .organization_permissions(["user:read"])
+                .sign(),
+        )
+        .await;
+    assert_eq!(
+        rejected(&answer, 500, "auth_misconfigured"),
+        "missing_publishable_key"
+    );
+    assert_eq!(READ_RUNS.load(Ordering::SeqCst), runs);
+    let _ = &s.wacht;
+}

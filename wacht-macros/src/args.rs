@@ -1,0 +1,449 @@
+//! Parsing attribute arguments (`key = value, …`) into typed [`Args`].
+//!
+//! This stage checks syntax and argument names only; what each value may be is `validate`'s
+//! business. A malformed argument does not stop parsing: its error is kept and parsing resumes
+//! after the next comma, so every problem in an attribute is reported at once.
+
+use crate::errors::Errors;
+use proc_macro2::{Span, TokenTree};
+use std::marker::PhantomData;
+use syn::ext::IdentExt;
+use syn::parse::{Lookahead1, Parse, ParseStream};
+use syn::{Expr, ExprArray, ExprPath, Ident, Lit, LitStr, Token};
+
+mod kw {
+    syn::custom_keyword!(permission);
+    syn::custom_keyword!(any);
+    syn::custom_keyword!(all);
+    syn::custom_keyword!(organization_id);
+    syn::custom_keyword!(workspace_id);
+    syn::custom_keyword!(resource);
+    syn::custom_keyword!(method);
+    syn::custom_keyword!(principal);
+    syn::custom_keyword!(header);
+    syn::custom_keyword!(on_reject);
+}
+
+/// Declares [`Key`] from one table: variant, the token that spells it, its name and an example
+/// of use (the last two for error messages).
+macro_rules! keys {
+    ($($variant:ident => $token:path, $name:literal, $example:literal;)*) => {
+        /// An argument name known to one of the macros.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub(crate) enum Key {
+            $($variant,)*
+        }
+
+        impl Key {
+            /// Every key of every macro.
+            const ALL: &[Key] = &[$(Key::$variant,)*];
+
+            /// How the key is written.
+            pub(crate) fn name(self) -> &'static str {
+                match self {
+                    $(Key::$variant => $name,)*
+                }
+            }
+
+            /// The key used correctly, e.g. `permission = "user:read"`.
+            pub(crate) fn example(self) -> &'static str {
+                match self {
+                    $(Key::$variant => $example,)*
+                }
+            }
+
+            fn peek_in(self, lookahead: &Lookahead1) -> bool {
+                match self {
+                    $(Key::$variant => lookahead.peek($token),)*
+                }
+            }
+
+            fn peek(self, input: ParseStream) -> bool {
+                match self {
+                    $(Key::$variant => input.peek($token),)*
+                }
+            }
+
+            /// Consumes the key's token, returning its span.
+            fn parse_token(self, input: ParseStream) -> syn::Result<Span> {
+                match self {
+                    $(Key::$variant => Ok(input.parse::<$token>()?.span),)*
+                }
+            }
+        }
+    };
+}
+
+keys! {
+    Permission => kw::permission, "permission", r#"permission = "user:read""#;
+    Any => kw::any, "any", r#"any = ["user:read", "user:write"]"#;
+    All => kw::all, "all", r#"all = ["user:read", "user:write"]"#;
+    OrganizationId => kw::organization_id, "organization_id", r#"organization_id = "org_123""#;
+    WorkspaceId => kw::workspace_id, "workspace_id", r#"workspace_id = "ws_123""#;
+    Resource => kw::resource, "resource", r#"resource = "/machine/users""#;
+    Method => kw::method, "method", r#"method = "GET""#;
+    Principal => kw::principal, "principal", r#"principal = "api_key""#;
+    Header => kw::header, "header", r#"header = "x-custom-key""#;
+    OnReject => kw::on_reject, "on_reject", "on_reject = my_rejection";
+    Crate => syn::token::Crate, "crate", r#"crate = "my_wacht""#;
+}
+
+/// What one macro accepts and how it is named in messages.
+pub(crate) trait Spec {
+    /// `#[wacht::protect]`
+    const MACRO: &'static str;
+    /// The other macro, named when one of its keys is used here.
+    const OTHER_MACRO: &'static str;
+    /// The keys this macro accepts, in the order error messages list them.
+    const KEYS: &'static [Key];
+    /// The last path segment of the identity type a handler parameter receives (`Auth`).
+    const IDENTITY: &'static str;
+    /// The other macro's identity type, refused here.
+    const OTHER_IDENTITY: &'static str;
+
+    /// "`permission`, `any`, …": the keys for messages.
+    fn expected() -> String {
+        let names: Vec<String> = Self::KEYS
+            .iter()
+            .map(|key| format!("`{}`", key.name()))
+            .collect();
+        names.join(", ")
+    }
+}
+
+/// `#[wacht::protect]`: session tokens.
+pub(crate) enum Protect {}
+
+impl Spec for Protect {
+    const MACRO: &'static str = "#[wacht::protect]";
+    const OTHER_MACRO: &'static str = "#[wacht::machine]";
+    const KEYS: &'static [Key] = &[
+        Key::Permission,
+        Key::Any,
+        Key::All,
+        Key::OrganizationId,
+        Key::WorkspaceId,
+        Key::OnReject,
+        Key::Crate,
+    ];
+    const IDENTITY: &'static str = "Auth";
+    const OTHER_IDENTITY: &'static str = "MachineAuth";
+}
+
+/// `#[wacht::machine]`: API keys and OAuth access tokens, checked by the gateway.
+pub(crate) enum Machine {}
+
+impl Spec for Machine {
+    const MACRO: &'static str = "#[wacht::machine]";
+    const OTHER_MACRO: &'static str = "#[wacht::protect]";
+    const KEYS: &'static [Key] = &[
+        Key::Resource,
+        Key::Method,
+        Key::Permission,
+        Key::Any,
+        Key::All,
+        Key::Principal,
+        Key::Header,
+        Key::OnReject,
+        Key::Crate,
+    ];
+    const IDENTITY: &'static str = "MachineAuth";
+    const OTHER_IDENTITY: &'static str = "Auth";
+}
+
+/// The arguments of one attribute, as written, plus the syntax errors met on the way.
+pub(crate) struct Args<M> {
+    /// Well-formed `key = value` pairs in source order (duplicates included).
+    pub(crate) items: Vec<Arg>,
+    /// Malformed or unknown arguments.
+    pub(crate) errors: Errors,
+    spec: PhantomData<M>,
+}
+
+/// One `key = value` argument.
+pub(crate) struct Arg {
+    pub(crate) key: Key,
+    pub(crate) key_span: Span,
+    pub(crate) value: Value,
+}
+
+/// An argument's value, sorted by shape; which shape a key needs is checked later.
+pub(crate) enum Value {
+    /// `"text"`
+    Str(LitStr),
+    /// `[…]`, elements unchecked.
+    List(ExprArray),
+    /// `path::to::item` (or a lone identifier).
+    Path(ExprPath),
+    /// Anything else: another literal, a macro call, a closure, …
+    Other(Expr),
+}
+
+impl From<Expr> for Value {
+    fn from(expr: Expr) -> Self {
+        match expr {
+            // `$value:expr` from a `macro_rules!` arrives wrapped in an invisible group.
+            Expr::Group(group) if group.attrs.is_empty() => Value::from(*group.expr),
+            Expr::Lit(syn::ExprLit {
+                attrs,
+                lit: Lit::Str(text),
+            }) if attrs.is_empty() => Value::Str(text),
+            Expr::Array(list) if list.attrs.is_empty() => Value::List(list),
+            Expr::Path(path) if path.attrs.is_empty() => Value::Path(path),
+            other => Value::Other(other),
+        }
+    }
+}
+
+impl quote::ToTokens for Value {
+    fn to_tokens(&self, tokens: &mut proc_macro2::TokenStream) {
+        match self {
+            Value::Str(text) => text.to_tokens(tokens),
+            Value::List(list) => list.to_tokens(tokens),
+            Value::Path(path) => path.to_tokens(tokens),
+            Value::Other(expr) => expr.to_tokens(tokens),
+        }
+    }
+}
+
+impl<M: Spec> Parse for Args<M> {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut items = Vec::new();
+        let mut errors = Errors::default();
+        while !input.is_empty() {
+            match parse_arg::<M>(input) {
+                Ok(arg) => items.push(arg),
+                Err(error) => {
+                    errors.push(error);
+                    skip_past_comma(input);
+                    continue;
+                }
+            }
+            if input.is_empty() {
+                break;
+            }
+            if input.peek(Token![,]) {
+                input.parse::<Token![,]>()?;
+            } else {
+                errors.at(
+                    input.span(),
+                    "expected `,` between arguments, e.g. `permission = \"user:read\", organization_id = \"org_123\"`",
+                );
+                skip_past_comma(input);
+            }
+        }
+        Ok(Args {
+            items,
+            errors,
+            spec: PhantomData,
+        })
+    }
+}
+
+fn parse_arg<M: Spec>(input: ParseStream) -> syn::Result<Arg> {
+    let (key, key_span) = parse_key::<M>(input)?;
+    if !input.peek(Token![=]) {
+        return Err(syn::Error::new(
+            key_span,
+            format!(
+                "expected `=` after `{}`; write `{}`",
+                key.name(),
+                key.example()
+            ),
+        ));
+    }
+    input.parse::<Token![=]>()?;
+    if input.is_empty() || input.peek(Token![,]) {
+        return Err(syn::Error::new(
+            key_span,
+            format!(
+                "missing value for `{}`; write `{}`",
+                key.name(),
+                key.example()
+            ),
+        ));
+    }
+    let value = input.parse::<Expr>()?.into();
+    Ok(Arg {
+        key,
+        key_span,
+        value,
+    })
+}
+
+fn parse_key<M: Spec>(input: ParseStream) -> syn::Result<(Key, Span)> {
+    let lookahead = input.lookahead1();
+    for &key in M::KEYS {
+        if key.peek_in(&lookahead) {
+            return Ok((key, key.parse_token(input)?));
+        }
+    }
+    if let Some(key) = Key::ALL.iter().copied().find(|key| key.peek(input)) {
+        let span = key.parse_token(input)?;
+        return Err(syn::Error::new(
+            span,
+            format!(
+                "`{}` is an argument of `{}`, not of `{}`; expected one of {}",
+                key.name(),
+                M::OTHER_MACRO,
+                M::MACRO,
+                M::expected()
+            ),
+        ));
+    }
+    if input.peek(Ident::peek_any) {
+        let ident = Ident::parse_any(input)?;
+        return Err(syn::Error::new(
+            ident.span(),
+            format!(
+                "unknown argument `{ident}`; expected one of {}",
+                M::expected()
+            ),
+        ));
+    }
+    Err(lookahead.error())
+}
+
+/// Skips to just after the next top-level comma (or to the end), to resume after an error.
+fn skip_past_comma(input: ParseStream) {
+    let skipped = input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tree, next)) = rest.token_tree() {
+            rest = next;
+            if matches!(&tree, TokenTree::Punct(punct) if punct.as_char() == ',') {
+                break;
+            }
+        }
+        Ok(((), rest))
+    });
+    // `step` only fails when its closure does, which this one never does.
+    debug_assert!(skipped.is_ok());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn parse<M: Spec>(tokens: proc_macro2::TokenStream) -> Args<M> {
+        syn::parse2(tokens).unwrap()
+    }
+
+    fn messages(errors: Errors) -> Vec<String> {
+        match errors.finish(()) {
+            Ok(()) => Vec::new(),
+            Err(error) => error.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn names_match_the_tokens() {
+        assert_eq!(Key::Permission.name(), "permission");
+        assert_eq!(Key::OrganizationId.name(), "organization_id");
+        assert_eq!(Key::OnReject.name(), "on_reject");
+        assert_eq!(Key::Crate.name(), "crate");
+        for key in Key::ALL {
+            assert!(key.example().starts_with(key.name()), "{key:?}");
+        }
+    }
+
+    #[test]
+    fn parses_every_protect_key_and_value_shape() {
+        let args = parse::<Protect>(quote! {
+            permission = "a", any = ["b", "c"], all = [], organization_id = "o",
+            workspace_id = "w", on_reject = my::reject, crate = "::w",
+        });
+        assert!(messages(args.errors).is_empty());
+        let keys: Vec<Key> = args.items.iter().map(|arg| arg.key).collect();
+        assert_eq!(keys, Protect::KEYS);
+        assert!(matches!(args.items[0].value, Value::Str(_)));
+        assert!(matches!(args.items[1].value, Value::List(_)));
+        assert!(matches!(args.items[5].value, Value::Path(_)));
+    }
+
+    #[test]
+    fn empty_attribute_is_no_arguments() {
+        let args = parse::<Protect>(quote!());
+        assert!(args.items.is_empty());
+        assert!(messages(args.errors).is_empty());
+    }
+
+    #[test]
+    fn other_values_are_kept_for_validation() {
+        let args = parse::<Protect>(quote!(
+            permission = 5,
+            any = concat!("a"),
+            on_reject = |r| r
+        ));
+        assert!(messages(args.errors).is_empty());
+        assert!(
+            args.items
+                .iter()
+                .all(|arg| matches!(arg.value, Value::Other(_)))
+        );
+    }
+
+    #[test]
+    fn unknown_and_foreign_keys_are_reported_and_parsing_goes_on() {
+        let args = parse::<Protect>(quote!(permision = "a", resource = "/x", permission = "b"));
+        assert_eq!(
+            messages(args.errors),
+            [
+                "unknown argument `permision`; expected one of `permission`, `any`, `all`, \
+                 `organization_id`, `workspace_id`, `on_reject`, `crate`",
+                "`resource` is an argument of `#[wacht::machine]`, not of `#[wacht::protect]`; \
+                 expected one of `permission`, `any`, `all`, `organization_id`, `workspace_id`, \
+                 `on_reject`, `crate`",
+            ]
+        );
+        assert_eq!(args.items.len(), 1);
+        assert_eq!(args.items[0].key, Key::Permission);
+    }
+
+    #[test]
+    fn machine_keys_belong_to_machine() {
+        let args = parse::<Machine>(quote!(
+            resource = "/x",
+            method = "GET",
+            principal = "any",
+            header = "x-k",
+            organization_id = "o"
+        ));
+        assert_eq!(args.items.len(), 4);
+        let messages = messages(args.errors);
+        assert_eq!(messages.len(), 1);
+        assert!(messages[0].starts_with("`organization_id` is an argument of `#[wacht::protect]`"));
+    }
+
+    #[test]
+    fn syntax_errors_are_collected() {
+        let args = parse::<Protect>(
+            quote!(permission, any = , "all" = [], crate = "x" "y", workspace_id = "w"),
+        );
+        assert_eq!(
+            messages(args.errors),
+            [
+                "expected `=` after `permission`; write `permission = \"user:read\"`",
+                "missing value for `any`; write `any = [\"user:read\", \"user:write\"]`",
+                "expected one of: `permission`, `any`, `all`, `organization_id`, `workspace_id`, \
+                 `on_reject`, `crate`",
+                "expected `,` between arguments, e.g. `permission = \"user:read\", \
+                 organization_id = \"org_123\"`",
+            ]
+        );
+        let keys: Vec<Key> = args.items.iter().map(|arg| arg.key).collect();
+        assert_eq!(keys, [Key::Crate, Key::WorkspaceId]);
+    }
+
+    #[test]
+    fn keyword_as_key_is_unknown() {
+        let args = parse::<Protect>(quote!(fn = "a"));
+        assert_eq!(
+            messages(args.errors),
+            [
+                "unknown argument `fn`; expected one of `permission`, `any`, `all`, \
+              `organization_id`, `workspace_id`, `on_reject`, `crate`"
+            ]
+        );
+    }
+}

@@ -1,0 +1,377 @@
+//! Generating the guarded handler.
+//!
+//! The signature is re-emitted as written, except that the request parameter is renamed to
+//! `__wacht_request` and identity parameters are removed. The body gains a few statements in
+//! front: check the request (all logic lives in the runtime, reached via `__private`), return a
+//! rejection in the handler's own type, store the identity in the request's extensions, and bind
+//! the user's parameters. The user's block follows as its own block, unchanged.
+
+use crate::args::{Args, Protect, Spec};
+use crate::errors::Errors;
+use crate::handler::Handler;
+use crate::validate::{self, Permissions, ProtectConfig};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{ExprPath, FnArg, ItemFn, LitStr, Pat, PatIdent, PatType, Path};
+
+/// `#[wacht::protect(args)] item`
+pub(crate) fn protect(args: TokenStream, item: TokenStream) -> TokenStream {
+    let function = match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(function) => function,
+        Err(error) => return not_a_function::<Protect>(item, &error),
+    };
+    let mut errors = Errors::default();
+    let config = syn::parse2::<Args<Protect>>(args)
+        .and_then(validate::protect)
+        .map_err(|error| errors.push(error));
+    let handler = Handler::analyze::<Protect>(function).map_err(|error| errors.push(error));
+    match (config, handler) {
+        (Ok(config), Ok(handler)) => expand_protect(&config, handler),
+        _ => unchanged_with_errors(item, errors),
+    }
+}
+
+fn expand_protect(config: &ProtectConfig, handler: Handler) -> TokenStream {
+    let private = private_path(config.common.krate.as_ref());
+    let (any, all): (&[LitStr], &[LitStr]) = match &config.common.permissions {
+        Permissions::Unrestricted => (&[], &[]),
+        Permissions::One(permission) => (std::slice::from_ref(permission), &[]),
+        Permissions::Any(permissions) => (permissions, &[]),
+        Permissions::All(permissions) => (&[], permissions),
+    };
+    let organization_id = optional(config.organization_id.as_ref());
+    let workspace_id = optional(config.workspace_id.as_ref());
+    let request = request_ident();
+    let guard = Guard {
+        setup: quote! {
+            static __WACHT_REQUIREMENT: #private::LazyLock<#private::Requirement> =
+                #private::LazyLock::new(|| {
+                    #private::requirement(&[#(#any),*], &[#(#all),*], #organization_id, #workspace_id)
+                });
+        },
+        check: quote! { #private::protect(&#request, &__WACHT_REQUIREMENT).await },
+        insert: quote! { #private::insert_auth },
+    };
+    guarded(handler, &private, config.common.on_reject.as_ref(), guard)
+}
+
+/// The macro-specific parts of a guarded handler.
+struct Guard {
+    /// Items placed first in the body (the requirement, built once).
+    setup: TokenStream,
+    /// Evaluates to `Result<Identity, Rejection>`; may read `__wacht_request`.
+    check: TokenStream,
+    /// `fn(&mut Request<B>, &Identity)` storing the identity in the request's extensions.
+    insert: TokenStream,
+}
+
+/// The handler with `guard` in front of its body.
+fn guarded(
+    handler: Handler,
+    private: &TokenStream,
+    on_reject: Option<&ExprPath>,
+    guard: Guard,
+) -> TokenStream {
+    let Handler {
+        attrs,
+        inner_attrs,
+        vis,
+        mut sig,
+        receiver,
+        request: user_request,
+        identities,
+        rest,
+        output,
+        block,
+    } = handler;
+    let Guard {
+        setup,
+        check,
+        insert,
+    } = guard;
+    let request = request_ident();
+    let identity = Ident::new("__wacht_auth", Span::call_site());
+    let rejection = Ident::new("__wacht_rejection", Span::call_site());
+
+    // The outer signature: the request under our name, identity parameters removed.
+    let outer_request = FnArg::Typed(PatType {
+        attrs: Vec::new(),
+        pat: Box::new(Pat::Ident(PatIdent {
+            attrs: Vec::new(),
+            by_ref: None,
+            mutability: None,
+            ident: request.clone(),
+            subpat: None,
+        })),
+        colon_token: user_request.colon_token,
+        ty: user_request.ty.clone(),
+    });
+    sig.inputs = receiver
+        .into_iter()
+        .chain(Some(outer_request))
+        .chain(rest)
+        .collect::<Punctuated<FnArg, syn::Token![,]>>();
+
+    // A rejection leaves in the handler's own return type; a missing conversion is reported
+    // at that type.
+    let reject = match on_reject {
+        Some(path) => quote_spanned! {path.span()=> #path(#rejection) },
+        None => {
+            let span = Span::call_site().located_at(output.span());
+            quote_spanned! {span=>
+                <#output as #private::RejectionResponse>::from_rejection(#rejection)
+            }
+        }
+    };
+
+    let bind_request = {
+        let PatType { attrs, pat, ty, .. } = &user_request;
+        quote! { #(#attrs)* let #pat: #ty = #request; }
+    };
+    let last = identities.len().saturating_sub(1);
+    let bind_identities = identities.iter().enumerate().map(|(index, param)| {
+        let PatType { attrs, pat, ty, .. } = param;
+        let value = if index == last {
+            quote!(#identity)
+        } else {
+            quote!(::core::clone::Clone::clone(&#identity))
+        };
+        quote! { #(#attrs)* let #pat: #ty = #value; }
+    });
+
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #(#inner_attrs)*
+            #setup
+            let mut #request = #request;
+            let #identity = match #check {
+                ::core::result::Result::Ok(#identity) => #identity,
+                ::core::result::Result::Err(#rejection) => return #reject,
+            };
+            #insert(&mut #request, &#identity);
+            #bind_request
+            #(#bind_identities)*
+            #block
+        }
+    }
+}
+
+fn request_ident() -> Ident {
+    Ident::new("__wacht_request", Span::call_site())
+}
+
+/// `::wacht::__private`, or `<crate>::__private` (spanned at the `crate = "…"` string).
+fn private_path(krate: Option<&Path>) -> TokenStream {
+    match krate {
+        Some(krate) => {
+            let private = Ident::new("__private", krate.span());
+            quote!(#krate::#private)
+        }
+        None => quote!(::wacht::__private),
+    }
+}
+
+fn optional(value: Option<&LitStr>) -> TokenStream {
+    match value {
+        Some(value) => quote!(::core::option::Option::Some(#value)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+/// The item as the user wrote it, followed by the errors, so the build fails on them alone.
+fn unchanged_with_errors(item: TokenStream, errors: Errors) -> TokenStream {
+    let mut tokens = item;
+    if let Err(error) = errors.finish(()) {
+        tokens.extend(error.into_compile_error());
+    }
+    tokens
+}
+
+fn not_a_function<M: Spec>(item: TokenStream, error: &syn::Error) -> TokenStream {
+    let mut errors = Errors::default();
+    errors.at(
+        error.span(),
+        format!(
+            "`{}` goes on an `async fn` handler with a body, e.g. \
+             `async fn handler(req: http::Request<B>) -> http::Response<B> {{ … }}`",
+            M::MACRO
+        ),
+    );
+    unchanged_with_errors(item, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand(args: TokenStream, item: TokenStream) -> String {
+        protect(args, item).to_string()
+    }
+
+    fn normalized(tokens: TokenStream) -> String {
+        tokens.to_string()
+    }
+
+    #[test]
+    fn expands_to_the_documented_shape() {
+        let output = expand(
+            quote!(permission = "user:read"),
+            quote! {
+                pub async fn f(req: http::Request<Body>, auth: wacht::Auth, ctx: Ctx)
+                    -> Result<http::Response<Body>, Error>
+                { body(req, auth, ctx) }
+            },
+        );
+        let expected = normalized(quote! {
+            pub async fn f(__wacht_request: http::Request<Body>, ctx: Ctx)
+                -> Result<http::Response<Body>, Error>
+            {
+                static __WACHT_REQUIREMENT: ::wacht::__private::LazyLock<::wacht::__private::Requirement> =
+                    ::wacht::__private::LazyLock::new(|| {
+                        ::wacht::__private::requirement(
+                            &["user:read"], &[],
+                            ::core::option::Option::None, ::core::option::Option::None
+                        )
+                    });
+                let mut __wacht_request = __wacht_request;
+                let __wacht_auth = match ::wacht::__private::protect(&__wacht_request, &__WACHT_REQUIREMENT).await {
+                    ::core::result::Result::Ok(__wacht_auth) => __wacht_auth,
+                    ::core::result::Result::Err(__wacht_rejection) => return
+                        <Result<http::Response<Body>, Error> as ::wacht::__private::RejectionResponse>
+                            ::from_rejection(__wacht_rejection),
+                };
+                ::wacht::__private::insert_auth(&mut __wacht_request, &__wacht_auth);
+                let req: http::Request<Body> = __wacht_request;
+                let auth: wacht::Auth = __wacht_auth;
+                { body(req, auth, ctx) }
+            }
+        });
+        assert_eq!(output, expected);
+    }
+
+    #[test]
+    fn maps_arguments_to_the_requirement() {
+        let output = expand(
+            quote!(
+                all = ["a", "b"],
+                organization_id = "org",
+                workspace_id = "ws"
+            ),
+            quote!(
+                async fn f(req: Request<B>) -> Response<B> {}
+            ),
+        );
+        let call = normalized(quote!(::wacht::__private::requirement(
+            &[],
+            &["a", "b"],
+            ::core::option::Option::Some("org"),
+            ::core::option::Option::Some("ws")
+        )));
+        assert!(output.contains(&call), "{output}");
+
+        let output = expand(
+            quote!(any = ["a", "b"]),
+            quote!(
+                async fn f(req: Request<B>) -> Response<B> {}
+            ),
+        );
+        assert!(
+            output.contains(r#"requirement (& ["a" , "b"] , & [] ,"#),
+            "{output}"
+        );
+
+        let output = expand(
+            quote!(),
+            quote!(
+                async fn f(req: Request<B>) -> Response<B> {}
+            ),
+        );
+        assert!(output.contains("requirement (& [] , & [] ,"), "{output}");
+    }
+
+    #[test]
+    fn crate_and_on_reject_overrides() {
+        let output = expand(
+            quote!(crate = "::renamed", on_reject = errors::reject),
+            quote!(
+                async fn f(req: Request<B>) -> Response<B> {}
+            ),
+        );
+        assert!(!output.contains(":: wacht ::"), "{output}");
+        assert!(output.contains(":: renamed :: __private :: protect (& __wacht_request"));
+        assert!(output.contains(&normalized(quote!(
+            return errors::reject(__wacht_rejection)
+        ))));
+        assert!(!output.contains("RejectionResponse"));
+    }
+
+    #[test]
+    fn keeps_the_signature_and_body_as_written() {
+        let output = expand(
+            quote!(),
+            quote! {
+                /// Docs.
+                #[inline]
+                pub(crate) async fn get<'a, T: Clone>(&'a self, mut req: Request<T>, a: Auth, b: crate::Auth, n: u8) -> Response<T>
+                where
+                    T: Send,
+                {
+                    #![allow(unused)]
+                    return other(req, a, b, n);
+                }
+            },
+        );
+        let signature = normalized(quote! {
+            #[doc = r" Docs."]
+            #[inline]
+            pub(crate) async fn get<'a, T: Clone>(&'a self, __wacht_request: Request<T>, n: u8) -> Response<T>
+            where
+                T: Send,
+        });
+        let first = normalized(quote!(#![allow(unused)] static __WACHT_REQUIREMENT));
+        assert!(
+            output.starts_with(&format!("{signature} {{ {first}")),
+            "{output}"
+        );
+        let last = normalized(quote! {
+            let mut req: Request<T> = __wacht_request;
+            let a: Auth = ::core::clone::Clone::clone(&__wacht_auth);
+            let b: crate::Auth = __wacht_auth;
+            { return other(req, a, b, n); }
+        });
+        let tail = format!("{last} }}");
+        assert!(output.ends_with(&tail), "{output}");
+    }
+
+    #[test]
+    fn bad_arguments_leave_the_function_unchanged_and_report_everything() {
+        let item = quote!(
+            fn f(req: Request<B>) -> Response<B> {
+                body()
+            }
+        );
+        let output = protect(quote!(permision = "a", any = []), item.clone());
+        let text = output.to_string();
+        assert!(text.starts_with(&item.to_string()), "{text}");
+        assert_eq!(text.matches("compile_error").count(), 3, "{text}");
+        assert!(text.contains("unknown argument `permision`"));
+        assert!(text.contains("`any` needs at least one permission"));
+        assert!(text.contains("handlers must be `async`"));
+    }
+
+    #[test]
+    fn refuses_items_that_are_not_functions() {
+        let item = quote!(
+            struct S;
+        );
+        let output = protect(quote!(), item.clone()).to_string();
+        assert!(output.starts_with(&item.to_string()), "{output}");
+        assert!(
+            output.contains("goes on an `async fn` handler with a body"),
+            "{output}"
+        );
+    }
+}

@@ -1,9 +1,18 @@
 //! A local Wacht for tests and examples: no account, no network beyond loopback.
 //!
-//! [`LocalWacht`] runs an HTTP server on `127.0.0.1` that plays the Wacht frontend API (the
-//! JWKS at `/.well-known/jwks.json`), mints session tokens signed with its keys
-//! ([`LocalWacht::token`]), rotates keys, counts requests and injects faults
-//! ([`JwksFault`]). [`LocalWacht::config`] gives a configuration pointing at it.
+//! [`LocalWacht`] runs an HTTP server on `127.0.0.1` that plays
+//!
+//! - the Wacht frontend API: the JWKS at `/.well-known/jwks.json`, with session tokens
+//!   minted by [`LocalWacht::token`] and signed with its keys, key rotation and faults
+//!   ([`JwksFault`]);
+//! - the gateway: `POST /v1/authz/check`, with API keys ([`LocalWacht::create_api_key`]),
+//!   OAuth access tokens ([`LocalWacht::create_oauth_token`]), permissions, rate limits
+//!   ([`RateLimitRule`]) and faults ([`GatewayFault`]);
+//! - the backend API: `GET /users` with seeded users ([`TestUser`]), its bearer key
+//!   ([`LocalWacht::backend_api_key`]) and faults ([`BackendFault`]).
+//!
+//! It counts and records what it receives. [`LocalWacht::config`] gives a configuration
+//! pointing at it.
 //!
 //! ```
 //! use wacht_runtime::testing::{KeyAlgorithm, LocalWacht};
@@ -24,6 +33,8 @@
 //!
 //! Available with the `testing` feature only.
 
+mod backend;
+mod gateway;
 mod jwks;
 mod keys;
 mod mint;
@@ -38,12 +49,18 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
+pub use backend::{BackendFault, TestUser};
+pub use gateway::{
+    ApiKey, ApiKeySpec, GatewayFault, OAuthToken, OAuthTokenSpec, RateLimitRule, RateLimitScope,
+};
 pub use jwks::JwksFault;
 pub use keys::{KeyAlgorithm, TestKey, base64url};
 pub use mint::TokenBuilder;
 pub use serve::{ServedResponse, TestServer, serve, serve_with};
 
-use crate::{WachtConfig, WachtConfigBuilder};
+use crate::{Clock, WachtConfig, WachtConfigBuilder};
+use backend::BackendState;
+use gateway::{GATEWAY_PATH, GatewayState};
 use jwks::{JWKS_PATH, JwksState};
 use server::{ServerHandle, State};
 
@@ -89,15 +106,18 @@ impl LocalWacht {
     ///
     /// # Errors
     ///
-    /// When the port cannot be bound, the thread or runtime cannot be created, or key
-    /// generation fails.
+    /// When the port cannot be bound, the thread or runtime cannot be created, or key or
+    /// random id generation fails.
     pub fn start() -> io::Result<Self> {
         let key = TestKey::try_generate(KeyAlgorithm::Es256)?;
         let (listener, url) = server::bind()?;
         let state = Arc::new(State {
             url,
             requests: Default::default(),
+            connections: Default::default(),
             jwks: JwksState::new(key).into(),
+            gateway: GatewayState::new()?.into(),
+            backend: BackendState::new()?.into(),
         });
         let server = server::spawn(listener, Arc::clone(&state))?;
         Ok(Self {
@@ -132,9 +152,10 @@ impl LocalWacht {
         format!("{}{JWKS_PATH}", self.url())
     }
 
-    /// A configuration builder pointing at this emulator: its publishable key, and its URL as
-    /// the gateway and backend API URLs (so a test never reaches the real Wacht). Add
-    /// settings (clock, leeway, TTLs, …) before `build`.
+    /// A configuration builder pointing at this emulator: its publishable key, its URL as
+    /// the gateway and backend API URLs (so a test never reaches the real Wacht), and its
+    /// backend API key ([`LocalWacht::backend_api_key`]). Add settings (clock, leeway,
+    /// TTLs, …) before `build`.
     ///
     /// ```
     /// use std::time::Duration;
@@ -150,6 +171,7 @@ impl LocalWacht {
             .publishable_key(self.publishable_key())
             .gateway_url(self.url())
             .backend_api_url(self.url())
+            .api_key(self.backend_api_key())
     }
 
     /// A ready configuration pointing at this emulator ([`LocalWacht::config_builder`] with
@@ -317,10 +339,203 @@ impl LocalWacht {
         self.state().requests.load(Ordering::Relaxed)
     }
 
-    /// Sets every counter back to zero.
+    /// TCP connections accepted, whatever the path, since start or
+    /// [`LocalWacht::reset_counters`]. A client that keeps connections alive makes many
+    /// requests over few connections.
+    ///
+    /// ```
+    /// use wacht_runtime::testing::LocalWacht;
+    ///
+    /// let wacht = LocalWacht::start()?;
+    /// assert_eq!(wacht.connections(), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[must_use]
+    pub fn connections(&self) -> usize {
+        self.state().connections.load(Ordering::Relaxed)
+    }
+
+    /// Sets every counter back to zero and forgets what was recorded: JWKS fetches,
+    /// requests, connections, gateway checks and bodies, backend requests. Rate-limit counts
+    /// are kept ([`LocalWacht::reset_rate_limits`] clears them).
     pub fn reset_counters(&self) {
         self.state().requests.store(0, Ordering::Relaxed);
+        self.state().connections.store(0, Ordering::Relaxed);
         self.state().jwks().fetches = 0;
+        {
+            let mut gateway = self.state().gateway();
+            gateway.checks = 0;
+            gateway.requests.clear();
+        }
+        self.state().backend().requests.clear();
+    }
+
+    // ----- gateway -----
+
+    /// `<url>/v1/authz/check`, the gateway's check endpoint.
+    #[must_use]
+    pub fn gateway_check_url(&self) -> String {
+        format!("{}{GATEWAY_PATH}", self.url())
+    }
+
+    /// The emulator's deployment id (`identity.deployment_id` of every credential).
+    #[must_use]
+    pub fn deployment_id(&self) -> String {
+        self.state().gateway().deployment_id.clone()
+    }
+
+    /// Creates an API key the gateway knows from now on.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use wacht_runtime::testing::{ApiKeySpec, LocalWacht, RateLimitRule};
+    ///
+    /// let wacht = LocalWacht::start()?;
+    /// let key = wacht.create_api_key(
+    ///     ApiKeySpec::new()
+    ///         .name("reporting")
+    ///         .permissions(["user:read"])
+    ///         .rate_limit(RateLimitRule::per_key("burst", 5, Duration::from_secs(60))),
+    /// );
+    /// assert_eq!(key.name(), "reporting");
+    /// assert_eq!(key.deployment_id(), wacht.deployment_id());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the system's randomness fails (see [`TestKey::generate`]).
+    pub fn create_api_key(&self, spec: ApiKeySpec) -> ApiKey {
+        self.state().gateway().create_api_key(spec)
+    }
+
+    /// Creates an OAuth access token the gateway knows from now on.
+    ///
+    /// # Panics
+    ///
+    /// When the system's randomness fails (see [`TestKey::generate`]).
+    pub fn create_oauth_token(&self, spec: OAuthTokenSpec) -> OAuthToken {
+        self.state().gateway().create_oauth_token(spec)
+    }
+
+    /// Forgets an API key: checks with it answer 401 (unknown). Returns whether it was known.
+    pub fn revoke_api_key(&self, key: &ApiKey) -> bool {
+        self.state().gateway().revoke_api_key(key.secret())
+    }
+
+    /// Forgets an OAuth access token: checks with it answer 401. Returns whether it was
+    /// known.
+    pub fn revoke_oauth_token(&self, token: &OAuthToken) -> bool {
+        self.state().gateway().revoke_oauth_token(token.token())
+    }
+
+    /// Sets the clock the gateway reads for expiry (`expires_at`) and rate-limit windows
+    /// (default: [`Clock::system`]). With [`Clock::fixed`], a test moves time by hand.
+    ///
+    /// ```
+    /// use wacht_runtime::Clock;
+    /// use wacht_runtime::testing::LocalWacht;
+    ///
+    /// let wacht = LocalWacht::start()?;
+    /// let clock = Clock::fixed(1_700_000_000);
+    /// wacht.set_gateway_clock(clock.clone());
+    /// clock.set(1_700_000_060); // the gateway sees this too
+    /// assert_eq!(wacht.gateway_clock().now(), 1_700_000_060);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_gateway_clock(&self, clock: Clock) {
+        self.state().gateway().clock = clock;
+    }
+
+    /// The clock the gateway reads.
+    #[must_use]
+    pub fn gateway_clock(&self) -> Clock {
+        self.state().gateway().clock.clone()
+    }
+
+    /// Forgets every rate-limit count: every window starts afresh.
+    pub fn reset_rate_limits(&self) {
+        self.state().gateway().reset_rate_limits();
+    }
+
+    /// Injects a fault into the gateway (until replaced; [`GatewayFault::None`] restores it).
+    pub fn set_gateway_fault(&self, fault: GatewayFault) {
+        self.state().gateway().fault = fault;
+    }
+
+    /// The fault currently injected into the gateway.
+    #[must_use]
+    pub fn gateway_fault(&self) -> GatewayFault {
+        self.state().gateway().fault
+    }
+
+    /// Every check body received that parsed as JSON (whatever the answer, 400s and faults
+    /// included), in order, since start or [`LocalWacht::reset_counters`].
+    #[must_use]
+    pub fn gateway_requests(&self) -> Vec<Value> {
+        self.state().gateway().requests.clone()
+    }
+
+    /// Check requests (`POST /v1/authz/check`) received, faulted or not, since start or
+    /// [`LocalWacht::reset_counters`].
+    #[must_use]
+    pub fn gateway_checks(&self) -> usize {
+        self.state().gateway().checks
+    }
+
+    // ----- backend -----
+
+    /// The one key the backend API accepts (`Authorization: Bearer <key>`): `wk_backend_`
+    /// and 43 random characters. [`LocalWacht::config_builder`] sets it as the API key.
+    #[must_use]
+    pub fn backend_api_key(&self) -> String {
+        self.state().backend().api_key.clone()
+    }
+
+    /// `<url>/users`, the backend's user list.
+    #[must_use]
+    pub fn users_url(&self) -> String {
+        format!("{}{}", self.url(), backend::USERS_PATH)
+    }
+
+    /// The users `GET /users` lists (before filtering, sorting and paging), in creation
+    /// order. Initially [`TestUser::seeded`].
+    #[must_use]
+    pub fn users(&self) -> Vec<TestUser> {
+        self.state().backend().users.clone()
+    }
+
+    /// Replaces every user `GET /users` lists.
+    ///
+    /// ```
+    /// use wacht_runtime::testing::{LocalWacht, TestUser};
+    ///
+    /// let wacht = LocalWacht::start()?;
+    /// wacht.seed_users(vec![TestUser::new("1", "Ada", "Lovelace")]);
+    /// assert_eq!(wacht.users().len(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn seed_users(&self, users: Vec<TestUser>) {
+        self.state().backend().users = users;
+    }
+
+    /// Adds a user after the others.
+    pub fn add_user(&self, user: TestUser) {
+        self.state().backend().users.push(user);
+    }
+
+    /// Injects a fault into the backend API (until replaced; [`BackendFault::None`]
+    /// restores it).
+    pub fn set_backend_fault(&self, fault: BackendFault) {
+        self.state().backend().fault = fault;
+    }
+
+    /// The query string (without `?`, `""` when none, not decoded) of every `GET /users`
+    /// received (faulted and refused ones included), in order, since start or
+    /// [`LocalWacht::reset_counters`].
+    #[must_use]
+    pub fn backend_requests(&self) -> Vec<String> {
+        self.state().backend().requests.clone()
     }
 
     // ----- minting -----
@@ -334,3 +549,9 @@ impl LocalWacht {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod gateway_tests;
+
+#[cfg(test)]
+mod backend_tests;

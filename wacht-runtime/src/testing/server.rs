@@ -21,6 +21,8 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use super::backend::{self, BackendState, USERS_PATH};
+use super::gateway::{self, GATEWAY_PATH, GatewayState};
 use super::jwks::{self, JWKS_PATH, JwksState};
 
 /// The body type of every emulator response.
@@ -48,8 +50,14 @@ pub(super) struct State {
     pub(super) url: String,
     /// All requests received, whatever the path.
     pub(super) requests: AtomicUsize,
+    /// TCP connections accepted, whatever the path.
+    pub(super) connections: AtomicUsize,
     /// Keys, published document, fault and fetch counter of the JWKS endpoint.
     pub(super) jwks: Mutex<JwksState>,
+    /// Credentials, rate-limit counts, fault and records of the gateway endpoint.
+    pub(super) gateway: Mutex<GatewayState>,
+    /// Key, users, fault and records of the backend endpoint.
+    pub(super) backend: Mutex<BackendState>,
 }
 
 impl State {
@@ -57,6 +65,16 @@ impl State {
     /// the state stays usable).
     pub(super) fn jwks(&self) -> MutexGuard<'_, JwksState> {
         self.jwks.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Locks the gateway state (never poisoned, as [`State::jwks`]).
+    pub(super) fn gateway(&self) -> MutexGuard<'_, GatewayState> {
+        self.gateway.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Locks the backend state (never poisoned, as [`State::jwks`]).
+    pub(super) fn backend(&self) -> MutexGuard<'_, BackendState> {
+        self.backend.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -100,6 +118,7 @@ async fn serve(listener: TcpListener, state: Arc<State>, mut stopped: oneshot::R
             _ = &mut stopped => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
+                    state.connections.fetch_add(1, Ordering::Relaxed);
                     tokio::spawn(serve_connection(stream, Arc::clone(&state)));
                 }
                 Err(err) => {
@@ -129,6 +148,8 @@ async fn route(state: &State, req: Request<Incoming>) -> Answer {
     state.requests.fetch_add(1, Ordering::Relaxed);
     match (req.method(), req.uri().path()) {
         (&Method::GET, JWKS_PATH) => jwks::serve(state).await,
+        (_, GATEWAY_PATH) => gateway::serve(state, req).await,
+        (&Method::GET, USERS_PATH) => backend::serve(state, &req).await,
         _ => Ok(not_found()),
     }
 }

@@ -3,7 +3,7 @@
 //! See the README for the guide. Work in progress.
 #![deny(missing_docs)]
 
-pub use wacht_macros::protect;
+pub use wacht_macros::{machine, protect};
 pub use wacht_runtime::*;
 
 #[doc(hidden)]

@@ -4,7 +4,6 @@
 //! business. A malformed argument does not stop parsing: its error is kept and parsing resumes
 //! after the next comma, so every problem in an attribute is reported at once.
 
-use crate::errors::Errors;
 use proc_macro2::{Span, TokenTree};
 use std::marker::PhantomData;
 use syn::ext::IdentExt;
@@ -151,12 +150,11 @@ impl Spec for Machine {
     const OTHER_IDENTITY: &'static str = "Auth";
 }
 
-/// The arguments of one attribute, as written, plus the syntax errors met on the way.
+/// The arguments of one attribute, in source order.
 pub(crate) struct Args<M> {
-    /// Well-formed `key = value` pairs in source order (duplicates included).
-    pub(crate) items: Vec<Arg>,
-    /// Malformed or unknown arguments.
-    pub(crate) errors: Errors,
+    /// Each well-formed `key = value` pair (duplicates included), or the syntax error in its
+    /// place (malformed or unknown argument, missing comma).
+    pub(crate) items: Vec<syn::Result<Arg>>,
     spec: PhantomData<M>,
 }
 
@@ -209,32 +207,25 @@ impl quote::ToTokens for Value {
 impl<M: Spec> Parse for Args<M> {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let mut items = Vec::new();
-        let mut errors = Errors::default();
         while !input.is_empty() {
-            match parse_arg::<M>(input) {
-                Ok(arg) => items.push(arg),
-                Err(error) => {
-                    errors.push(error);
-                    skip_past_comma(input);
-                    continue;
-                }
-            }
-            if input.is_empty() {
-                break;
-            }
-            if input.peek(Token![,]) {
+            let item = parse_arg::<M>(input);
+            let failed = item.is_err();
+            items.push(item);
+            if failed {
+                skip_past_comma(input);
+            } else if input.peek(Token![,]) {
                 input.parse::<Token![,]>()?;
-            } else {
-                errors.at(
+            } else if !input.is_empty() {
+                items.push(Err(syn::Error::new(
                     input.span(),
-                    "expected `,` between arguments, e.g. `permission = \"user:read\", organization_id = \"org_123\"`",
-                );
+                    "expected `,` between arguments, e.g. \
+                     `permission = \"user:read\", organization_id = \"org_123\"`",
+                )));
                 skip_past_comma(input);
             }
         }
         Ok(Args {
             items,
-            errors,
             spec: PhantomData,
         })
     }
@@ -291,6 +282,16 @@ fn parse_key<M: Spec>(input: ParseStream) -> syn::Result<(Key, Span)> {
             ),
         ));
     }
+    if input.peek(LitStr) {
+        let quoted = input.parse::<LitStr>()?;
+        return Err(syn::Error::new(
+            quoted.span(),
+            format!(
+                "argument names are written without quotes; expected one of {}",
+                M::expected()
+            ),
+        ));
+    }
     if input.peek(Ident::peek_any) {
         let ident = Ident::parse_any(input)?;
         return Err(syn::Error::new(
@@ -329,11 +330,14 @@ mod tests {
         syn::parse2(tokens).unwrap()
     }
 
-    fn messages(errors: Errors) -> Vec<String> {
-        match errors.finish(()) {
-            Ok(()) => Vec::new(),
-            Err(error) => error.into_iter().map(|e| e.to_string()).collect(),
-        }
+    fn messages<M>(args: &Args<M>) -> Vec<String> {
+        let errors = args.items.iter().filter_map(|item| item.as_ref().err());
+        errors.map(syn::Error::to_string).collect()
+    }
+
+    fn keys<M>(args: &Args<M>) -> Vec<Key> {
+        let args = args.items.iter().filter_map(|item| item.as_ref().ok());
+        args.map(|arg| arg.key).collect()
     }
 
     #[test]
@@ -353,19 +357,36 @@ mod tests {
             permission = "a", any = ["b", "c"], all = [], organization_id = "o",
             workspace_id = "w", on_reject = my::reject, crate = "::w",
         });
-        assert!(messages(args.errors).is_empty());
-        let keys: Vec<Key> = args.items.iter().map(|arg| arg.key).collect();
-        assert_eq!(keys, Protect::KEYS);
-        assert!(matches!(args.items[0].value, Value::Str(_)));
-        assert!(matches!(args.items[1].value, Value::List(_)));
-        assert!(matches!(args.items[5].value, Value::Path(_)));
+        assert!(messages(&args).is_empty());
+        assert_eq!(keys(&args), Protect::KEYS);
+        assert!(matches!(
+            args.items[0],
+            Ok(Arg {
+                value: Value::Str(_),
+                ..
+            })
+        ));
+        assert!(matches!(
+            args.items[1],
+            Ok(Arg {
+                value: Value::List(_),
+                ..
+            })
+        ));
+        assert!(matches!(
+            args.items[5],
+            Ok(Arg {
+                value: Value::Path(_),
+                ..
+            })
+        ));
     }
 
     #[test]
     fn empty_attribute_is_no_arguments() {
         let args = parse::<Protect>(quote!());
         assert!(args.items.is_empty());
-        assert!(messages(args.errors).is_empty());
+        assert!(messages(&args).is_empty());
     }
 
     #[test]
@@ -375,19 +396,22 @@ mod tests {
             any = concat!("a"),
             on_reject = |r| r
         ));
-        assert!(messages(args.errors).is_empty());
-        assert!(
-            args.items
-                .iter()
-                .all(|arg| matches!(arg.value, Value::Other(_)))
-        );
+        assert!(messages(&args).is_empty());
+        assert_eq!(args.items.len(), 3);
+        assert!(args.items.iter().all(|arg| matches!(
+            arg,
+            Ok(Arg {
+                value: Value::Other(_),
+                ..
+            })
+        )));
     }
 
     #[test]
     fn unknown_and_foreign_keys_are_reported_and_parsing_goes_on() {
         let args = parse::<Protect>(quote!(permision = "a", resource = "/x", permission = "b"));
         assert_eq!(
-            messages(args.errors),
+            messages(&args),
             [
                 "unknown argument `permision`; expected one of `permission`, `any`, `all`, \
                  `organization_id`, `workspace_id`, `on_reject`, `crate`",
@@ -396,8 +420,7 @@ mod tests {
                  `on_reject`, `crate`",
             ]
         );
-        assert_eq!(args.items.len(), 1);
-        assert_eq!(args.items[0].key, Key::Permission);
+        assert_eq!(keys(&args), [Key::Permission]);
     }
 
     #[test]
@@ -409,8 +432,8 @@ mod tests {
             header = "x-k",
             organization_id = "o"
         ));
-        assert_eq!(args.items.len(), 4);
-        let messages = messages(args.errors);
+        assert_eq!(keys(&args).len(), 4);
+        let messages = messages(&args);
         assert_eq!(messages.len(), 1);
         assert!(messages[0].starts_with("`organization_id` is an argument of `#[wacht::protect]`"));
     }
@@ -418,28 +441,42 @@ mod tests {
     #[test]
     fn syntax_errors_are_collected() {
         let args = parse::<Protect>(
-            quote!(permission, any = , "all" = [], crate = "x" "y", workspace_id = "w"),
+            quote!(permission, any = , all(), crate = "x" "y", workspace_id = "w", 5),
         );
         assert_eq!(
-            messages(args.errors),
+            messages(&args),
             [
                 "expected `=` after `permission`; write `permission = \"user:read\"`",
                 "missing value for `any`; write `any = [\"user:read\", \"user:write\"]`",
-                "expected one of: `permission`, `any`, `all`, `organization_id`, `workspace_id`, \
-                 `on_reject`, `crate`",
+                "expected `=` after `all`; write `all = [\"user:read\", \"user:write\"]`",
                 "expected `,` between arguments, e.g. `permission = \"user:read\", \
                  organization_id = \"org_123\"`",
+                "expected one of: `permission`, `any`, `all`, `organization_id`, `workspace_id`, \
+                 `on_reject`, `crate`",
             ]
         );
-        let keys: Vec<Key> = args.items.iter().map(|arg| arg.key).collect();
-        assert_eq!(keys, [Key::Crate, Key::WorkspaceId]);
+        assert_eq!(keys(&args), [Key::Crate, Key::WorkspaceId]);
+        // In source order, errors in place.
+        assert!(args.items[3].is_ok() && args.items[4].is_err() && args.items[5].is_ok());
+    }
+
+    #[test]
+    fn quoted_key_is_explained() {
+        let args = parse::<Protect>(quote!("permission" = "a"));
+        assert_eq!(
+            messages(&args),
+            [
+                "argument names are written without quotes; expected one of `permission`, `any`, \
+              `all`, `organization_id`, `workspace_id`, `on_reject`, `crate`"
+            ]
+        );
     }
 
     #[test]
     fn keyword_as_key_is_unknown() {
         let args = parse::<Protect>(quote!(fn = "a"));
         assert_eq!(
-            messages(args.errors),
+            messages(&args),
             [
                 "unknown argument `fn`; expected one of `permission`, `any`, `all`, \
               `organization_id`, `workspace_id`, `on_reject`, `crate`"

@@ -6,10 +6,10 @@
 //! rejection in the handler's own type, store the identity in the request's extensions, and bind
 //! the user's parameters. The user's block follows as its own block, unchanged.
 
-use crate::args::{Args, Protect, Spec};
+use crate::args::{Args, Machine, Protect, Spec};
 use crate::errors::Errors;
 use crate::handler::Handler;
-use crate::validate::{self, Permissions, ProtectConfig};
+use crate::validate::{self, MachineConfig, Permissions, ProtectConfig};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::punctuated::Punctuated;
@@ -31,6 +31,56 @@ pub(crate) fn protect(args: TokenStream, item: TokenStream) -> TokenStream {
         (Ok(config), Ok(handler)) => expand_protect(&config, handler),
         _ => unchanged_with_errors(item, errors),
     }
+}
+
+/// `#[wacht::machine(args)] item`
+pub(crate) fn machine(args: TokenStream, item: TokenStream) -> TokenStream {
+    let function = match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(function) => function,
+        Err(error) => return not_a_function::<Machine>(item, &error),
+    };
+    let mut errors = Errors::default();
+    let config = syn::parse2::<Args<Machine>>(args)
+        .and_then(validate::machine)
+        .map_err(|error| errors.push(error));
+    let handler = Handler::analyze::<Machine>(function).map_err(|error| errors.push(error));
+    match (config, handler) {
+        (Ok(config), Ok(handler)) => expand_machine(&config, handler),
+        _ => unchanged_with_errors(item, errors),
+    }
+}
+
+fn expand_machine(config: &MachineConfig, handler: Handler) -> TokenStream {
+    let private = private_path(config.common.krate.as_ref());
+    // The gateway ANDs `required_permissions`: `permission` and `all` go there; `any` is
+    // checked on the permissions the gateway returns.
+    let (any, all): (&[LitStr], &[LitStr]) = match &config.common.permissions {
+        Permissions::Unrestricted => (&[], &[]),
+        Permissions::One(permission) => (&[], std::slice::from_ref(permission)),
+        Permissions::Any(permissions) => (permissions, &[]),
+        Permissions::All(permissions) => (&[], permissions),
+    };
+    let resource = optional(config.resource.as_ref());
+    let method = optional(config.method.as_ref().map(|(_, literal)| literal));
+    let principal = match &config.principal {
+        Some((_, literal)) => quote!(#literal),
+        None => quote!("api_key"),
+    };
+    let header = optional(config.header.as_ref());
+    let request = request_ident();
+    let guard = Guard {
+        setup: quote! {
+            static __WACHT_REQUIREMENT: #private::LazyLock<#private::MachineRequirement> =
+                #private::LazyLock::new(|| {
+                    #private::machine_requirement(
+                        #resource, #method, &[#(#any),*], &[#(#all),*], #principal, #header,
+                    )
+                });
+        },
+        check: quote! { #private::machine(&#request, &__WACHT_REQUIREMENT).await },
+        insert: quote! { #private::insert_machine_auth },
+    };
+    guarded(handler, &private, config.common.on_reject.as_ref(), guard)
 }
 
 fn expand_protect(config: &ProtectConfig, handler: Handler) -> TokenStream {
@@ -133,6 +183,8 @@ fn guarded(
     let last = identities.len().saturating_sub(1);
     let bind_identities = identities.iter().enumerate().map(|(index, param)| {
         let PatType { attrs, pat, ty, .. } = param;
+        // A parameter whose type merely shares the name (`struct Auth;`) is reported at it.
+        let identity = Ident::new("__wacht_auth", Span::call_site().located_at(ty.span()));
         let value = if index == last {
             quote!(#identity)
         } else {
@@ -140,6 +192,13 @@ fn guarded(
         };
         quote! { #(#attrs)* let #pat: #ty = #value; }
     });
+
+    // The body stays its own block. Its braces are marked as generated (in place) so that
+    // lints about the braces themselves (`unused_braces` on a one-line body) do not fire on
+    // what the user wrote as a function body.
+    let mut block = block;
+    block.brace_token =
+        syn::token::Brace(Span::call_site().located_at(block.brace_token.span.join()));
 
     quote! {
         #(#attrs)*

@@ -77,33 +77,6 @@ impl Handler {
             ));
         }
 
-        let output = match &sig.output {
-            ReturnType::Type(_, output) => {
-                if let Some(opaque) = find_impl_trait(output) {
-                    errors.push(syn::Error::new_spanned(
-                        opaque,
-                        format!(
-                            "`{name}` handlers cannot return `impl Trait`: a rejection is \
-                             returned in the handler's own response type, so it must be named; \
-                             write `http::Response<B>` or `Result<http::Response<B>, E>` instead"
-                        ),
-                    ));
-                }
-                Some((**output).clone())
-            }
-            ReturnType::Default => {
-                errors.at(
-                    sig.ident.span(),
-                    format!(
-                        "`{name}` handlers must declare their return type, in which a rejection \
-                         is returned; add `-> http::Response<B>` or \
-                         `-> Result<http::Response<B>, E>`"
-                    ),
-                );
-                None
-            }
-        };
-
         let mut inputs = sig.inputs.iter().cloned();
         let mut receiver = None;
         let mut first = inputs.next();
@@ -154,6 +127,33 @@ impl Handler {
                 FnArg::Receiver(_) => rest.push(input),
             }
         }
+
+        let output = match &sig.output {
+            ReturnType::Type(_, output) => {
+                if let Some(opaque) = find_impl_trait(output) {
+                    errors.push(syn::Error::new_spanned(
+                        opaque,
+                        format!(
+                            "`{name}` handlers cannot return `impl Trait`: a rejection is \
+                             returned in the handler's own response type, so it must be named; \
+                             write `http::Response<B>` or `Result<http::Response<B>, E>` instead"
+                        ),
+                    ));
+                }
+                Some((**output).clone())
+            }
+            ReturnType::Default => {
+                errors.at(
+                    sig.ident.span(),
+                    format!(
+                        "`{name}` handlers must declare their return type, in which a rejection \
+                         is returned; add `-> http::Response<B>` or \
+                         `-> Result<http::Response<B>, E>`"
+                    ),
+                );
+                None
+            }
+        };
 
         let (inner_attrs, attrs) = attrs
             .into_iter()
@@ -353,11 +353,11 @@ mod tests {
                  `unsafe { … }` block in the body where needed",
                 "`#[wacht::protect]` handlers must be `async`; write `async fn f`",
                 "`#[wacht::protect]` handlers cannot be variadic; remove `...`",
+                "`#[wacht::protect]` handlers take the request as their first parameter; add \
+                 `req: http::Request<B>`",
                 "`#[wacht::protect]` handlers must declare their return type, in which a \
                  rejection is returned; add `-> http::Response<B>` or \
                  `-> Result<http::Response<B>, E>`",
-                "`#[wacht::protect]` handlers take the request as their first parameter; add \
-                 `req: http::Request<B>`",
             ]
         );
     }

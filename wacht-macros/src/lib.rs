@@ -19,8 +19,7 @@ use proc_macro::TokenStream;
 /// #[wacht::protect(permission = "user:read")]
 /// async fn list_users(req: http::Request<Body>, auth: wacht::Auth) -> Result<http::Response<Body>, Error> {
 ///     // Runs only for a signed-in caller holding `user:read`.
-///     let user_id = auth.user_id();
-///     …
+///     Ok(http::Response::new(format!("hello {}", auth.user_id()).into()))
 /// }
 /// ```
 ///
@@ -83,4 +82,52 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn protect(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::protect(args.into(), item.into()).into()
+}
+
+/// Puts Wacht's gateway in front of an HTTP handler for machine callers: API keys and OAuth
+/// access tokens.
+///
+/// ```ignore
+/// #[wacht::machine(resource = "/machine/users", method = "GET", permission = "user:read")]
+/// async fn machine_users(req: http::Request<Body>, auth: wacht::MachineAuth) -> Result<http::Response<Body>, Error> {
+///     // Runs only when the gateway allowed the caller's API key.
+///     Ok(http::Response::new(format!("hello {}", auth.key_name().unwrap_or("key")).into()))
+/// }
+/// ```
+///
+/// The caller's credential is sent to the gateway (`POST <gateway>/v1/authz/check`) with the
+/// resource, method, the caller's IP and user agent; the handler's body runs only when the
+/// gateway answers `allowed: true` (and, with `any`, a listed permission is held). Everyone
+/// else gets a JSON 401 / 403 / 429 / 503 answer in the handler's own return type, and every
+/// denial is logged with the gateway's `request_id`; the credential never is.
+///
+/// # Arguments
+///
+/// All optional.
+///
+/// | argument | meaning |
+/// |---|---|
+/// | `resource = "/path"` or `"urn:wacht:…"` | the resource to check; default: the request's path |
+/// | `method = "GET"` | one of `GET`, `POST`, `PUT`, `PATCH`, `DELETE`, `HEAD`, `OPTIONS`; default: the request's method |
+/// | `permission = "a"` | the credential must hold `a` (sent as `required_permissions`) |
+/// | `all = ["a", "b"]` | every one of them (sent as `required_permissions`, which the gateway ANDs) |
+/// | `any = ["a", "b"]` | at least one of them, checked on the permissions the gateway returns |
+/// | `principal = "api_key"` | `"api_key"` (default, from `x-api-key`), `"oauth_access_token"` (from `Authorization: Bearer`) or `"any"` (either; both at once is refused) |
+/// | `header = "x-custom-key"` | read API keys from this header instead of `x-api-key` |
+/// | `on_reject = path::to::function` | a `fn(wacht::Rejection) -> R` building the answer for a rejected request |
+/// | `crate = "path"` | where the `wacht` crate is, if renamed or re-exported |
+///
+/// At most one of `permission`, `any` and `all`. Invalid values (a method outside the seven,
+/// a resource that is not a path or a `urn:wacht:` URN, an unknown principal, an upper-case
+/// header) are compile errors, all reported at once.
+///
+/// # Handler contract
+///
+/// As for [`macro@protect`], with `wacht::MachineAuth` as the identity type: a parameter of
+/// that type (anywhere after the request) receives the gateway's answer (key id, app,
+/// organization, permissions, scopes, rate-limit state, `request_id`, …) and is removed from
+/// the function's signature; the identity is also stored in the request's extensions.
+#[proc_macro_attribute]
+pub fn machine(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::machine(args.into(), item.into()).into()
 }

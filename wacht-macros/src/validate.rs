@@ -38,23 +38,19 @@ pub(crate) struct ProtectConfig {
 
 /// Checks `#[wacht::protect]` arguments.
 pub(crate) fn protect(args: Args<Protect>) -> syn::Result<ProtectConfig> {
-    let Args {
-        items, mut errors, ..
-    } = args;
+    let mut errors = Errors::default();
     let mut common = CommonBuilder::default();
     let mut organization_id = None;
     let mut workspace_id = None;
-    for arg in without_duplicates(&items, &mut errors) {
-        match arg.key {
-            Key::OrganizationId => organization_id = text(arg, &mut errors),
-            Key::WorkspaceId => workspace_id = text(arg, &mut errors),
-            Key::Permission | Key::Any | Key::All | Key::OnReject | Key::Crate => {
-                common.take(arg, &mut errors);
-            }
-            // Not in `Protect::KEYS`: refused while parsing.
-            Key::Resource | Key::Method | Key::Principal | Key::Header => {}
+    for_each_arg(args.items, &mut errors, |arg, errors| match arg.key {
+        Key::OrganizationId => organization_id = text(&arg, errors),
+        Key::WorkspaceId => workspace_id = text(&arg, errors),
+        Key::Permission | Key::Any | Key::All | Key::OnReject | Key::Crate => {
+            common.take(&arg, errors);
         }
-    }
+        // Not in `Protect::KEYS`: refused while parsing.
+        Key::Resource | Key::Method | Key::Principal | Key::Header => {}
+    });
     errors.finish(ProtectConfig {
         common: common.finish(),
         organization_id,
@@ -62,27 +58,32 @@ pub(crate) fn protect(args: Args<Protect>) -> syn::Result<ProtectConfig> {
     })
 }
 
-/// Yields each argument whose key was not given before it, reporting the repeats.
+/// Calls `check` on each argument in source order, except repeated keys, which are reported;
+/// syntax errors from parsing are reported in their place.
 ///
 /// The one place duplicates are detected, for every key of every macro.
-fn without_duplicates<'a>(items: &'a [Arg], errors: &mut Errors) -> Vec<&'a Arg> {
+fn for_each_arg(
+    items: Vec<syn::Result<Arg>>,
+    errors: &mut Errors,
+    mut check: impl FnMut(Arg, &mut Errors),
+) {
     let mut seen = Vec::new();
-    let mut unique = Vec::new();
-    for arg in items {
-        if seen.contains(&arg.key) {
-            errors.at(
+    for item in items {
+        match item {
+            Err(error) => errors.push(error),
+            Ok(arg) if seen.contains(&arg.key) => errors.at(
                 arg.key_span,
                 format!(
                     "duplicate argument `{}`; give each argument once",
                     arg.key.name()
                 ),
-            );
-        } else {
-            seen.push(arg.key);
-            unique.push(arg);
+            ),
+            Ok(arg) => {
+                seen.push(arg.key);
+                check(arg, errors);
+            }
         }
     }
-    unique
 }
 
 #[derive(Default)]
@@ -370,8 +371,6 @@ fn crate_path(arg: &Arg, errors: &mut Errors) -> Option<Path> {
     }
 }
 
-// `#[wacht::machine]`: checked here so the macro is ready to wire; not exported yet.
-
 /// The checked arguments of `#[wacht::machine]`.
 pub(crate) struct MachineConfig {
     pub(crate) common: Common,
@@ -429,47 +428,31 @@ impl Principal {
 }
 
 /// Checks `#[wacht::machine]` arguments.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "`#[machine]` is wired once its runtime side exists"
-    )
-)]
 pub(crate) fn machine(args: Args<Machine>) -> syn::Result<MachineConfig> {
-    let Args {
-        items, mut errors, ..
-    } = args;
+    let mut errors = Errors::default();
     let mut common = CommonBuilder::default();
-    let mut config = MachineConfig {
-        common: Common {
-            permissions: Permissions::Unrestricted,
-            on_reject: None,
-            krate: None,
-        },
-        resource: None,
-        method: None,
-        principal: None,
-        header: None,
-    };
-    for arg in without_duplicates(&items, &mut errors) {
-        match arg.key {
-            Key::Resource => config.resource = resource(arg, &mut errors),
-            Key::Method => config.method = method(arg, &mut errors),
-            Key::Principal => config.principal = principal(arg, &mut errors),
-            Key::Header => config.header = header(arg, &mut errors),
-            Key::Permission | Key::Any | Key::All | Key::OnReject | Key::Crate => {
-                common.take(arg, &mut errors);
-            }
-            // Not in `Machine::KEYS`: refused while parsing.
-            Key::OrganizationId | Key::WorkspaceId => {}
+    let (mut resource, mut method, mut principal, mut header) = (None, None, None, None);
+    for_each_arg(args.items, &mut errors, |arg, errors| match arg.key {
+        Key::Resource => resource = check_resource(&arg, errors),
+        Key::Method => method = check_method(&arg, errors),
+        Key::Principal => principal = check_principal(&arg, errors),
+        Key::Header => header = check_header(&arg, errors),
+        Key::Permission | Key::Any | Key::All | Key::OnReject | Key::Crate => {
+            common.take(&arg, errors);
         }
-    }
-    config.common = common.finish();
-    errors.finish(config)
+        // Not in `Machine::KEYS`: refused while parsing.
+        Key::OrganizationId | Key::WorkspaceId => {}
+    });
+    errors.finish(MachineConfig {
+        common: common.finish(),
+        resource,
+        method,
+        principal,
+        header,
+    })
 }
 
-fn resource(arg: &Arg, errors: &mut Errors) -> Option<LitStr> {
+fn check_resource(arg: &Arg, errors: &mut Errors) -> Option<LitStr> {
     let text = text(arg, errors)?;
     let value = text.value();
     let mut problems = Errors::default();
@@ -501,7 +484,7 @@ fn resource(arg: &Arg, errors: &mut Errors) -> Option<LitStr> {
     valid.ok().map(|()| text)
 }
 
-fn method(arg: &Arg, errors: &mut Errors) -> Option<(HttpMethod, LitStr)> {
+fn check_method(arg: &Arg, errors: &mut Errors) -> Option<(HttpMethod, LitStr)> {
     let text = text(arg, errors)?;
     let value = text.value();
     if let Some((_, method)) = HttpMethod::ALL.iter().find(|(name, _)| *name == value) {
@@ -520,7 +503,7 @@ fn method(arg: &Arg, errors: &mut Errors) -> Option<(HttpMethod, LitStr)> {
     None
 }
 
-fn principal(arg: &Arg, errors: &mut Errors) -> Option<(Principal, LitStr)> {
+fn check_principal(arg: &Arg, errors: &mut Errors) -> Option<(Principal, LitStr)> {
     let text = text(arg, errors)?;
     let value = text.value();
     if let Some((_, principal)) = Principal::ALL.iter().find(|(name, _)| *name == value) {
@@ -539,7 +522,7 @@ fn principal(arg: &Arg, errors: &mut Errors) -> Option<(Principal, LitStr)> {
     None
 }
 
-fn header(arg: &Arg, errors: &mut Errors) -> Option<LitStr> {
+fn check_header(arg: &Arg, errors: &mut Errors) -> Option<LitStr> {
     let text = text(arg, errors)?;
     let value = text.value();
     // RFC 9110 §5.1: a field name is a token.
@@ -912,15 +895,15 @@ mod tests {
             methd = "GET"
         ));
         assert_eq!(messages.len(), 3);
-        assert!(messages[0].starts_with("`workspace_id` is an argument of `#[wacht::protect]`"));
+        assert!(messages[0].starts_with("`any` cannot be combined with `permission`"));
+        assert!(messages[1].starts_with("`workspace_id` is an argument of `#[wacht::protect]`"));
         assert_eq!(
-            messages[1],
+            messages[2],
             format!(
                 "unknown argument `methd`; expected one of {}",
                 Machine::expected()
             )
         );
-        assert!(messages[2].starts_with("`any` cannot be combined with `permission`"));
         assert_eq!(
             Machine::expected(),
             "`resource`, `method`, `permission`, `any`, `all`, `principal`, `header`, \

@@ -15,10 +15,21 @@ async fn handler(
     (a, b): (u8, u8),
 ) -> Response<String> {
     req.body_mut().push('!');
-    Response::new(format!("{} {} {} {}", ctx.id, state.len(), a + b, req.body()))
+    Response::new(format!(
+        "{} {} {} {}",
+        ctx.id,
+        state.len(),
+        a + b,
+        req.body()
+    ))
 }
 
 fn main() {
     let ctx = Context { id: String::new() };
-    let _ = handler(Request::new(String::new()), ctx, Arc::new(Vec::new()), (1, 2));
+    let _ = handler(
+        Request::new(String::new()),
+        ctx,
+        Arc::new(Vec::new()),
+        (1, 2),
+    );
 }

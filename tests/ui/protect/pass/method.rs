@@ -29,7 +29,9 @@ impl Api {
 }
 
 fn main() {
-    let api = Arc::new(Api { greeting: String::new() });
+    let api = Arc::new(Api {
+        greeting: String::new(),
+    });
     let _ = api.get(Request::new(String::new()));
     let _ = api.returns_self_type(Request::new(String::new()));
     let _ = api.shared(Request::new(String::new()));

@@ -15,7 +15,7 @@ async fn all_in_workspace(_req: Request<String>) -> Response<String> {
 #[wacht::protect(
     permission = "user:read",
     organization_id = "org_123",
-    workspace_id = "ws_123",
+    workspace_id = "ws_123"
 )]
 async fn everything(_req: Request<String>) -> Response<String> {
     Response::new(String::new())

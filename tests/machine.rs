@@ -1,0 +1,517 @@
+//! `#[machine]` end to end: the local Wacht's gateway over real HTTP on 127.0.0.1, real API
+//! keys and OAuth tokens, the protected handler served over real HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http::{Request, Response, StatusCode};
+use serde_json::{Value, json};
+use wacht::testing::{
+    ApiKeySpec, GatewayFault, LocalWacht, OAuthTokenSpec, RateLimitRule, TestServer, serve_with,
+};
+use wacht::{MachineAuth, MachineRequirement, PrincipalType, Wacht};
+
+static USERS_RUNS: AtomicUsize = AtomicUsize::new(0);
+static ANY_RUNS: AtomicUsize = AtomicUsize::new(0);
+static OAUTH_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+/// The guide's machine function.
+#[wacht::machine(resource = "/machine/users", method = "GET", permission = "user:read")]
+async fn machine_users(req: Request<String>, auth: MachineAuth) -> Response<String> {
+    USERS_RUNS.fetch_add(1, Ordering::SeqCst);
+    assert!(req.extensions().get::<MachineAuth>().is_some());
+    let body = json!({
+        "request_id": auth.request_id(),
+        "key_id": auth.key_id(),
+        "app_slug": auth.app_slug(),
+        "organization_id": auth.organization_id(),
+        "permissions": auth.permissions(),
+        "metadata": auth.metadata(),
+        "rate_limits": auth.rate_limits().len(),
+    });
+    Response::new(body.to_string())
+}
+
+#[wacht::machine(any = ["user:read", "user:admin"])]
+async fn any_handler(_req: Request<String>) -> Result<Response<String>, std::io::Error> {
+    ANY_RUNS.fetch_add(1, Ordering::SeqCst);
+    Ok(Response::new("ok".to_owned()))
+}
+
+#[wacht::machine(principal = "oauth_access_token", resource = "/reports")]
+async fn oauth_handler(_req: Request<String>, auth: MachineAuth) -> Response<String> {
+    OAUTH_RUNS.fetch_add(1, Ordering::SeqCst);
+    Response::new(
+        json!({"scopes": auth.scopes(), "kind": auth.principal_type().as_str()}).to_string(),
+    )
+}
+
+struct Setup {
+    local: LocalWacht,
+    server: TestServer,
+    http: reqwest::Client,
+}
+
+async fn setup_with(local: LocalWacht, wacht: Wacht, which: &str) -> Setup {
+    let server = match which {
+        "users" => serve_with(wacht, machine_users).await,
+        "any" => serve_with(wacht, any_handler).await,
+        _ => serve_with(wacht, oauth_handler).await,
+    }
+    .unwrap();
+    Setup {
+        local,
+        server,
+        http: reqwest::Client::new(),
+    }
+}
+
+async fn setup(which: &str) -> Setup {
+    let local = LocalWacht::start().unwrap();
+    let wacht = Wacht::new(local.config()).unwrap();
+    setup_with(local, wacht, which).await
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: http::HeaderMap,
+    body: Value,
+    text: String,
+}
+
+impl Setup {
+    async fn call(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+        let mut request = self.http.get(format!("{}{path}", self.server.url()));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    async fn with_key(&self, key: &str) -> Answer {
+        self.call("/machine/users", &[("x-api-key", key)]).await
+    }
+}
+
+fn rejected(answer: &Answer, status: u16, error: &str) -> String {
+    assert_eq!(answer.status.as_u16(), status, "body: {}", answer.text);
+    assert_eq!(answer.headers["content-type"], "application/json");
+    assert_eq!(answer.body["error"], error, "{}", answer.text);
+    assert!(
+        answer.body["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    if status == 401 {
+        assert!(answer.headers.contains_key("www-authenticate"));
+    }
+    answer.body["reason"].as_str().unwrap().to_owned()
+}
+
+fn reader(local: &LocalWacht) -> wacht::testing::ApiKey {
+    local.create_api_key(
+        ApiKeySpec::new()
+            .name("reader")
+            .permissions(["user:read"])
+            .organization("1001"),
+    )
+}
+
+#[tokio::test]
+async fn a_good_key_runs_the_handler_with_its_identity() {
+    let s = setup("users").await;
+    let key = reader(&s.local);
+    let answer = s.with_key(key.secret()).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.body["key_id"], key.key_id());
+    assert_eq!(answer.body["organization_id"], "1001");
+    assert_eq!(answer.body["permissions"], json!(["user:read"]));
+    assert!(
+        answer.body["request_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("req_")
+    );
+    assert!(!answer.text.contains(key.secret()));
+}
+
+#[tokio::test]
+async fn every_refusal_maps_to_its_answer_and_never_runs_the_handler() {
+    let s = setup("users").await;
+    let runs = USERS_RUNS.load(Ordering::SeqCst);
+    let now = wacht::Clock::system().now();
+    let writer = s
+        .local
+        .create_api_key(ApiKeySpec::new().permissions(["user:write"]));
+    let expired = s.local.create_api_key(
+        ApiKeySpec::new()
+            .permissions(["user:read"])
+            .expires_at(now - 10),
+    );
+    let inactive = s
+        .local
+        .create_api_key(ApiKeySpec::new().permissions(["user:read"]).inactive());
+    let unknown = format!("wk_test_{}", "A".repeat(43));
+
+    // No credential: 401 without asking the gateway.
+    let answer = s.call("/machine/users", &[]).await;
+    assert_eq!(
+        rejected(&answer, 401, "unauthenticated"),
+        "missing_credential"
+    );
+    assert_eq!(
+        s.local.gateway_checks(),
+        0,
+        "no gateway call without a credential"
+    );
+
+    for (name, key) in [
+        ("unknown", unknown.as_str()),
+        ("malformed", "not-a-key"),
+        ("expired", expired.secret()),
+        ("inactive", inactive.secret()),
+    ] {
+        let answer = s.with_key(key).await;
+        assert_eq!(
+            rejected(&answer, 401, "unauthenticated"),
+            "invalid_credential",
+            "{name}"
+        );
+        assert!(!answer.text.contains(key), "{name}: credential echoed");
+    }
+
+    let answer = s.with_key(writer.secret()).await;
+    assert_eq!(rejected(&answer, 403, "forbidden"), "permission_denied");
+    assert!(
+        answer.body["request_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("req_")
+    );
+    assert_eq!(answer.body["required"], json!(["user:read"]));
+    assert_eq!(
+        USERS_RUNS.load(Ordering::SeqCst),
+        runs,
+        "a refused caller ran the handler"
+    );
+}
+
+#[tokio::test]
+async fn a_burst_past_the_limit_is_429_with_retry_after_and_the_gateway_headers() {
+    let s = setup("users").await;
+    let key = s
+        .local
+        .create_api_key(ApiKeySpec::new().permissions(["user:read"]).rate_limit(
+            RateLimitRule::per_key("burst", 3, Duration::from_secs(3600)),
+        ));
+    for _ in 0..3 {
+        assert_eq!(s.with_key(key.secret()).await.status, 200);
+    }
+    let runs = USERS_RUNS.load(Ordering::SeqCst);
+    let answer = s.with_key(key.secret()).await;
+    assert_eq!(rejected(&answer, 429, "rate_limited"), "rate_limited");
+    let retry_after: u64 = answer.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&retry_after));
+    assert_eq!(answer.body["retry_after"], retry_after);
+    assert_eq!(answer.headers["x-ratelimit-3600s-limit"], "3");
+    assert_eq!(answer.headers["x-ratelimit-3600s-remaining"], "0");
+    assert!(answer.headers.contains_key("x-ratelimit-3600s-reset"));
+    assert!(answer.body["request_id"].as_str().is_some());
+    assert!(
+        !answer
+            .headers
+            .keys()
+            .any(|h| h.as_str().starts_with("x-wacht-")),
+        "only X-RateLimit-* are passed on"
+    );
+    assert_eq!(USERS_RUNS.load(Ordering::SeqCst), runs);
+}
+
+#[tokio::test]
+async fn any_is_checked_on_the_permissions_the_gateway_returns() {
+    let s = setup("any").await;
+    let runs = ANY_RUNS.load(Ordering::SeqCst);
+    let admin = s
+        .local
+        .create_api_key(ApiKeySpec::new().permissions(["user:admin"]));
+    let billing = s
+        .local
+        .create_api_key(ApiKeySpec::new().permissions(["billing:read"]));
+    assert_eq!(
+        s.call("/anything", &[("x-api-key", admin.secret())])
+            .await
+            .status,
+        200
+    );
+    let answer = s
+        .call("/anything", &[("x-api-key", billing.secret())])
+        .await;
+    assert_eq!(rejected(&answer, 403, "forbidden"), "missing_permission");
+    assert_eq!(answer.body["required"], json!(["user:read", "user:admin"]));
+    assert_eq!(ANY_RUNS.load(Ordering::SeqCst), runs + 1);
+    // Defaults: the request's own path and method were checked, no required_permissions sent.
+    let sent = s.local.gateway_requests();
+    assert_eq!(sent[0]["resource"], "/anything");
+    assert_eq!(sent[0]["method"], "GET");
+    assert!(sent[0].get("required_permissions").is_none());
+}
+
+#[tokio::test]
+async fn the_gateway_receives_exactly_the_documented_body() {
+    let s = setup("users").await;
+    let key = reader(&s.local);
+    s.call(
+        "/machine/users?page=2",
+        &[
+            ("x-api-key", key.secret()),
+            ("user-agent", "billing-cron/1.0"),
+            ("x-forwarded-for", "203.0.113.7, 10.0.0.2"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        s.local.gateway_requests().last().unwrap(),
+        &json!({
+            "principal": {"type": "api_key", "value": key.secret()},
+            "resource": "/machine/users",
+            "method": "GET",
+            "client_ip": "203.0.113.7",
+            "user_agent": "billing-cron/1.0",
+            "required_permissions": ["user:read"],
+        })
+    );
+
+    let o = setup("oauth").await;
+    let token = o.local.create_oauth_token(
+        OAuthTokenSpec::new()
+            .scopes(["reports:read"])
+            .resource("/reports"),
+    );
+    let answer = o
+        .call(
+            "/somewhere/else",
+            &[("authorization", &format!("Bearer {}", token.token()))],
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(
+        answer.body,
+        json!({"scopes": ["reports:read"], "kind": "oauth_access_token"})
+    );
+    assert_eq!(
+        o.local.gateway_requests().last().unwrap(),
+        &json!({
+            "principal": {"type": "oauth_access_token", "value": token.token()},
+            "resource": "/reports",
+            "method": "GET",
+        })
+    );
+    // An API key is not an OAuth token.
+    let answer = o
+        .call("/reports", &[("x-api-key", reader(&o.local).secret())])
+        .await;
+    assert_eq!(
+        rejected(&answer, 401, "unauthenticated"),
+        "missing_credential"
+    );
+    assert_eq!(OAUTH_RUNS.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn gateway_failures_are_503_and_plain_text_401_stays_401() {
+    let s = setup("users").await;
+    let key = reader(&s.local);
+    let runs = USERS_RUNS.load(Ordering::SeqCst);
+    for (fault, status, reason) in [
+        (GatewayFault::Status(500), 503, "gateway_error"),
+        (GatewayFault::Status(502), 503, "gateway_error"),
+        (GatewayFault::EmptyBody(503), 503, "gateway_error"),
+        (GatewayFault::Down, 503, "gateway_unreachable"),
+        (GatewayFault::GarbageJson, 503, "gateway_invalid_response"),
+        (
+            GatewayFault::NonBooleanAllowed,
+            503,
+            "gateway_invalid_response",
+        ),
+        (GatewayFault::PlainText401, 401, "invalid_credential"),
+    ] {
+        s.local.set_gateway_fault(fault);
+        let answer = s.with_key(key.secret()).await;
+        let error = if status == 401 {
+            "unauthenticated"
+        } else {
+            "auth_unavailable"
+        };
+        assert_eq!(rejected(&answer, status, error), reason, "{fault:?}");
+    }
+    assert_eq!(USERS_RUNS.load(Ordering::SeqCst), runs);
+}
+
+#[tokio::test]
+async fn an_unreachable_gateway_is_503() {
+    let local = LocalWacht::start().unwrap();
+    // A port that was free a moment ago: connections are refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let wacht = Wacht::new(
+        local
+            .config_builder()
+            .gateway_url(format!("http://{closed}"))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let s = setup_with(local, wacht, "users").await;
+    let answer = s.with_key(reader(&s.local).secret()).await;
+    assert_eq!(
+        rejected(&answer, 503, "auth_unavailable"),
+        "gateway_unreachable"
+    );
+}
+
+#[tokio::test]
+async fn a_gateway_slower_than_the_timeout_gives_503_in_time() {
+    let local = LocalWacht::start().unwrap();
+    let wacht = Wacht::new(
+        local
+            .config_builder()
+            .http_timeout(Duration::from_millis(500))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let s = setup_with(local, wacht, "users").await;
+    let key = reader(&s.local);
+    s.local
+        .set_gateway_fault(GatewayFault::Slow(Duration::from_secs(5)));
+    let started = Instant::now();
+    let answer = s.with_key(key.secret()).await;
+    assert_eq!(
+        rejected(&answer, 503, "auth_unavailable"),
+        "gateway_timeout"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_gateway_400_is_a_configuration_error() {
+    let local = LocalWacht::start().unwrap();
+    let wacht = Wacht::new(local.config()).unwrap();
+    let key = reader(&local);
+    let req = Request::builder()
+        .uri("/x")
+        .header("x-api-key", key.secret())
+        .body(())
+        .unwrap();
+    let bad = MachineRequirement::new().resource("/has space");
+    let rejection = wacht.authorize_machine(&req, &bad).await.unwrap_err();
+    assert_eq!(
+        (rejection.status().as_u16(), rejection.reason()),
+        (500, "gateway_bad_request")
+    );
+    let good = MachineRequirement::new()
+        .resource("urn:wacht:organization:1001")
+        .permission("user:read");
+    let auth = wacht.authorize_machine(&req, &good).await.unwrap();
+    assert_eq!(auth.principal_type(), PrincipalType::ApiKey);
+    assert_eq!(auth.resource(), "urn:wacht:organization:1001");
+}
+
+#[tokio::test]
+async fn a_hundred_sequential_checks_reuse_connections() {
+    let s = setup("users").await;
+    let key = reader(&s.local);
+    s.local.reset_counters();
+    for _ in 0..100 {
+        assert_eq!(s.with_key(key.secret()).await.status, 200);
+    }
+    assert_eq!(s.local.gateway_checks(), 100);
+    assert!(
+        s.local.connections() <= 2,
+        "connections: {}",
+        s.local.connections()
+    );
+}
+
+/// A `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_denial_is_logged_with_its_request_id_and_never_the_credential() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let s = setup("users").await;
+    let writer_key = s
+        .local
+        .create_api_key(ApiKeySpec::new().permissions(["user:write"]));
+    let answer = s.with_key(writer_key.secret()).await;
+    let request_id = answer.body["request_id"].as_str().unwrap().to_owned();
+    let unknown = format!("wk_test_{}", "B".repeat(43));
+    s.with_key(&unknown).await;
+    s.local.set_gateway_fault(GatewayFault::Status(500));
+    s.with_key(writer_key.secret()).await;
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains(&request_id),
+        "log lacks the request id:\n{log}"
+    );
+    assert!(
+        log.contains("permission_denied") && log.contains("/machine/users") && log.contains("GET"),
+        "{log}"
+    );
+    assert!(
+        log.contains("invalid_credential") && log.contains("gateway_error"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(writer_key.secret()),
+        "the API key is in the log"
+    );
+    assert!(!log.contains(&unknown), "the unknown API key is in the log");
+    assert!(
+        !log.contains(&writer_key.secret()[8..]),
+        "part of the API key is in the log"
+    );
+}

@@ -1,0 +1,6 @@
+use http::Request;
+
+#[wacht::protect]
+async fn handler(_req: Request<String>) {}
+
+fn main() {}

@@ -1,22 +1,24 @@
-//! The guide's protected function, on a local Wacht: no account, no network.
+//! The guide's two protected functions, on a local Wacht: no account, no network.
 //!
 //! ```text
 //! cargo run --example quickstart            # shows every outcome, exits 0 when each is right
 //! cargo run --example quickstart -- --serve # keeps serving and prints curl commands
 //! ```
 //!
-//! It starts the built-in local Wacht (JWKS on 127.0.0.1), installs a configuration
-//! pointing at it, serves a `#[wacht::protect]`ed function over HTTP on 127.0.0.1, and sends
-//! real requests with real signed session tokens.
+//! It starts the built-in local Wacht (JWKS and gateway on 127.0.0.1), installs a
+//! configuration pointing at it, serves a `#[wacht::protect]`ed function and a
+//! `#[wacht::machine]` function over HTTP on 127.0.0.1, and sends real requests with real
+//! signed session tokens and real API keys.
 #![allow(clippy::print_stdout)]
 
 use std::convert::Infallible;
 use std::error::Error;
+use std::time::Duration;
 
 use http::{Request, Response, StatusCode};
 use serde_json::json;
-use wacht::Auth;
-use wacht::testing::{LocalWacht, serve};
+use wacht::testing::{ApiKeySpec, LocalWacht, RateLimitRule, serve};
+use wacht::{Auth, MachineAuth};
 
 /// The guide's admin function: only signed-in users holding `user:read` get here.
 #[wacht::protect(permission = "user:read")]
@@ -31,6 +33,49 @@ async fn admin_users(_req: Request<String>, auth: Auth) -> Result<Response<Strin
         .header("content-type", "application/json")
         .body(body.to_string())
         .unwrap_or_default())
+}
+
+/// The guide's machine function: only API keys the gateway allows for `GET /machine/users`
+/// with `user:read` get here.
+#[wacht::machine(resource = "/machine/users", method = "GET", permission = "user:read")]
+async fn machine_users(
+    _req: Request<String>,
+    auth: MachineAuth,
+) -> Result<Response<String>, Infallible> {
+    let body = json!({
+        "message": "the handler ran",
+        "key_name": auth.key_name(),
+        "request_id": auth.request_id(),
+    });
+    Ok(Response::builder()
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .unwrap_or_default())
+}
+
+/// Sends one request and prints its outcome; returns whether the status was the expected one.
+async fn show(
+    name: &str,
+    request: reqwest::RequestBuilder,
+    expected: StatusCode,
+) -> Result<bool, Box<dyn Error>> {
+    let response = request.send().await?;
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| format!(" (Retry-After: {v})"))
+        .unwrap_or_default();
+    let body = response.text().await?;
+    let mark = if status == expected { "ok " } else { "BAD" };
+    println!(
+        "[{mark}] {name:<34} -> {} {}{retry_after}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    );
+    println!("      {body}");
+    Ok(status == expected)
 }
 
 #[tokio::main]
@@ -49,6 +94,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     println!("protected function: {url}\n");
 
     let now = wacht::Clock::system().now();
+    // Session tokens minted by the local Wacht, signed with its key.
     let expired = local
         .token()
         .subject("user_alice")
@@ -84,24 +130,80 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     let http = reqwest::Client::new();
     let mut wrong = 0;
+    println!("Session tokens (#[wacht::protect(permission = \"user:read\")]):");
     for (name, token, expected) in cases {
         let mut request = http.get(&url);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        let response = request.send().await?;
-        let status = response.status();
-        let body = response.text().await?;
-        let mark = if status == expected { "ok " } else { "BAD" };
-        if status != expected {
+        if !show(name, request, expected).await? {
             wrong += 1;
         }
-        println!(
-            "[{mark}] {name:<30} -> {} {}",
-            status.as_u16(),
-            status.canonical_reason().unwrap_or("")
-        );
-        println!("      {body}");
+    }
+
+    // The machine function: API keys checked by the (local) gateway.
+    let machine = serve(machine_users).await?;
+    let machine_url = format!("{}/.netlify/functions/machine-users", machine.url());
+    let reader = local.create_api_key(
+        ApiKeySpec::new()
+            .name("reporting job")
+            .permissions(["user:read"])
+            .rate_limit(RateLimitRule::per_key(
+                "burst",
+                3,
+                Duration::from_secs(3600),
+            )),
+    );
+    let writer = local.create_api_key(
+        ApiKeySpec::new()
+            .name("billing job")
+            .permissions(["billing:write"]),
+    );
+    let unknown = format!("wk_test_{}", "x".repeat(43));
+    println!(
+        "\nAPI keys (#[wacht::machine(resource = \"/machine/users\", method = \"GET\", permission = \"user:read\")]):"
+    );
+    let machine_cases = [
+        ("no API key", None, StatusCode::UNAUTHORIZED),
+        (
+            "unknown API key",
+            Some(unknown.as_str()),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "API key without user:read",
+            Some(writer.secret()),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "API key with user:read (1 of 3/hour)",
+            Some(reader.secret()),
+            StatusCode::OK,
+        ),
+        (
+            "same key (2 of 3/hour)",
+            Some(reader.secret()),
+            StatusCode::OK,
+        ),
+        (
+            "same key (3 of 3/hour)",
+            Some(reader.secret()),
+            StatusCode::OK,
+        ),
+        (
+            "same key, past the limit",
+            Some(reader.secret()),
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
+    ];
+    for (name, key, expected) in machine_cases {
+        let mut request = http.get(&machine_url);
+        if let Some(key) = key {
+            request = request.header("x-api-key", key);
+        }
+        if !show(name, request, expected).await? {
+            wrong += 1;
+        }
     }
 
     if keep_serving {
@@ -109,6 +211,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
         println!("  curl -i {url}");
         println!("  curl -i -H 'Authorization: Bearer {without_permission}' {url}");
         println!("  curl -i -H 'Authorization: Bearer {with_permission}' {url}");
+        let fresh = local.create_api_key(ApiKeySpec::new().name("curl").permissions(["user:read"]));
+        println!("  curl -i -H 'x-api-key: {}' {machine_url}", fresh.secret());
         tokio::signal::ctrl_c().await?;
     }
 

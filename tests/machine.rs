@@ -212,6 +212,9 @@ async fn every_refusal_maps_to_its_answer_and_never_runs_the_handler() {
 #[tokio::test]
 async fn a_burst_past_the_limit_is_429_with_retry_after_and_the_gateway_headers() {
     let s = setup("users").await;
+    // A fixed gateway clock, 100 s into an hour: the window cannot roll over mid-test.
+    s.local
+        .set_gateway_clock(wacht::Clock::fixed(1_900_000_000 / 3600 * 3600 + 100));
     let key = s
         .local
         .create_api_key(ApiKeySpec::new().permissions(["user:read"]).rate_limit(

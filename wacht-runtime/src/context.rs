@@ -1,6 +1,7 @@
 //! [`Wacht`]: the configured, cheaply clonable context every check runs through.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -110,9 +111,19 @@ impl Wacht {
     }
 
     /// Verifies the request's `Authorization: Bearer` session token.
-    pub async fn authenticate<B>(&self, req: &http::Request<B>) -> Result<Auth, AuthError> {
-        let token = bearer_token(req.headers())?;
-        self.verify_token(token).await
+    ///
+    /// Only the request's head is read (never its body), and the returned future is `Send`
+    /// whatever the body type.
+    pub fn authenticate<'a, B>(
+        &'a self,
+        req: &'a http::Request<B>,
+    ) -> impl Future<Output = Result<Auth, AuthError>> + Send + 'a {
+        let headers = req.headers();
+        async move { self.verify_token(bearer_token(headers)?).await }
+    }
+
+    async fn verify_header(&self, headers: &http::HeaderMap) -> Result<Auth, AuthError> {
+        self.verify_token(bearer_token(headers)?).await
     }
 
     /// Verifies a session token given as a string.
@@ -169,13 +180,21 @@ impl Wacht {
 
     /// Authenticates the request and checks `requirement`: the decision `#[protect]` makes.
     /// Every outcome is logged (target `wacht`) with its reason and duration; never the token.
-    pub async fn protect<B>(
+    pub fn protect<'a, B>(
+        &'a self,
+        req: &'a http::Request<B>,
+        requirement: &'a Requirement,
+    ) -> impl Future<Output = Result<Auth, Rejection>> + Send + 'a {
+        self.protect_head(Head::of(req), requirement)
+    }
+
+    pub(crate) async fn protect_head(
         &self,
-        req: &http::Request<B>,
+        req: Head<'_>,
         requirement: &Requirement,
     ) -> Result<Auth, Rejection> {
         let started = Instant::now();
-        let result = match self.authenticate(req).await {
+        let result = match self.verify_header(req.headers).await {
             Ok(auth) => requirement
                 .check(&auth)
                 .map(|()| auth)
@@ -202,8 +221,8 @@ impl Wacht {
                 check = "session",
                 outcome = rejection.code().as_str(),
                 reason = rejection.reason(),
-                method = %req.method(),
-                path = req.uri().path(),
+                method = %req.method,
+                path = req.uri.path(),
                 elapsed_us,
                 "request refused"
             ),
@@ -220,9 +239,17 @@ impl Wacht {
     /// the decision `#[machine]` makes. No credential → 401 without a gateway call. Every
     /// denial is logged (target `wacht`) with the gateway's `request_id`, the resource, the
     /// method and the reason; the credential never is.
-    pub async fn authorize_machine<B>(
+    pub fn authorize_machine<'a, B>(
+        &'a self,
+        req: &'a http::Request<B>,
+        requirement: &'a MachineRequirement,
+    ) -> impl Future<Output = Result<MachineAuth, Rejection>> + Send + 'a {
+        self.authorize_machine_head(Head::of(req), requirement)
+    }
+
+    pub(crate) async fn authorize_machine_head(
         &self,
-        req: &http::Request<B>,
+        req: Head<'_>,
         requirement: &MachineRequirement,
     ) -> Result<MachineAuth, Rejection> {
         let started = Instant::now();
@@ -234,8 +261,8 @@ impl Wacht {
                     check = "machine",
                     outcome = rejection.code().as_str(),
                     reason = rejection.reason(),
-                    method = %req.method(),
-                    path = req.uri().path(),
+                    method = %req.method,
+                    path = req.uri.path(),
                     "machine request refused before the gateway"
                 );
                 return Err(rejection);
@@ -272,5 +299,24 @@ impl Wacht {
             ),
         }
         result
+    }
+}
+
+/// The parts of a request the checks read: never the body, so futures holding it are `Send`
+/// whatever the body type.
+#[derive(Clone, Copy)]
+pub(crate) struct Head<'a> {
+    pub(crate) method: &'a http::Method,
+    pub(crate) uri: &'a http::Uri,
+    pub(crate) headers: &'a http::HeaderMap,
+}
+
+impl<'a> Head<'a> {
+    pub(crate) fn of<B>(req: &'a http::Request<B>) -> Self {
+        Head {
+            method: req.method(),
+            uri: req.uri(),
+            headers: req.headers(),
+        }
     }
 }

@@ -312,14 +312,14 @@ impl fmt::Debug for MachineAuth {
 
 /// The gateway request for `req` under `requirement`, or the rejection that needs no
 /// gateway call (no credential, unusable method).
-pub(crate) fn build_request<B>(
-    req: &http::Request<B>,
+pub(crate) fn build_request(
+    req: crate::context::Head<'_>,
     requirement: &MachineRequirement,
 ) -> Result<AuthzRequest, Rejection> {
-    let principal = requirement.credential(req.headers())?;
+    let principal = requirement.credential(req.headers)?;
     let method = match &requirement.method {
         Some(method) => method.clone(),
-        None => req.method().as_str().to_ascii_uppercase(),
+        None => req.method.as_str().to_ascii_uppercase(),
     };
     if !GATEWAY_METHODS.contains(&method.as_str()) {
         return Err(Rejection::forbidden(
@@ -330,7 +330,7 @@ pub(crate) fn build_request<B>(
     let resource = requirement
         .resource
         .clone()
-        .unwrap_or_else(|| req.uri().path().to_owned());
+        .unwrap_or_else(|| req.uri.path().to_owned());
     let required_permissions = match &requirement.permissions {
         PermissionRule::All(list) => list.clone(),
         _ => Vec::new(),
@@ -339,9 +339,9 @@ pub(crate) fn build_request<B>(
         principal,
         resource,
         method,
-        client_ip: client_ip(req.headers()),
+        client_ip: client_ip(req.headers),
         user_agent: req
-            .headers()
+            .headers
             .get(http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
@@ -462,6 +462,13 @@ mod tests {
         builder.body(()).unwrap()
     }
 
+    fn build<B>(
+        req: &http::Request<B>,
+        requirement: &MachineRequirement,
+    ) -> Result<AuthzRequest, Rejection> {
+        build_request(crate::context::Head::of(req), requirement)
+    }
+
     fn reason(result: Result<AuthzRequest, Rejection>) -> String {
         result.unwrap_err().reason().to_owned()
     }
@@ -469,7 +476,7 @@ mod tests {
     #[test]
     fn credentials_come_from_the_right_header() {
         let api = MachineRequirement::new();
-        let built = build_request(
+        let built = build(
             &req(&[("x-api-key", "wk_1"), ("authorization", "Bearer tok")]),
             &api,
         )
@@ -481,19 +488,16 @@ mod tests {
         assert_eq!(built.resource, "/machine/users");
         assert_eq!(built.method, "POST");
         assert_eq!(
-            reason(build_request(
-                &req(&[("authorization", "Bearer tok")]),
-                &api
-            )),
+            reason(build(&req(&[("authorization", "Bearer tok")]), &api)),
             "missing_credential"
         );
         assert_eq!(
-            reason(build_request(&req(&[("x-api-key", "  ")]), &api)),
+            reason(build(&req(&[("x-api-key", "  ")]), &api)),
             "missing_credential"
         );
 
         let oauth = MachineRequirement::new().principal(AcceptedPrincipal::OauthAccessToken);
-        let built = build_request(
+        let built = build(
             &req(&[("x-api-key", "wk_1"), ("authorization", "bearer tok")]),
             &oauth,
         )
@@ -503,20 +507,20 @@ mod tests {
             (PrincipalType::OauthAccessToken, "tok")
         );
         assert_eq!(
-            reason(build_request(&req(&[("authorization", "Basic x")]), &oauth)),
+            reason(build(&req(&[("authorization", "Basic x")]), &oauth)),
             "invalid_authorization_header"
         );
 
         let any = MachineRequirement::new().principal(AcceptedPrincipal::Any);
         assert_eq!(
-            reason(build_request(
+            reason(build(
                 &req(&[("x-api-key", "k"), ("authorization", "Bearer t")]),
                 &any
             )),
             "ambiguous_credential"
         );
         assert_eq!(
-            build_request(&req(&[("authorization", "Bearer t")]), &any)
+            build(&req(&[("authorization", "Bearer t")]), &any)
                 .unwrap()
                 .principal
                 .kind,
@@ -525,7 +529,7 @@ mod tests {
 
         let custom = MachineRequirement::new().header(HeaderName::from_static("x-custom-key"));
         assert_eq!(
-            build_request(&req(&[("x-custom-key", "k2")]), &custom)
+            build(&req(&[("x-custom-key", "k2")]), &custom)
                 .unwrap()
                 .principal
                 .value
@@ -533,7 +537,7 @@ mod tests {
             "k2"
         );
         assert_eq!(
-            reason(build_request(
+            reason(build(
                 &req(&[("x-custom-key", "a"), ("x-custom-key", "b")]),
                 &custom
             )),
@@ -547,7 +551,7 @@ mod tests {
             .resource("urn:wacht:organization:1")
             .method("get")
             .all(["a", "b"]);
-        let built = build_request(
+        let built = build(
             &req(&[
                 ("x-api-key", "k"),
                 ("x-forwarded-for", "203.0.113.9, 10.0.0.1"),
@@ -561,7 +565,7 @@ mod tests {
         assert_eq!(built.method, "GET");
         assert_eq!(built.resource, "urn:wacht:organization:1");
         assert_eq!(built.required_permissions, ["a", "b"]);
-        let netlify = build_request(
+        let netlify = build(
             &req(&[
                 ("x-api-key", "k"),
                 ("x-forwarded-for", "1.1.1.1"),
@@ -571,7 +575,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(netlify.client_ip.as_deref(), Some("2001:db8::1"));
-        let junk = build_request(
+        let junk = build(
             &req(&[("x-api-key", "k"), ("x-forwarded-for", "<script>")]),
             &api,
         )
@@ -588,7 +592,7 @@ mod tests {
             .body(())
             .unwrap();
         assert_eq!(
-            build_request(&request, &MachineRequirement::new())
+            build(&request, &MachineRequirement::new())
                 .unwrap_err()
                 .status(),
             403

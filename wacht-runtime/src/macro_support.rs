@@ -3,24 +3,32 @@
 //! Not a public API: reached only through `::wacht::__private`, and free to change in any
 //! release. Everything here is a thin adapter over the public runtime API.
 
+use std::future::Future;
+
+use crate::context::Head;
 use crate::{AcceptedPrincipal, Wacht};
 
 pub use crate::{Auth, MachineAuth, MachineRequirement, Rejection, Requirement};
 
 pub use std::sync::LazyLock;
 
-/// Runs the session check for a `#[protect]`ed handler.
+/// Runs the session check for a `#[protect]`ed handler. Only the request's head is read,
+/// so the future is `Send` whatever the body type.
 ///
 /// The context used is the [`Wacht`] found in the request's extensions (so a server can
 /// carry its own, and tests can run side by side), else the process-wide one
 /// ([`crate::init`] or the environment).
-pub async fn protect<B>(
-    req: &http::Request<B>,
-    requirement: &Requirement,
-) -> Result<Auth, Rejection> {
-    match resolve(req) {
-        Ok(wacht) => wacht.protect(req, requirement).await,
-        Err(rejection) => Err(rejection),
+pub fn protect<'a, B>(
+    req: &'a http::Request<B>,
+    requirement: &'a Requirement,
+) -> impl Future<Output = Result<Auth, Rejection>> + Send + 'a {
+    let wacht = resolve(req);
+    let head = Head::of(req);
+    async move {
+        match wacht {
+            Ok(wacht) => wacht.protect_head(head, requirement).await,
+            Err(rejection) => Err(rejection),
+        }
     }
 }
 
@@ -87,13 +95,17 @@ impl<T: RejectionResponse, E> RejectionResponse for Result<T, E> {
 
 /// Runs the gateway check for a `#[machine]` handler (same context resolution as
 /// [`protect`]).
-pub async fn machine<B>(
-    req: &http::Request<B>,
-    requirement: &MachineRequirement,
-) -> Result<MachineAuth, Rejection> {
-    match resolve(req) {
-        Ok(wacht) => wacht.authorize_machine(req, requirement).await,
-        Err(rejection) => Err(rejection),
+pub fn machine<'a, B>(
+    req: &'a http::Request<B>,
+    requirement: &'a MachineRequirement,
+) -> impl Future<Output = Result<MachineAuth, Rejection>> + Send + 'a {
+    let wacht = resolve(req);
+    let head = Head::of(req);
+    async move {
+        match wacht {
+            Ok(wacht) => wacht.authorize_machine_head(head, requirement).await,
+            Err(rejection) => Err(rejection),
+        }
     }
 }
 
@@ -134,4 +146,24 @@ pub fn machine_requirement(
         requirement = requirement.header(header);
     }
     requirement
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// A body that is `Send` but not `Sync` (like axum's): handlers must stay `Send`.
+    struct NotSync(std::cell::Cell<u8>);
+
+    #[test]
+    fn futures_are_send_for_bodies_that_are_not_sync() {
+        let req = http::Request::new(NotSync(std::cell::Cell::new(0)));
+        let requirement = Requirement::new();
+        assert_send(&protect(&req, &requirement));
+        let machine_requirement = MachineRequirement::new();
+        assert_send(&machine(&req, &machine_requirement));
+        let _ = req.body().0.get();
+    }
 }

@@ -5,6 +5,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
+use tracing::field::Empty;
+use tracing::{Instrument, Span};
+
 use crate::auth::Auth;
 use crate::config::{ConfigError, WachtConfig};
 use crate::gateway::GatewayClient;
@@ -193,40 +196,33 @@ impl Wacht {
         req: Head<'_>,
         requirement: &Requirement,
     ) -> Result<Auth, Rejection> {
+        let span = check_span("session", req);
         let started = Instant::now();
-        let result = match self.verify_header(req.headers).await {
-            Ok(auth) => requirement
-                .check(&auth)
-                .map(|()| auth)
-                .map_err(|denial| denial.rejection()),
-            Err(error) => {
-                if matches!(
-                    error,
-                    AuthError::KeysUnavailable(_) | AuthError::Misconfigured(_)
-                ) {
-                    tracing::warn!(target: "wacht", reason = error.reason(), %error, "session check could not run");
-                } else {
-                    tracing::debug!(target: "wacht", reason = error.reason(), %error, "session token refused");
+        let result = async {
+            match self.verify_header(req.headers).await {
+                Ok(auth) => requirement
+                    .check(&auth)
+                    .map(|()| auth)
+                    .map_err(|denial| denial.rejection()),
+                Err(error) => {
+                    if matches!(
+                        error,
+                        AuthError::KeysUnavailable(_) | AuthError::Misconfigured(_)
+                    ) {
+                        tracing::warn!(target: "wacht", reason = error.reason(), %error, "session check could not run");
+                    } else {
+                        tracing::debug!(target: "wacht", reason = error.reason(), %error, "session token refused");
+                    }
+                    Err(error.rejection())
                 }
-                Err(error.rejection())
             }
-        };
-        let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        match &result {
-            Ok(auth) => {
-                tracing::debug!(target: "wacht", check = "session", outcome = "allowed", user_id = auth.user_id(), elapsed_us)
-            }
-            Err(rejection) => tracing::info!(
-                target: "wacht",
-                check = "session",
-                outcome = rejection.code().as_str(),
-                reason = rejection.reason(),
-                method = %req.method,
-                path = req.uri.path(),
-                elapsed_us,
-                "request refused"
-            ),
         }
+        .instrument(span.clone())
+        .await;
+        if let Ok(auth) = &result {
+            span.record("user_id", auth.user_id());
+        }
+        finish_check(&span, started, &result);
         result
     }
 
@@ -252,53 +248,75 @@ impl Wacht {
         req: Head<'_>,
         requirement: &MachineRequirement,
     ) -> Result<MachineAuth, Rejection> {
+        let span = check_span("machine", req);
         let started = Instant::now();
-        let request = match crate::machine::build_request(req, requirement) {
-            Ok(request) => request,
-            Err(rejection) => {
+        let result = async {
+            let request = crate::machine::build_request(req, requirement)?;
+            span.record("principal", request.principal.kind.as_str());
+            span.record("resource", request.resource.as_str());
+            let outcome = self.inner.gateway.check(&request).await;
+            if let Err(error) = &outcome {
+                tracing::warn!(target: "wacht", reason = error.reason(), %error, "gateway check gave no decision");
+            }
+            crate::machine::decide(&request, requirement, outcome)
+        }
+        .instrument(span.clone())
+        .await;
+        if let Ok(auth) = &result {
+            span.record("request_id", auth.request_id());
+        }
+        finish_check(&span, started, &result);
+        result
+    }
+}
+
+/// The span every check runs in: `wacht.check` with the check kind, method and path; the
+/// outcome, reason, duration and (machine) `request_id` are recorded when it ends. No field
+/// ever holds a credential.
+fn check_span(check: &'static str, req: Head<'_>) -> Span {
+    tracing::info_span!(
+        target: "wacht",
+        "wacht.check",
+        check,
+        method = %req.method,
+        path = req.uri.path(),
+        outcome = Empty,
+        reason = Empty,
+        elapsed_us = Empty,
+        request_id = Empty,
+        user_id = Empty,
+        principal = Empty,
+        resource = Empty,
+    )
+}
+
+/// Records how a check ended on its span, and logs refusals (at `info`, inside the span, so
+/// the event carries the span's fields).
+fn finish_check<T>(span: &Span, started: Instant, result: &Result<T, Rejection>) {
+    let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    span.record("elapsed_us", elapsed_us);
+    match result {
+        Ok(_) => {
+            span.record("outcome", "allowed");
+            span.in_scope(|| tracing::debug!(target: "wacht", outcome = "allowed", elapsed_us, "request allowed"));
+        }
+        Err(rejection) => {
+            span.record("outcome", rejection.code().as_str());
+            span.record("reason", rejection.reason());
+            if let Some(request_id) = rejection.request_id() {
+                span.record("request_id", request_id);
+            }
+            span.in_scope(|| {
                 tracing::info!(
                     target: "wacht",
-                    check = "machine",
                     outcome = rejection.code().as_str(),
                     reason = rejection.reason(),
-                    method = %req.method,
-                    path = req.uri.path(),
-                    "machine request refused before the gateway"
+                    request_id = rejection.request_id().unwrap_or(""),
+                    elapsed_us,
+                    "request refused"
                 );
-                return Err(rejection);
-            }
-        };
-        let outcome = self.inner.gateway.check(&request).await;
-        if let Err(error) = &outcome {
-            tracing::warn!(target: "wacht", reason = error.reason(), %error, "gateway check gave no decision");
+            });
         }
-        let result = crate::machine::decide(&request, requirement, outcome);
-        let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        match &result {
-            Ok(auth) => tracing::debug!(
-                target: "wacht",
-                check = "machine",
-                outcome = "allowed",
-                request_id = auth.request_id(),
-                principal = request.principal.kind.as_str(),
-                resource = %request.resource,
-                method = %request.method,
-                elapsed_us
-            ),
-            Err(rejection) => tracing::info!(
-                target: "wacht",
-                check = "machine",
-                outcome = rejection.code().as_str(),
-                reason = rejection.reason(),
-                request_id = rejection.request_id().unwrap_or(""),
-                principal = request.principal.kind.as_str(),
-                resource = %request.resource,
-                method = %request.method,
-                elapsed_us,
-                "machine request refused"
-            ),
-        }
-        result
     }
 }
 

@@ -9,4 +9,6 @@ fn ui() {
     let t = trybuild::TestCases::new();
     t.pass("tests/ui/protect/pass/*.rs");
     t.compile_fail("tests/ui/protect/fail/*.rs");
+    t.pass("tests/ui/machine/pass/*.rs");
+    t.compile_fail("tests/ui/machine/fail/*.rs");
 }

@@ -99,6 +99,8 @@ pub(crate) trait Spec {
     const IDENTITY: &'static str;
     /// The other macro's identity type, refused here.
     const OTHER_IDENTITY: &'static str;
+    /// Who passes when no permission is required ("a signed-in caller"), for messages.
+    const UNRESTRICTED: &'static str;
 
     /// "`permission`, `any`, …": the keys for messages.
     fn expected() -> String {
@@ -127,6 +129,7 @@ impl Spec for Protect {
     ];
     const IDENTITY: &'static str = "Auth";
     const OTHER_IDENTITY: &'static str = "MachineAuth";
+    const UNRESTRICTED: &'static str = "a signed-in caller";
 }
 
 /// `#[wacht::machine]`: API keys and OAuth access tokens, checked by the gateway.
@@ -148,6 +151,7 @@ impl Spec for Machine {
     ];
     const IDENTITY: &'static str = "MachineAuth";
     const OTHER_IDENTITY: &'static str = "Auth";
+    const UNRESTRICTED: &'static str = "a credential the gateway allows";
 }
 
 /// The arguments of one attribute, in source order.

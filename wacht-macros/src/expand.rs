@@ -131,8 +131,9 @@ fn guarded(
         mut sig,
         receiver,
         request: user_request,
+        request_at,
         identities,
-        rest,
+        mut rest,
         output,
         block,
     } = handler;
@@ -145,7 +146,8 @@ fn guarded(
     let identity = Ident::new("__wacht_auth", Span::call_site());
     let rejection = Ident::new("__wacht_rejection", Span::call_site());
 
-    // The outer signature: the request under our name, identity parameters removed.
+    // The outer signature: the request under our name, in its place; identity parameters
+    // removed.
     let outer_request = FnArg::Typed(PatType {
         attrs: Vec::new(),
         pat: Box::new(Pat::Ident(PatIdent {
@@ -158,9 +160,9 @@ fn guarded(
         colon_token: user_request.colon_token,
         ty: user_request.ty.clone(),
     });
+    rest.insert(request_at, outer_request);
     sig.inputs = receiver
         .into_iter()
-        .chain(Some(outer_request))
         .chain(rest)
         .collect::<Punctuated<FnArg, syn::Token![,]>>();
 
@@ -432,5 +434,179 @@ mod tests {
             output.contains("goes on an `async fn` handler with a body"),
             "{output}"
         );
+    }
+
+    fn expand_machine(args: TokenStream, item: TokenStream) -> String {
+        machine(args, item).to_string()
+    }
+
+    /// The `machine_requirement(…)` call a bare machine handler expands to with `args`.
+    fn machine_call(args: TokenStream) -> String {
+        let output = expand_machine(
+            args,
+            quote!(
+                async fn f(req: Request<B>) -> Response<B> {}
+            ),
+        );
+        assert!(!output.contains("compile_error"), "{output}");
+        let start = output
+            .find(":: wacht :: __private :: machine_requirement (")
+            .unwrap_or_else(|| panic!("no requirement in {output}"));
+        // The call is the closure's whole body: `|| { call }`.
+        let end = start + output[start..].find(" }").unwrap_or(0);
+        output[start..end].to_owned()
+    }
+
+    #[test]
+    fn machine_expands_to_the_documented_shape() {
+        let output = expand_machine(
+            quote!(
+                resource = "/machine/users",
+                method = "GET",
+                permission = "user:read"
+            ),
+            quote! {
+                pub async fn machine_users(req: http::Request<Body>, auth: wacht::MachineAuth, ctx: Ctx)
+                    -> Result<http::Response<Body>, Error>
+                { body(req, auth, ctx) }
+            },
+        );
+        let expected = normalized(quote! {
+            pub async fn machine_users(__wacht_request: http::Request<Body>, ctx: Ctx)
+                -> Result<http::Response<Body>, Error>
+            {
+                static __WACHT_REQUIREMENT: ::wacht::__private::LazyLock<::wacht::__private::MachineRequirement> =
+                    ::wacht::__private::LazyLock::new(|| {
+                        ::wacht::__private::machine_requirement(
+                            ::core::option::Option::Some("/machine/users"),
+                            ::core::option::Option::Some("GET"),
+                            &[], &["user:read"], "api_key", ::core::option::Option::None,
+                        )
+                    });
+                let mut __wacht_request = __wacht_request;
+                let __wacht_auth = match ::wacht::__private::machine(&__wacht_request, &__WACHT_REQUIREMENT).await {
+                    ::core::result::Result::Ok(__wacht_auth) => __wacht_auth,
+                    ::core::result::Result::Err(__wacht_rejection) => return
+                        <Result<http::Response<Body>, Error> as ::wacht::__private::RejectionResponse>
+                            ::from_rejection(__wacht_rejection),
+                };
+                ::wacht::__private::insert_machine_auth(&mut __wacht_request, &__wacht_auth);
+                let req: http::Request<Body> = __wacht_request;
+                let auth: wacht::MachineAuth = __wacht_auth;
+                { body(req, auth, ctx) }
+            }
+        });
+        assert_eq!(output, expected);
+    }
+
+    #[test]
+    fn machine_permission_and_all_are_required_permissions_any_is_not() {
+        let requirement = |any: TokenStream, all: TokenStream| {
+            let call = quote! {
+                ::wacht::__private::machine_requirement(
+                    ::core::option::Option::None, ::core::option::Option::None,
+                    &[#any], &[#all], "api_key", ::core::option::Option::None,
+                )
+            };
+            normalized(call)
+        };
+        // The gateway ANDs `required_permissions`, the `all` slice.
+        assert_eq!(
+            machine_call(quote!(permission = "user:read")),
+            requirement(quote!(), quote!("user:read"))
+        );
+        assert_eq!(
+            machine_call(quote!(all = ["user:read", "user:write"])),
+            requirement(quote!(), quote!("user:read", "user:write"))
+        );
+        // `any` is checked on the permissions the gateway returns.
+        assert_eq!(
+            machine_call(quote!(any = ["user:read", "user:admin"])),
+            requirement(quote!("user:read", "user:admin"), quote!())
+        );
+        assert_eq!(machine_call(quote!()), requirement(quote!(), quote!()));
+    }
+
+    #[test]
+    fn machine_literals_are_passed_through() {
+        let call = machine_call(quote!(
+            header = "x-custom-key",
+            principal = "oauth_access_token",
+            method = "DELETE",
+            resource = "/machine/users/1"
+        ));
+        let expected = normalized(quote! {
+            ::wacht::__private::machine_requirement(
+                ::core::option::Option::Some("/machine/users/1"),
+                ::core::option::Option::Some("DELETE"),
+                &[], &[], "oauth_access_token",
+                ::core::option::Option::Some("x-custom-key"),
+            )
+        });
+        assert_eq!(call, expected);
+
+        let call = machine_call(quote!(
+            resource = "urn:wacht:organization:123",
+            principal = "any"
+        ));
+        let expected = normalized(quote! {
+            ::wacht::__private::machine_requirement(
+                ::core::option::Option::Some("urn:wacht:organization:123"),
+                ::core::option::Option::None,
+                &[], &[], "any", ::core::option::Option::None,
+            )
+        });
+        assert_eq!(call, expected);
+
+        // Without `principal`, API keys only.
+        assert!(
+            machine_call(quote!(header = "x-k")).contains(r#"& [] , & [] , "api_key" ,"#),
+            "{}",
+            machine_call(quote!(header = "x-k"))
+        );
+    }
+
+    #[test]
+    fn machine_crate_and_on_reject_overrides() {
+        let output = expand_machine(
+            quote!(crate = "::renamed", on_reject = errors::reject),
+            quote!(
+                async fn f(req: Request<B>) -> Response<B> {}
+            ),
+        );
+        assert!(!output.contains(":: wacht ::"), "{output}");
+        for item in [
+            "LazyLock < :: renamed :: __private :: MachineRequirement >",
+            ":: renamed :: __private :: machine_requirement (",
+            ":: renamed :: __private :: machine (& __wacht_request",
+            ":: renamed :: __private :: insert_machine_auth (",
+        ] {
+            assert!(output.contains(item), "{item} not in {output}");
+        }
+        assert!(output.contains(&normalized(quote!(
+            return errors::reject(__wacht_rejection)
+        ))));
+        assert!(!output.contains("RejectionResponse"));
+    }
+
+    #[test]
+    fn machine_bad_arguments_leave_the_function_unchanged_and_report_everything() {
+        let item = quote!(
+            async fn f(req: Request<B>, auth: wacht::Auth) -> Response<B> {
+                body()
+            }
+        );
+        let output = machine(
+            quote!(method = "get", organization_id = "o", all = []),
+            item.clone(),
+        );
+        let text = output.to_string();
+        assert!(text.starts_with(&item.to_string()), "{text}");
+        assert_eq!(text.matches("compile_error").count(), 4, "{text}");
+        // Inside `compile_error!("…")`, quotes are escaped.
+        assert!(text.contains(r#"write `method = \"GET\"`"#), "{text}");
+        assert!(text.contains("`organization_id` is an argument of `#[wacht::protect]`"));
+        assert!(text.contains("only require a credential the gateway allows"));
+        assert!(text.contains("`#[wacht::machine]` handlers receive `wacht::MachineAuth`"));
     }
 }

@@ -3,7 +3,7 @@
 //! The keys both macros share (`permission` / `any` / `all`, `on_reject`, `crate`) are checked
 //! by [`Common`]; each macro adds its own keys on top.
 
-use crate::args::{Arg, Args, Key, Machine, Protect, Value};
+use crate::args::{Arg, Args, Key, Machine, Protect, Spec, Value};
 use crate::errors::Errors;
 use quote::ToTokens;
 use syn::{Expr, ExprPath, Lit, LitStr, Path};
@@ -39,7 +39,7 @@ pub(crate) struct ProtectConfig {
 /// Checks `#[wacht::protect]` arguments.
 pub(crate) fn protect(args: Args<Protect>) -> syn::Result<ProtectConfig> {
     let mut errors = Errors::default();
-    let mut common = CommonBuilder::default();
+    let mut common = CommonBuilder::new::<Protect>();
     let mut organization_id = None;
     let mut workspace_id = None;
     for_each_arg(args.items, &mut errors, |arg, errors| match arg.key {
@@ -86,8 +86,9 @@ fn for_each_arg(
     }
 }
 
-#[derive(Default)]
 struct CommonBuilder {
+    /// [`Spec::UNRESTRICTED`] of the macro being checked.
+    unrestricted: &'static str,
     /// The first of `permission` / `any` / `all` seen, and what it asked for.
     permissions: Option<(Key, Option<Permissions>)>,
     on_reject: Option<ExprPath>,
@@ -95,12 +96,21 @@ struct CommonBuilder {
 }
 
 impl CommonBuilder {
+    fn new<M: Spec>() -> Self {
+        CommonBuilder {
+            unrestricted: M::UNRESTRICTED,
+            permissions: None,
+            on_reject: None,
+            krate: None,
+        }
+    }
+
     /// Checks one of the shared keys; other keys are left to the caller.
     fn take(&mut self, arg: &Arg, errors: &mut Errors) {
         let permissions = match arg.key {
             Key::Permission => text(arg, errors).map(Permissions::One),
-            Key::Any => text_list(arg, errors).map(Permissions::Any),
-            Key::All => text_list(arg, errors).map(Permissions::All),
+            Key::Any => text_list(arg, self.unrestricted, errors).map(Permissions::Any),
+            Key::All => text_list(arg, self.unrestricted, errors).map(Permissions::All),
             Key::OnReject => {
                 self.on_reject = function_path(arg, errors);
                 return;
@@ -178,8 +188,9 @@ fn text(arg: &Arg, errors: &mut Errors) -> Option<LitStr> {
     }
 }
 
-/// A non-empty list of [`text`]s, without repeats.
-fn text_list(arg: &Arg, errors: &mut Errors) -> Option<Vec<LitStr>> {
+/// A non-empty list of [`text`]s, without repeats. `unrestricted` says who would pass without
+/// the argument.
+fn text_list(arg: &Arg, unrestricted: &str, errors: &mut Errors) -> Option<Vec<LitStr>> {
     let name = arg.key.name();
     let example = arg.key.example();
     let list = match &arg.value {
@@ -211,7 +222,7 @@ fn text_list(arg: &Arg, errors: &mut Errors) -> Option<Vec<LitStr>> {
             list,
             format!(
                 "`{name}` needs at least one permission, e.g. `{example}`; \
-                 remove the argument to only require a signed-in caller"
+                 remove the argument to only require {unrestricted}"
             ),
         ));
         return None;
@@ -430,7 +441,7 @@ impl Principal {
 /// Checks `#[wacht::machine]` arguments.
 pub(crate) fn machine(args: Args<Machine>) -> syn::Result<MachineConfig> {
     let mut errors = Errors::default();
-    let mut common = CommonBuilder::default();
+    let mut common = CommonBuilder::new::<Machine>();
     let (mut resource, mut method, mut principal, mut header) = (None, None, None, None);
     for_each_arg(args.items, &mut errors, |arg, errors| match arg.key {
         Key::Resource => resource = check_resource(&arg, errors),

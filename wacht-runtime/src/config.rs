@@ -49,9 +49,6 @@ pub enum ConfigError {
     /// `WACHT_PUBLIC_SIGNING_KEY` is not a PEM public key this runtime can use.
     #[error("invalid public signing key (WACHT_PUBLIC_SIGNING_KEY): {0}")]
     InvalidPublicSigningKey(&'static str),
-    /// The backend API key (`WACHT_API_KEY`) is needed and missing.
-    #[error("no backend API key configured: set WACHT_API_KEY")]
-    MissingApiKey,
     /// The HTTP client could not be built (TLS set-up).
     #[error("the HTTP client could not be built: {0}")]
     HttpClient(String),
@@ -68,7 +65,6 @@ impl ConfigError {
             ConfigError::InvalidPublishableKey(_) => "invalid_publishable_key",
             ConfigError::InvalidUrl { .. } => "invalid_url",
             ConfigError::InvalidPublicSigningKey(_) => "invalid_public_signing_key",
-            ConfigError::MissingApiKey => "missing_api_key",
             ConfigError::HttpClient(_) => "http_client",
             ConfigError::AlreadyInitialized => "already_initialized",
         }

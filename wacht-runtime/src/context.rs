@@ -9,6 +9,7 @@ use tracing::field::Empty;
 use tracing::{Instrument, Span};
 
 use crate::auth::Auth;
+use crate::backend::BackendClient;
 use crate::config::{ConfigError, WachtConfig};
 use crate::gateway::GatewayClient;
 use crate::keys::{KeyCache, KeyChoice, KeySet, KeySource};
@@ -111,6 +112,30 @@ impl Wacht {
     /// The shared HTTP client (keep-alive, the configured timeout).
     pub fn http_client(&self) -> &reqwest::Client {
         &self.inner.http
+    }
+
+    /// A backend API client (`WACHT_BACKEND_API_URL`, `WACHT_API_KEY`) sharing this
+    /// context's HTTP client and connections: the counterpart of the JavaScript SDK's
+    /// `initClient`. Cheap; call it per request. Without an API key every call fails with
+    /// [`BackendError::MissingApiKey`](crate::BackendError::MissingApiKey) and sends nothing.
+    pub fn backend(&self) -> BackendClient {
+        let config = &self.inner.config;
+        BackendClient::with_client(
+            self.inner.http.clone(),
+            &config.backend_api_url,
+            config.api_key.clone(),
+            config.http_timeout,
+        )
+    }
+
+    /// The context `#[protect]` and `#[machine]` use for `req`: the [`Wacht`] in its
+    /// extensions, else the process-wide one ([`crate::global`]). Handlers use it to reach
+    /// the same configuration, e.g. for [`Wacht::backend`].
+    pub fn for_request<B>(req: &http::Request<B>) -> Result<Wacht, ConfigError> {
+        match req.extensions().get::<Wacht>() {
+            Some(wacht) => Ok(wacht.clone()),
+            None => crate::global(),
+        }
     }
 
     /// Verifies the request's `Authorization: Bearer` session token.

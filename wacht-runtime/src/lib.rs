@@ -6,6 +6,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
+mod backend;
 mod clock;
 mod config;
 mod context;
@@ -18,6 +19,8 @@ mod secret;
 mod session;
 mod token_cache;
 
+pub mod bridge;
+
 #[doc(hidden)]
 pub mod macro_support;
 
@@ -28,6 +31,10 @@ pub mod testing;
 use std::sync::OnceLock;
 
 pub use auth::Auth;
+pub use backend::{
+    BackendClient, BackendError, ErrorBody, ListUsersOptions, Page, SortOrder, User, Users,
+};
+pub use bridge::{BridgeError, BridgedAuth};
 pub use clock::Clock;
 pub use config::{
     ConfigError, DEFAULT_BACKEND_API_URL, DEFAULT_GATEWAY_URL, DEFAULT_HTTP_TIMEOUT,

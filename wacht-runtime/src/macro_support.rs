@@ -62,10 +62,7 @@ pub fn requirement(
 }
 
 fn resolve<B>(req: &http::Request<B>) -> Result<Wacht, Rejection> {
-    if let Some(wacht) = req.extensions().get::<Wacht>() {
-        return Ok(wacht.clone());
-    }
-    crate::global().map_err(|error| error.rejection())
+    Wacht::for_request(req).map_err(|error| error.rejection())
 }
 
 /// Turns a [`Rejection`] into a handler's return type: `http::Response<B>` with

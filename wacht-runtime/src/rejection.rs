@@ -216,7 +216,7 @@ impl Rejection {
     fn www_authenticate(&self) -> HeaderValue {
         if matches!(
             self.0.reason.as_ref(),
-            "missing_token" | "missing_credential"
+            "missing_token" | "missing_credential" | "missing_bridge_header"
         ) {
             return HeaderValue::from_static("Bearer realm=\"wacht\"");
         }

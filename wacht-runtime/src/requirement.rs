@@ -136,20 +136,31 @@ impl Requirement {
 
     /// The reference SDK's decision, in its order: organization, workspace, permissions.
     pub fn check(&self, auth: &Auth) -> Result<(), Denial> {
+        self.check_identity(auth.organization_id(), auth.workspace_id(), |p| auth.has(p))
+    }
+
+    /// [`Requirement::check`] on the parts of an identity (also used for identities
+    /// forwarded through the header bridge).
+    pub(crate) fn check_identity(
+        &self,
+        organization_id: Option<&str>,
+        workspace_id: Option<&str>,
+        has: impl Fn(&str) -> bool,
+    ) -> Result<(), Denial> {
         if let Some(required) = &self.organization_id
-            && auth.organization_id() != Some(required.as_str())
+            && organization_id != Some(required.as_str())
         {
             return Err(Denial::OrganizationMismatch);
         }
         if let Some(required) = &self.workspace_id
-            && auth.workspace_id() != Some(required.as_str())
+            && workspace_id != Some(required.as_str())
         {
             return Err(Denial::WorkspaceMismatch);
         }
         let satisfied = match &self.permissions {
             PermissionRule::None => true,
-            PermissionRule::Any(list) => list.iter().any(|p| auth.has(p)),
-            PermissionRule::All(list) => !list.is_empty() && list.iter().all(|p| auth.has(p)),
+            PermissionRule::Any(list) => list.iter().any(|p| has(p)),
+            PermissionRule::All(list) => !list.is_empty() && list.iter().all(|p| has(p)),
         };
         if satisfied {
             Ok(())

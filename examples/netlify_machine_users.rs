@@ -1,0 +1,169 @@
+//! The guide's second Netlify function in Rust: a machine endpoint that API keys reach when
+//! Wacht's gateway allows them `GET /machine/users` with `user:read`, listing 20 users
+//! through the backend API.
+//!
+//! ```text
+//! cargo run --example netlify_machine_users   # locally: a local Wacht, every outcome shown
+//! ```
+//!
+//! Deployed as a Netlify (or AWS Lambda) function, the platform sets
+//! `AWS_LAMBDA_RUNTIME_API` and `main` hands the handler to `lambda_http::run`. The function
+//! is configured by the environment:
+//!
+//! | variable | used for |
+//! |---|---|
+//! | `WACHT_API_KEY` | the backend API (`GET /users`) |
+//! | `WACHT_GATEWAY_URL` | optional, default `https://gateway.wacht.dev` |
+//! | `WACHT_BACKEND_API_URL` | optional, default `https://api.wacht.dev` |
+//!
+//! Callers send their API key in `x-api-key`. Anywhere else, `main` starts the built-in
+//! local Wacht (gateway and backend API on 127.0.0.1), creates two API keys, drives the
+//! handler the way `lambda_http::run` does with no key, a key without `user:read` and one
+//! with it, prints each answer, and exits non-zero when a status is not the expected one.
+#![allow(clippy::print_stdout)]
+
+use lambda_http::tower::ServiceExt as _;
+use lambda_http::{Body, Error, Request, Response, service_fn};
+use serde_json::{Value, json};
+use wacht::testing::{ApiKeySpec, LocalWacht};
+use wacht::{ListUsersOptions, MachineAuth, Wacht};
+
+/// `/.netlify/functions/machine-users`: the first 20 users, for API keys the gateway allows
+/// `GET /machine/users` with `user:read`. Everyone else gets the JSON 401 / 403 / 429 / 503
+/// of `#[wacht::machine]`; the body never runs for them.
+#[wacht::machine(resource = "/machine/users", method = "GET", permission = "user:read")]
+pub async fn handler(req: Request, auth: MachineAuth) -> Result<Response<Body>, Error> {
+    // The context that asked the gateway: the process-wide one (from the environment) in
+    // production, the one a test put in the request's extensions otherwise.
+    let wacht = Wacht::for_request(&req)?;
+    let listed = wacht
+        .backend()
+        .users()
+        .list(ListUsersOptions::new().limit(20))
+        .await;
+    match listed {
+        Ok(page) => json_response(
+            200,
+            &json!({
+                "users": page.data,
+                "total": page.total,
+                "has_more": page.has_more,
+                "key_name": auth.key_name(),
+                "request_id": auth.request_id(),
+            }),
+        ),
+        Err(error) => {
+            // The status and message go to the function's log; the API key never does.
+            tracing::error!(reason = error.reason(), %error, "listing users failed");
+            json_response(
+                502,
+                &json!({
+                    "error": "backend_unavailable",
+                    "message": "The user list could not be fetched.",
+                }),
+            )
+        }
+    }
+}
+
+fn json_response(status: u16, body: &Value) -> Result<Response<Body>, Error> {
+    Ok(Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(body.to_string().into())?)
+}
+
+#[tokio::main]
+#[allow(dead_code)] // the example's entry point; unused where a test includes this file
+async fn main() -> Result<(), Error> {
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        // Deployed: Netlify / AWS Lambda invoke the function.
+        return lambda_http::run(service_fn(handler)).await;
+    }
+    let local = LocalWacht::start()?;
+    let wacht = Wacht::new(local.config())?;
+    println!("local Wacht: {}\n", local.url());
+    let wrong = demo(&local, &wacht).await?;
+    if wrong > 0 {
+        return Err(format!("{wrong} outcome(s) differed from the expected status").into());
+    }
+    println!("\nall outcomes as expected");
+    Ok(())
+}
+
+/// Calls the function with no API key, a key without `user:read` and one with it, prints
+/// each answer, and returns how many statuses differed from 401 / 403 / 200.
+pub async fn demo(local: &LocalWacht, wacht: &Wacht) -> Result<usize, Error> {
+    let writer = local.create_api_key(
+        ApiKeySpec::new()
+            .name("billing job")
+            .permissions(["billing:write"]),
+    );
+    let reader = local.create_api_key(
+        ApiKeySpec::new()
+            .name("reporting job")
+            .permissions(["user:read"]),
+    );
+    let cases = [
+        ("no API key", None, 401),
+        ("API key without user:read", Some(writer.secret()), 403),
+        ("API key with user:read", Some(reader.secret()), 200),
+    ];
+    let mut wrong = 0;
+    for (name, key, expected) in cases {
+        let (status, body) = invoke(wacht, key).await?;
+        let mark = if status == expected { "ok " } else { "BAD" };
+        let shown: String = body.chars().take(160).collect();
+        println!("[{mark}] {name:<30} -> {status}  {shown}");
+        if status != expected {
+            wrong += 1;
+        }
+    }
+    Ok(wrong)
+}
+
+/// What `lambda_http::run` does with one Netlify event: event → `lambda_http::Request` →
+/// `service_fn(handler)`. `wacht` rides in the request's extensions.
+pub async fn invoke(wacht: &Wacht, api_key: Option<&str>) -> Result<(u16, String), Error> {
+    let mut headers = json!({ "host": "example.netlify.app", "user-agent": "demo" });
+    if let Some(key) = api_key {
+        headers["x-api-key"] = key.into();
+    }
+    let mut request = lambda_http::request::from_str(&netlify_event(headers).to_string())?;
+    request.extensions_mut().insert(wacht.clone());
+    let response = service_fn(handler).oneshot(request).await?;
+    let status = response.status().as_u16();
+    let body = match response.into_body() {
+        Body::Text(text) => text,
+        Body::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        _ => String::new(),
+    };
+    Ok((status, body))
+}
+
+/// The event Netlify Functions receive (API Gateway REST, payload 1.0) for
+/// `GET /.netlify/functions/machine-users`.
+fn netlify_event(headers: Value) -> Value {
+    let path = "/.netlify/functions/machine-users";
+    json!({
+        "path": path,
+        "httpMethod": "GET",
+        "headers": headers,
+        "multiValueHeaders": {},
+        "queryStringParameters": null,
+        "multiValueQueryStringParameters": null,
+        "body": null,
+        "isBase64Encoded": false,
+        "requestContext": {
+            "accountId": "000000000000",
+            "resourceId": "machine-users",
+            "stage": "prod",
+            "requestId": "demo-1",
+            "identity": { "sourceIp": "203.0.113.7", "userAgent": "demo" },
+            "resourcePath": path,
+            "httpMethod": "GET",
+            "apiId": "netlify"
+        },
+        "resource": path
+    })
+}

@@ -3,7 +3,205 @@
 //! See the README for the guide. Work in progress.
 #![deny(missing_docs)]
 
-pub use wacht_macros::{machine, protect};
+/// Puts Wacht session authentication in front of an HTTP handler: the body runs only for a
+/// caller whose session token verifies and who meets the requirement; everyone else gets a
+/// JSON 401 / 403 / 503 answer in the handler's own return type.
+///
+/// # Examples
+///
+/// Every argument, each in an example that compiles (the handler shapes are those of the
+/// runtimes: `lambda_http`, axum, hyper, `vercel_runtime`; see the README).
+///
+/// No argument: any signed-in caller. A `wacht::Auth` parameter receives the identity.
+///
+/// ```no_run
+/// use http::{Request, Response};
+///
+/// #[wacht::protect]
+/// async fn me(_req: Request<String>, auth: wacht::Auth) -> Response<String> {
+///     Response::new(auth.user_id().to_owned())
+/// }
+/// ```
+///
+/// `permission`, on an AWS Lambda / Netlify handler:
+///
+/// ```no_run
+/// use lambda_http::{Body, Error, Request, Response};
+///
+/// #[wacht::protect(permission = "user:read")]
+/// async fn list_users(_req: Request, auth: wacht::Auth) -> Result<Response<Body>, Error> {
+///     Ok(Response::new(format!("hello {}", auth.user_id()).into()))
+/// }
+///
+/// # async fn deploy() -> Result<(), Error> {
+/// lambda_http::run(lambda_http::service_fn(list_users)).await
+/// # }
+/// ```
+///
+/// `any` (at least one) and `all` (every one):
+///
+/// ```no_run
+/// use http::{Request, Response};
+///
+/// #[wacht::protect(any = ["user:read", "user:admin"])]
+/// async fn read(_req: Request<String>) -> Response<String> {
+///     Response::new("read".to_owned())
+/// }
+///
+/// #[wacht::protect(all = ["user:read", "user:write"])]
+/// async fn write(_req: Request<String>) -> Response<String> {
+///     Response::new("written".to_owned())
+/// }
+/// ```
+///
+/// `organization_id` and `workspace_id`, on an axum handler (the whole request comes last,
+/// as axum requires; the identity parameter may stand anywhere):
+///
+/// ```no_run
+/// use axum::extract::{Request, State};
+/// use axum::response::Response;
+///
+/// #[derive(Clone)]
+/// struct AppState;
+///
+/// #[wacht::protect(organization_id = "org_123", workspace_id = "ws_123")]
+/// async fn billing(State(_state): State<AppState>, auth: wacht::Auth, _req: Request) -> Response {
+///     Response::new(auth.user_id().to_owned().into())
+/// }
+///
+/// let app: axum::Router = axum::Router::new()
+///     .route("/billing", axum::routing::get(billing))
+///     .with_state(AppState);
+/// ```
+///
+/// `on_reject`: your own answer for a refused request.
+///
+/// ```no_run
+/// use http::{Request, Response};
+///
+/// fn login_page(rejection: wacht::Rejection) -> Response<String> {
+///     let mut page = Response::new(format!("please sign in ({})", rejection.reason()));
+///     *page.status_mut() = rejection.status();
+///     page
+/// }
+///
+/// #[wacht::protect(permission = "user:read", on_reject = login_page)]
+/// async fn dashboard(_req: Request<String>) -> Response<String> {
+///     Response::new("dashboard".to_owned())
+/// }
+/// ```
+///
+/// `crate`: where `wacht` is when it is renamed (`auth = { package = "wacht", … }` in
+/// `Cargo.toml`) or re-exported.
+///
+/// ```no_run
+/// mod deps {
+///     pub use wacht as auth;
+/// }
+///
+/// #[deps::auth::protect(crate = "deps::auth", permission = "user:read")]
+/// async fn handler(_req: http::Request<String>) -> http::Response<String> {
+///     http::Response::new(String::new())
+/// }
+/// ```
+pub use wacht_macros::protect;
+
+/// Puts Wacht's gateway in front of an HTTP handler for machine callers (API keys, OAuth
+/// access tokens): the body runs only when the gateway allows the caller's credential;
+/// everyone else gets a JSON 401 / 403 / 429 / 503 answer in the handler's own return type.
+///
+/// # Examples
+///
+/// Every argument, each in an example that compiles.
+///
+/// No argument: an API key (`x-api-key`) the gateway allows for the request's own path and
+/// method. A `wacht::MachineAuth` parameter receives the gateway's answer.
+///
+/// ```no_run
+/// use http::{Request, Response};
+///
+/// #[wacht::machine]
+/// async fn ping(_req: Request<String>, auth: wacht::MachineAuth) -> Response<String> {
+///     Response::new(auth.key_id().unwrap_or("key").to_owned())
+/// }
+/// ```
+///
+/// `resource`, `method` and `permission`, on an AWS Lambda / Netlify handler:
+///
+/// ```no_run
+/// use lambda_http::{Body, Error, Request, Response};
+///
+/// #[wacht::machine(resource = "/machine/users", method = "GET", permission = "user:read")]
+/// async fn machine_users(_req: Request, auth: wacht::MachineAuth) -> Result<Response<Body>, Error> {
+///     Ok(Response::new(format!("{:?}", auth.permissions()).into()))
+/// }
+///
+/// # async fn deploy() -> Result<(), Error> {
+/// lambda_http::run(lambda_http::service_fn(machine_users)).await
+/// # }
+/// ```
+///
+/// A `urn:wacht:…` resource, `any` (checked on the permissions the gateway returns) and `all`
+/// (sent to the gateway):
+///
+/// ```no_run
+/// use http::{Request, Response};
+///
+/// #[wacht::machine(resource = "urn:wacht:reports", any = ["reports:read", "reports:admin"])]
+/// async fn reports(_req: Request<String>) -> Response<String> {
+///     Response::new("reports".to_owned())
+/// }
+///
+/// #[wacht::machine(method = "POST", all = ["reports:read", "reports:write"])]
+/// async fn write_report(_req: Request<String>) -> Response<String> {
+///     Response::new("written".to_owned())
+/// }
+/// ```
+///
+/// `principal` (OAuth access tokens from `Authorization: Bearer`, or either kind) and
+/// `header` (API keys from another header):
+///
+/// ```no_run
+/// use http::{Request, Response};
+///
+/// #[wacht::machine(principal = "oauth_access_token", permission = "reports:read")]
+/// async fn oauth_reports(_req: Request<String>, auth: wacht::MachineAuth) -> Response<String> {
+///     Response::new(format!("{:?}", auth.scopes()))
+/// }
+///
+/// #[wacht::machine(principal = "any")]
+/// async fn either(_req: Request<String>) -> Response<String> {
+///     Response::new(String::new())
+/// }
+///
+/// #[wacht::machine(header = "x-partner-key")]
+/// async fn partner(_req: Request<String>) -> Response<String> {
+///     Response::new(String::new())
+/// }
+/// ```
+///
+/// `on_reject` and `crate`, on an axum handler:
+///
+/// ```no_run
+/// use axum::extract::Request;
+/// use axum::response::Response;
+///
+/// mod deps {
+///     pub use wacht as auth;
+/// }
+///
+/// fn plain_text(rejection: deps::auth::Rejection) -> Response {
+///     let mut answer = Response::new(rejection.message().to_owned().into());
+///     *answer.status_mut() = rejection.status();
+///     answer
+/// }
+///
+/// #[deps::auth::machine(crate = "deps::auth", on_reject = plain_text)]
+/// async fn export(req: Request) -> Response {
+///     Response::new(req.uri().path().to_owned().into())
+/// }
+/// ```
+pub use wacht_macros::machine;
 pub use wacht_runtime::*;
 
 #[doc(hidden)]

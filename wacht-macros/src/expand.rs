@@ -26,10 +26,11 @@ pub(crate) fn protect(args: TokenStream, item: TokenStream) -> TokenStream {
     let config = syn::parse2::<Args<Protect>>(args)
         .and_then(validate::protect)
         .map_err(|error| errors.push(error));
+    let fallback = without_compiler_errors(&function).unwrap_or(item);
     let handler = Handler::analyze::<Protect>(function).map_err(|error| errors.push(error));
     match (config, handler) {
         (Ok(config), Ok(handler)) => expand_protect(&config, handler),
-        _ => unchanged_with_errors(item, errors),
+        _ => unchanged_with_errors(fallback, errors),
     }
 }
 
@@ -43,10 +44,11 @@ pub(crate) fn machine(args: TokenStream, item: TokenStream) -> TokenStream {
     let config = syn::parse2::<Args<Machine>>(args)
         .and_then(validate::machine)
         .map_err(|error| errors.push(error));
+    let fallback = without_compiler_errors(&function).unwrap_or(item);
     let handler = Handler::analyze::<Machine>(function).map_err(|error| errors.push(error));
     match (config, handler) {
         (Ok(config), Ok(handler)) => expand_machine(&config, handler),
-        _ => unchanged_with_errors(item, errors),
+        _ => unchanged_with_errors(fallback, errors),
     }
 }
 
@@ -197,14 +199,16 @@ fn guarded(
 
     // The body stays its own block. Its braces are marked as generated (in place) so that
     // lints about the braces themselves (`unused_braces` on a one-line body) do not fire on
-    // what the user wrote as a function body.
+    // what the user wrote as a function body. The function's own braces take the user's
+    // spans instead: the item then spans the user's code only, so lints about the function
+    // itself (`dead_code`) still fire, as without the macro.
     let mut block = block;
-    block.brace_token =
-        syn::token::Brace(Span::call_site().located_at(block.brace_token.span.join()));
+    let user_braces = block.brace_token;
+    block.brace_token = syn::token::Brace(Span::call_site().located_at(user_braces.span.join()));
 
-    quote! {
-        #(#attrs)*
-        #vis #sig {
+    let mut body = TokenStream::new();
+    user_braces.surround(&mut body, |body| {
+        body.extend(quote! {
             #(#inner_attrs)*
             #setup
             let mut #request = #request;
@@ -216,7 +220,11 @@ fn guarded(
             #bind_request
             #(#bind_identities)*
             #block
-        }
+        });
+    });
+    quote! {
+        #(#attrs)*
+        #vis #sig #body
     }
 }
 
@@ -240,6 +248,20 @@ fn optional(value: Option<&LitStr>) -> TokenStream {
         Some(value) => quote!(::core::option::Option::Some(#value)),
         None => quote!(::core::option::Option::None),
     }
+}
+
+/// For a function the compiler would refuse on its own for a mistake the macro reports
+/// (`const async fn`, a C-variadic `...`), the function without that mistake, so the user
+/// reads the macro's error alone rather than a cascade of the compiler's about the same
+/// tokens. `None` for every other function: it is re-emitted token for token.
+fn without_compiler_errors(function: &ItemFn) -> Option<TokenStream> {
+    if function.sig.constness.is_none() && function.sig.variadic.is_none() {
+        return None;
+    }
+    let mut function = function.clone();
+    function.sig.constness = None;
+    function.sig.variadic = None;
+    Some(quote!(#function))
 }
 
 /// The item as the user wrote it, followed by the errors, so the build fails on them alone.
@@ -608,5 +630,64 @@ mod tests {
         assert!(text.contains("`organization_id` is an argument of `#[wacht::protect]`"));
         assert!(text.contains("only require a credential the gateway allows"));
         assert!(text.contains("`#[wacht::machine]` handlers receive `wacht::MachineAuth`"));
+    }
+
+    #[test]
+    fn the_request_keeps_its_place_and_identities_leave_from_anywhere() {
+        // axum: the whole request last, after `State`; the identity first.
+        let output = expand(
+            quote!(permission = "user:read"),
+            quote! {
+                async fn f(auth: Auth, State(s): State<S>, req: Request, n: u8) -> Response {
+                    body(auth, s, req, n)
+                }
+            },
+        );
+        let signature = normalized(quote! {
+            async fn f(State(s): State<S>, __wacht_request: Request, n: u8) -> Response
+        });
+        assert!(output.starts_with(&signature), "{output}");
+        let bindings = normalized(quote! {
+            let req: Request = __wacht_request;
+            let auth: Auth = __wacht_auth;
+            { body(auth, s, req, n) }
+        });
+        assert!(output.ends_with(&format!("{bindings} }}")), "{output}");
+
+        let output = machine(
+            quote!(),
+            quote!(
+                async fn g(&self, ctx: Ctx, auth: MachineAuth, req: Request<B>) -> Response<B> {}
+            ),
+        )
+        .to_string();
+        let signature = normalized(quote! {
+            async fn g(&self, ctx: Ctx, __wacht_request: Request<B>) -> Response<B>
+        });
+        assert!(output.starts_with(&signature), "{output}");
+    }
+
+    #[test]
+    fn a_function_the_compiler_would_also_refuse_is_emitted_without_that_mistake() {
+        for item in [
+            quote!(
+                const async fn f(req: Request<B>) -> Response<B> {}
+            ),
+            quote!(
+                async fn f(req: Request<B>, ...) -> Response<B> {}
+            ),
+        ] {
+            let text = protect(quote!(), item).to_string();
+            let (function, errors) = text.split_once(":: core :: compile_error").unwrap();
+            assert!(
+                function.starts_with("async fn f (req : Request < B >"),
+                "{text}"
+            );
+            assert!(
+                !function.contains("const") && !function.contains("..."),
+                "{text}"
+            );
+            assert_eq!(errors.matches("compile_error").count(), 0, "{text}");
+        }
     }
 }

@@ -23,11 +23,14 @@ pub(crate) struct Handler {
     pub(crate) sig: Signature,
     /// `self`, `&self`, … for a method.
     pub(crate) receiver: Option<FnArg>,
-    /// The request parameter as written (`req: http::Request<B>`).
+    /// The request parameter as written (`req: http::Request<B>`), wherever it stands.
     pub(crate) request: PatType,
-    /// Parameters that receive the verified identity (`auth: wacht::Auth`), in order.
+    /// How many of [`Handler::rest`] come before the request in the signature.
+    pub(crate) request_at: usize,
+    /// Parameters that receive the verified identity (`auth: wacht::Auth`), in order, from
+    /// any position.
     pub(crate) identities: Vec<PatType>,
-    /// Every other parameter after the request, in order.
+    /// Every other parameter (not `self`, the request or an identity), in order.
     pub(crate) rest: Vec<FnArg>,
     /// The declared return type.
     pub(crate) output: Type,
@@ -77,54 +80,49 @@ impl Handler {
             ));
         }
 
-        let mut inputs = sig.inputs.iter().cloned();
         let mut receiver = None;
-        let mut first = inputs.next();
-        if let Some(FnArg::Receiver(_)) = &first {
-            receiver = first;
-            first = inputs.next();
-        }
-        let request = match first {
-            Some(FnArg::Typed(request)) => {
-                check_request::<M>(&request.ty, &mut errors);
-                Some(request)
-            }
-            Some(FnArg::Receiver(second)) => {
-                errors.push(syn::Error::new_spanned(
-                    second,
-                    format!("`{name}` handlers take the request right after `self`"),
-                ));
-                None
-            }
-            None => {
-                let after_self = if receiver.is_some() {
-                    " after `self`"
-                } else {
-                    ""
-                };
-                errors.at(
-                    sig.paren_token.span.join(),
-                    format!(
-                        "`{name}` handlers take the request as their first parameter{after_self}; \
-                         add `req: http::Request<B>`"
-                    ),
-                );
-                None
-            }
-        };
-
+        let mut request: Option<(usize, PatType)> = None;
         let mut identities = Vec::new();
         let mut rest = Vec::new();
-        for input in inputs {
-            match &input {
-                FnArg::Typed(param) if is_named(&param.ty, M::IDENTITY) => {
-                    identities.push(param.clone());
+        let mut unreadable = None;
+        for (index, input) in sig.inputs.iter().enumerate() {
+            let FnArg::Typed(param) = input else {
+                if index == 0 {
+                    receiver = Some(input.clone());
+                } else {
+                    // `self` after another parameter: the compiler reports it.
+                    rest.push(input.clone());
                 }
-                FnArg::Typed(param) => {
+                continue;
+            };
+            match Kind::of::<M>(&param.ty) {
+                Kind::Identity => identities.push(param.clone()),
+                Kind::Request if request.is_some() => errors.push(syn::Error::new_spanned(
+                    &param.ty,
+                    format!(
+                        "`{name}` handlers take one request, and this is a second parameter \
+                         whose type is named `Request`; the macro recognises the request by \
+                         that name, so remove this parameter or pass it in another type"
+                    ),
+                )),
+                Kind::Request => request = Some((rest.len(), param.clone())),
+                Kind::Unreadable => {
+                    unreadable.get_or_insert((rest.len(), param.clone()));
+                    rest.push(input.clone());
+                }
+                Kind::Other => {
                     check_passed_through::<M>(&param.ty, &mut errors);
-                    rest.push(input);
+                    rest.push(input.clone());
                 }
-                FnArg::Receiver(_) => rest.push(input),
+            }
+        }
+        if request.is_none() {
+            if let Some((at, param)) = unreadable {
+                // A type the macro cannot read (a macro call): the compiler has the last word.
+                rest.remove(at);
+                request = Some((at, param));
+            } else if !sig.inputs.iter().any(is_request_by_reference) {
+                missing_request::<M>(&sig, receiver.is_some(), &rest, &mut errors);
             }
         }
 
@@ -159,7 +157,7 @@ impl Handler {
             .into_iter()
             .partition(|attr| matches!(attr.style, AttrStyle::Inner(_)));
         errors.finish(())?;
-        let (Some(request), Some(output)) = (request, output) else {
+        let (Some((request_at, request)), Some(output)) = (request, output) else {
             // Every path to `None` above reported an error, so `finish` has returned.
             return Err(syn::Error::new(
                 sig.ident.span(),
@@ -173,6 +171,7 @@ impl Handler {
             sig,
             receiver,
             request,
+            request_at,
             identities,
             rest,
             output,
@@ -181,41 +180,93 @@ impl Handler {
     }
 }
 
-/// Refuses a first parameter that is obviously not the request.
-fn check_request<M: Spec>(ty: &Type, errors: &mut Errors) {
+/// What a parameter is to the macro, by its type's name.
+enum Kind {
+    /// `…::Request<…>`, taken by value.
+    Request,
+    /// `…::Auth` (or `MachineAuth`): receives the verified identity.
+    Identity,
+    /// A macro call or `_`: cannot be told from the tokens.
+    Unreadable,
+    /// Anything else: passed through untouched.
+    Other,
+}
+
+impl Kind {
+    fn of<M: Spec>(ty: &Type) -> Kind {
+        match peel(ty) {
+            Type::Macro(_) | Type::Infer(_) | Type::Verbatim(_) => Kind::Unreadable,
+            ty if is_named(ty, REQUEST) => Kind::Request,
+            ty if is_named(ty, M::IDENTITY) => Kind::Identity,
+            _ => Kind::Other,
+        }
+    }
+}
+
+/// The name the request's type is recognised by.
+const REQUEST: &str = "Request";
+
+/// Whether `input` is `req: &Request<B>` (or `&mut`), refused in [`check_passed_through`].
+fn is_request_by_reference(input: &FnArg) -> bool {
+    matches!(input, FnArg::Typed(param)
+        if matches!(peel(&param.ty), Type::Reference(reference) if is_named(&reference.elem, REQUEST)))
+}
+
+/// Reports a handler with no request parameter, at the narrowest place that explains it.
+fn missing_request<M: Spec>(sig: &Signature, method: bool, rest: &[FnArg], errors: &mut Errors) {
+    let name = M::MACRO;
+    let typed: Vec<&PatType> = rest
+        .iter()
+        .filter_map(|input| match input {
+            FnArg::Typed(param) => Some(param),
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    if let [only] = typed.as_slice() {
+        // One candidate: most likely meant as the request, under a type the macro cannot see.
+        let shown = match peel(&only.ty) {
+            Type::Path(path) => path
+                .path
+                .segments
+                .last()
+                .map(|last| format!("`{}`", last.ident)),
+            _ => None,
+        }
+        .unwrap_or_else(|| "this type".to_owned());
+        errors.push(syn::Error::new_spanned(
+            &only.ty,
+            format!(
+                "`{name}` handlers take the request as a parameter whose type is named \
+                 `Request` (`http::Request<B>`, `lambda_http::Request`, \
+                 `axum::extract::Request`, …), and {shown} is not one; write \
+                 `req: http::Request<B>`"
+            ),
+        ));
+        return;
+    }
+    let message = if typed.is_empty() {
+        let besides = if method { " besides `self`" } else { "" };
+        format!(
+            "`{name}` handlers take the request as a parameter{besides}; add `req: http::Request<B>`"
+        )
+    } else {
+        format!(
+            "`{name}` handlers take the request as a parameter, and none of these is one (the \
+             macro recognises the request by its type's name, `Request`); add \
+             `req: http::Request<B>`"
+        )
+    };
+    errors.at(sig.paren_token.span.join(), message);
+}
+
+/// Refuses parameters that look meant for the request or an identity but would not be filled.
+fn check_passed_through<M: Spec>(ty: &Type, errors: &mut Errors) {
     let message = match peel(ty) {
-        Type::Reference(_) => {
+        Type::Reference(reference) if is_named(&reference.elem, REQUEST) => {
             "the request must be taken by value, so the verified identity can be stored in its \
              extensions; write `req: http::Request<B>`, without `&`"
                 .to_owned()
         }
-        Type::Path(path) => match path.path.segments.last() {
-            Some(last) if last.ident == "Request" => return,
-            Some(last) if last.ident == M::IDENTITY => format!(
-                "the request must come first and the identity after it; write \
-                 `(req: http::Request<B>, auth: wacht::{})`",
-                M::IDENTITY
-            ),
-            Some(last) => format!(
-                "the first parameter must be the request, e.g. `req: http::Request<B>`, not \
-                 `{}`; put the request first (the macro recognises it by its type's name, \
-                 `Request`)",
-                last.ident
-            ),
-            None => return,
-        },
-        // Cannot tell from the tokens: leave it to the compiler.
-        Type::Macro(_) | Type::Infer(_) | Type::Verbatim(_) => return,
-        _ => "the first parameter must be the request, e.g. `req: http::Request<B>`; put the \
-              request first (the macro recognises it by its type's name, `Request`)"
-            .to_owned(),
-    };
-    errors.push(syn::Error::new_spanned(ty, message));
-}
-
-/// Refuses parameters that look meant for an identity but would not receive one.
-fn check_passed_through<M: Spec>(ty: &Type, errors: &mut Errors) {
-    let message = match peel(ty) {
         Type::Reference(reference) if is_named(&reference.elem, M::IDENTITY) => format!(
             "the verified identity is passed by value; write `auth: wacht::{}`, without `&`",
             M::IDENTITY
@@ -337,6 +388,7 @@ mod tests {
             .collect();
         assert_eq!(identities, ["a : wacht :: Auth", "b : Auth"]);
         assert_eq!(handler.rest.len(), 1);
+        assert_eq!(handler.request_at, 0);
         assert_eq!(handler.attrs.len(), 1);
         assert_eq!(handler.inner_attrs.len(), 1);
     }
@@ -353,7 +405,7 @@ mod tests {
                  `unsafe { … }` block in the body where needed",
                 "`#[wacht::protect]` handlers must be `async`; write `async fn f`",
                 "`#[wacht::protect]` handlers cannot be variadic; remove `...`",
-                "`#[wacht::protect]` handlers take the request as their first parameter; add \
+                "`#[wacht::protect]` handlers take the request as a parameter; add \
                  `req: http::Request<B>`",
                 "`#[wacht::protect]` handlers must declare their return type, in which a \
                  rejection is returned; add `-> http::Response<B>` or \
@@ -386,14 +438,61 @@ mod tests {
     }
 
     #[test]
-    fn requires_the_request_first() {
+    fn finds_the_request_in_any_position() {
+        // axum wants the whole-request extractor last; identities may stand anywhere.
+        let handler = analyze(quote!(
+            async fn f(auth: Auth, State(s): State<S>, req: axum::extract::Request, n: u8) -> R {}
+        ))
+        .unwrap();
+        let request = &handler.request;
+        assert_eq!(
+            quote!(#request).to_string(),
+            "req : axum :: extract :: Request"
+        );
+        assert_eq!(handler.request_at, 1);
+        assert_eq!(handler.rest.len(), 2);
+        assert_eq!(handler.identities.len(), 1);
+
+        let handler = analyze(quote!(
+            async fn f(&self, ctx: Ctx, req: Request<B>) -> R {}
+        ))
+        .unwrap();
+        assert!(handler.receiver.is_some());
+        assert_eq!(handler.request_at, 1);
+
+        // A type the macro cannot read is taken as the request when none is named `Request`.
+        let handler = analyze(quote!(
+            async fn f(ctx: Ctx, req: my_macro!()) -> R {}
+        ))
+        .unwrap();
+        assert_eq!(handler.request_at, 1);
+        assert_eq!(handler.rest.len(), 1);
+        assert!(
+            errors(quote!(
+                async fn f(_: (Request<B>)) -> R {}
+            ))
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn refuses_handlers_without_exactly_one_request() {
         assert_eq!(
             errors(quote!(
                 async fn f(&self) -> R {}
             )),
             [
-                "`#[wacht::protect]` handlers take the request as their first parameter after \
-              `self`; add `req: http::Request<B>`"
+                "`#[wacht::protect]` handlers take the request as a parameter besides `self`; \
+                 add `req: http::Request<B>`"
+            ]
+        );
+        assert_eq!(
+            errors(quote!(
+                async fn f(auth: wacht::Auth) -> R {}
+            )),
+            [
+                "`#[wacht::protect]` handlers take the request as a parameter; add \
+                 `req: http::Request<B>`"
             ]
         );
         assert_eq!(
@@ -407,40 +506,45 @@ mod tests {
         );
         assert_eq!(
             errors(quote!(
-                async fn f(ctx: Ctx, req: Request<B>) -> R {}
+                async fn f(ctx: Ctx, auth: Auth) -> R {}
             )),
             [
-                "the first parameter must be the request, e.g. `req: http::Request<B>`, not `Ctx`; \
-              put the request first (the macro recognises it by its type's name, `Request`)"
-            ]
-        );
-        assert_eq!(
-            errors(quote!(
-                async fn f(auth: wacht::Auth, req: Request<B>) -> R {}
-            )),
-            [
-                "the request must come first and the identity after it; write \
-              `(req: http::Request<B>, auth: wacht::Auth)`"
+                "`#[wacht::protect]` handlers take the request as a parameter whose type is named \
+                 `Request` (`http::Request<B>`, `lambda_http::Request`, \
+                 `axum::extract::Request`, …), and `Ctx` is not one; write \
+                 `req: http::Request<B>`"
             ]
         );
         assert_eq!(
             errors(quote!(
                 async fn f((a, b): (A, B)) -> R {}
-            ))
-            .len(),
-            1
+            )),
+            [
+                "`#[wacht::protect]` handlers take the request as a parameter whose type is named \
+                 `Request` (`http::Request<B>`, `lambda_http::Request`, \
+                 `axum::extract::Request`, …), and this type is not one; write \
+                 `req: http::Request<B>`"
+            ]
         );
-        assert!(
+        assert_eq!(
             errors(quote!(
-                async fn f(_: (Request<B>)) -> R {}
-            ))
-            .is_empty()
+                async fn f(a: A, b: B) -> R {}
+            )),
+            [
+                "`#[wacht::protect]` handlers take the request as a parameter, and none of these \
+                 is one (the macro recognises the request by its type's name, `Request`); add \
+                 `req: http::Request<B>`"
+            ]
         );
-        assert!(
+        assert_eq!(
             errors(quote!(
-                async fn f(req: my_macro!()) -> R {}
-            ))
-            .is_empty()
+                async fn f(a: Request<A>, b: http::Request<B>) -> R {}
+            )),
+            [
+                "`#[wacht::protect]` handlers take one request, and this is a second parameter \
+                 whose type is named `Request`; the macro recognises the request by that name, \
+                 so remove this parameter or pass it in another type"
+            ]
         );
     }
 

@@ -13,19 +13,13 @@ mod validate;
 
 use proc_macro::TokenStream;
 
-/// Puts Wacht session authentication in front of an HTTP handler.
-///
-/// ```ignore
-/// #[wacht::protect(permission = "user:read")]
-/// async fn list_users(req: http::Request<Body>, auth: wacht::Auth) -> Result<http::Response<Body>, Error> {
-///     // Runs only for a signed-in caller holding `user:read`.
-///     Ok(http::Response::new(format!("hello {}", auth.user_id()).into()))
-/// }
-/// ```
+// The `wacht` facade prepends a summary and a compiling example of every argument to these
+// docs (doctests cannot live here: they would need `wacht`, which depends on this crate).
+/// # How it works
 ///
 /// The handler's body runs only for a caller whose session token verifies and who meets the
 /// requirement; everyone else gets a JSON 401 / 403 / 503 answer in the handler's own return
-/// type.
+/// type. Examples of every argument: [`wacht::protect`](https://docs.rs/wacht/latest/wacht/attr.protect.html).
 ///
 /// # Arguments
 ///
@@ -48,22 +42,34 @@ use proc_macro::TokenStream;
 ///
 /// # Handler contract
 ///
-/// - An `async fn` (free function or method). Its first parameter (after `self`) is the request,
-///   `http::Request<B>` for any body type `B` (aliases named `Request`, such as
-///   `lambda_http::Request`, work too).
+/// - An `async fn` (free function or method) with exactly one request parameter:
+///   `http::Request<B>` for any body type `B`, taken by value. It is recognised by its type's
+///   name, so aliases named `Request` (`lambda_http::Request`, `axum::extract::Request`,
+///   `vercel_runtime::Request`) work too, and it may stand in any position: first for
+///   lambda_http, hyper and vercel_runtime, last for axum (whose whole-request extractor must
+///   come after `State` and the other extractors). Other parameters keep their place.
 /// - It returns `http::Response<B2>` with `B2: From<String>`, or `Result<T, E>` where `T` is such
 ///   a response (a rejection is returned as `Ok`). `impl Trait` return types cannot carry a
 ///   rejection; name the type, or give `on_reject`.
 /// - The verified [`Auth`](https://docs.rs/wacht/latest/wacht/struct.Auth.html) is stored in the
-///   request's extensions. A parameter of type `wacht::Auth` (anywhere after the request)
-///   receives it directly; such parameters are removed from the function's signature, so
-///   callers pass only the request and the other parameters.
+///   request's extensions. A parameter of type `wacht::Auth` (in any position) receives it
+///   directly; such parameters are removed from the function's signature, so callers pass only
+///   the request and the other parameters.
 /// - Everything else (attributes, visibility, generics, `where` clauses, other parameters, the
 ///   body) is kept as written; `return`, `?` and shadowing in the body mean what they meant.
 ///
 /// # Expansion
 ///
-/// Roughly, for the example above:
+/// Roughly, for
+///
+/// ```ignore
+/// #[wacht::protect(permission = "user:read")]
+/// async fn list_users(req: http::Request<Body>, auth: wacht::Auth) -> Result<http::Response<Body>, Error> {
+///     /* the body */
+/// }
+/// ```
+///
+/// the macro emits
 ///
 /// ```ignore
 /// async fn list_users(__wacht_request: http::Request<Body>) -> Result<http::Response<Body>, Error> {
@@ -84,22 +90,15 @@ pub fn protect(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::protect(args.into(), item.into()).into()
 }
 
-/// Puts Wacht's gateway in front of an HTTP handler for machine callers: API keys and OAuth
-/// access tokens.
-///
-/// ```ignore
-/// #[wacht::machine(resource = "/machine/users", method = "GET", permission = "user:read")]
-/// async fn machine_users(req: http::Request<Body>, auth: wacht::MachineAuth) -> Result<http::Response<Body>, Error> {
-///     // Runs only when the gateway allowed the caller's API key.
-///     Ok(http::Response::new(format!("hello {}", auth.key_name().unwrap_or("key")).into()))
-/// }
-/// ```
+// As for `protect`: the facade prepends a summary and compiling examples.
+/// # How it works
 ///
 /// The caller's credential is sent to the gateway (`POST <gateway>/v1/authz/check`) with the
 /// resource, method, the caller's IP and user agent; the handler's body runs only when the
 /// gateway answers `allowed: true` (and, with `any`, a listed permission is held). Everyone
 /// else gets a JSON 401 / 403 / 429 / 503 answer in the handler's own return type, and every
-/// denial is logged with the gateway's `request_id`; the credential never is.
+/// denial is logged with the gateway's `request_id`; the credential never is. Examples of every
+/// argument: [`wacht::machine`](https://docs.rs/wacht/latest/wacht/attr.machine.html).
 ///
 /// # Arguments
 ///
@@ -124,7 +123,7 @@ pub fn protect(args: TokenStream, item: TokenStream) -> TokenStream {
 /// # Handler contract
 ///
 /// As for [`macro@protect`], with `wacht::MachineAuth` as the identity type: a parameter of
-/// that type (anywhere after the request) receives the gateway's answer (key id, app,
+/// that type (in any position) receives the gateway's answer (key id, app,
 /// organization, permissions, scopes, rate-limit state, `request_id`, …) and is removed from
 /// the function's signature; the identity is also stored in the request's extensions.
 #[proc_macro_attribute]

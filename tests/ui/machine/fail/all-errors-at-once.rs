@@ -1,4 +1,5 @@
-//! Every kind of argument mistake in one attribute: each is reported, at its own token.
+//! Every kind of argument mistake in one attribute, and signature mistakes besides: each is
+//! reported, at its own token.
 
 use http::{Request, Response};
 
@@ -20,7 +21,7 @@ const PERMISSION: &str = "user:read";
     "header" = "x-api-key",
     principal,
 )]
-fn handler(_req: Request<String>, auth: wacht::Auth) -> Response<String> {
+unsafe fn handler(_req: Request<String>, auth: wacht::Auth) -> impl Sized {
     Response::new(auth.user_id().to_owned())
 }
 

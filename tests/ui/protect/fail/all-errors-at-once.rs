@@ -1,4 +1,5 @@
-//! Every kind of argument mistake in one attribute: each is reported, at its own token.
+//! Every kind of argument mistake in one attribute, and signature mistakes besides: each is
+//! reported, at its own token.
 
 use http::{Request, Response};
 
@@ -18,7 +19,7 @@ const ORG: &str = "org_1";
     "permission" = "user:read",
     method,
 )]
-fn handler(_req: &Request<String>) -> impl Sized {
+unsafe fn handler(_req: &Request<String>) -> impl Sized {
     Response::new(String::new())
 }
 

@@ -1,9 +1,7 @@
 use http::{Request, Response};
 
-struct Context;
-
 #[wacht::protect]
-async fn handler(_ctx: Context, _req: Request<String>) -> Response<String> {
+async fn handler(_req: Request<String>, _other: http::Request<()>) -> Response<String> {
     Response::new(String::new())
 }
 

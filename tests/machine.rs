@@ -2,11 +2,15 @@
 //! keys and OAuth tokens, the protected handler served over real HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{Answer, rejected, send};
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use http::{Request, Response, StatusCode};
-use serde_json::{Value, json};
+use http::{Request, Response};
+use serde_json::json;
 use wacht::testing::{
     ApiKeySpec, GatewayFault, LocalWacht, OAuthTokenSpec, RateLimitRule, TestServer, serve_with,
 };
@@ -73,50 +77,18 @@ async fn setup(which: &str) -> Setup {
     setup_with(local, wacht, which).await
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: http::HeaderMap,
-    body: Value,
-    text: String,
-}
-
 impl Setup {
     async fn call(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
         let mut request = self.http.get(format!("{}{path}", self.server.url()));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Answer {
-            status,
-            headers,
-            body,
-            text,
-        }
+        send(request).await
     }
 
     async fn with_key(&self, key: &str) -> Answer {
         self.call("/machine/users", &[("x-api-key", key)]).await
     }
-}
-
-fn rejected(answer: &Answer, status: u16, error: &str) -> String {
-    assert_eq!(answer.status.as_u16(), status, "body: {}", answer.text);
-    assert_eq!(answer.headers["content-type"], "application/json");
-    assert_eq!(answer.body["error"], error, "{}", answer.text);
-    assert!(
-        answer.body["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty())
-    );
-    if status == 401 {
-        assert!(answer.headers.contains_key("www-authenticate"));
-    }
-    answer.body["reason"].as_str().unwrap().to_owned()
 }
 
 fn reader(local: &LocalWacht) -> wacht::testing::ApiKey {

@@ -2,13 +2,17 @@
 //! tokens, the protected handler served over real HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{Answer, rejected, send};
+
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use http::{Request, Response, StatusCode};
+use http::{Request, Response};
 use serde_json::{Value, json};
 use wacht::testing::{JwksFault, KeyAlgorithm, LocalWacht, TestServer, serve_with};
 use wacht::{Auth, Clock, Wacht};
@@ -76,73 +80,18 @@ async fn setup(which: &str) -> Setup {
     setup_with(local, wacht, which).await
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: http::HeaderMap,
-    body: Value,
-    text: String,
-}
-
 impl Setup {
     async fn call(&self, authorization: Option<&str>) -> Answer {
         let mut request = self.http.get(format!("{}/admin/users", self.server.url()));
         if let Some(value) = authorization {
             request = request.header("authorization", value);
         }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Answer {
-            status,
-            headers,
-            body,
-            text,
-        }
+        send(request).await
     }
 
     async fn bearer(&self, token: &str) -> Answer {
         self.call(Some(&format!("Bearer {token}"))).await
     }
-}
-
-/// Asserts the rejection shape and returns the reason.
-fn rejected(answer: &Answer, status: u16, error: &str) -> String {
-    assert_eq!(answer.status.as_u16(), status, "body: {}", answer.text);
-    assert_eq!(answer.headers["content-type"], "application/json");
-    assert_eq!(answer.headers["cache-control"], "no-store");
-    assert_eq!(answer.body["error"], error, "{}", answer.text);
-    assert!(
-        answer.body["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty())
-    );
-    if status == 401 {
-        let challenge = answer.headers["www-authenticate"].to_str().unwrap();
-        assert!(
-            challenge.starts_with("Bearer realm=\"wacht\""),
-            "{challenge}"
-        );
-    }
-    // Decoder and library error text never reaches the caller.
-    for leak in [
-        "base64",
-        "Base64",
-        "serde",
-        "Error(",
-        "InvalidByte",
-        "ErrorKind",
-        "line 1",
-        "column",
-    ] {
-        assert!(
-            !answer.text.contains(leak),
-            "body leaks {leak:?}: {}",
-            answer.text
-        );
-    }
-    answer.body["reason"].as_str().unwrap().to_owned()
 }
 
 fn tamper_payload(token: &str, claims: Value) -> String {

@@ -1,0 +1,71 @@
+//! What the behaviour tests share: sending a request and checking the rejection shape.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use http::StatusCode;
+use serde_json::Value;
+
+/// A response, read whole.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    /// The body as JSON (`null` when it is not JSON).
+    pub body: Value,
+    pub text: String,
+}
+
+/// Sends `request` and reads the whole answer.
+pub async fn send(request: reqwest::RequestBuilder) -> Answer {
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
+/// Asserts the one rejection shape (status, JSON `error`, a message, `no-store`, the RFC 6750
+/// challenge on 401s, no decoder or library text) and returns the `reason`.
+pub fn rejected(answer: &Answer, status: u16, error: &str) -> String {
+    assert_eq!(answer.status.as_u16(), status, "body: {}", answer.text);
+    assert_eq!(answer.headers["content-type"], "application/json");
+    assert_eq!(answer.headers["cache-control"], "no-store");
+    assert_eq!(answer.body["error"], error, "{}", answer.text);
+    assert!(
+        answer.body["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    if status == 401 {
+        let challenge = answer.headers["www-authenticate"].to_str().unwrap();
+        assert!(
+            challenge.starts_with("Bearer realm=\"wacht\""),
+            "{challenge}"
+        );
+    } else {
+        assert!(!answer.headers.contains_key("www-authenticate"));
+    }
+    for leak in [
+        "base64",
+        "Base64",
+        "serde",
+        "Error(",
+        "InvalidByte",
+        "ErrorKind",
+        "line 1",
+        "column",
+        "reqwest",
+        "hyper",
+    ] {
+        assert!(
+            !answer.text.contains(leak),
+            "body leaks {leak:?}: {}",
+            answer.text
+        );
+    }
+    answer.body["reason"].as_str().unwrap().to_owned()
+}

@@ -179,14 +179,16 @@ impl Wacht {
             KeySource::Static(set) => set.clone(),
             KeySource::Jwks(cache) => cache.keys().await?,
         };
-        let key = match set.select(unverified.kid.as_deref()) {
-            KeyChoice::Found(key) => key,
+        // The key, and the generation of the key set it came from: a token is cached under
+        // the set that verified it, so any later key change makes it verify again.
+        let (key, generation) = match set.select(unverified.kid.as_deref()) {
+            KeyChoice::Found(key) => (key, set.generation),
             KeyChoice::Ambiguous => return Err(AuthError::MissingKeyId),
             KeyChoice::Unknown => match keys {
                 KeySource::Jwks(cache) if unverified.kid.is_some() => {
                     let refreshed = cache.refresh_for_unknown_kid(set.generation).await?;
                     match refreshed.select(unverified.kid.as_deref()) {
-                        KeyChoice::Found(key) => key,
+                        KeyChoice::Found(key) => (key, refreshed.generation),
                         _ => return Err(AuthError::UnknownKey),
                     }
                 }
@@ -196,10 +198,6 @@ impl Wacht {
         unverified.verify(&key)?;
         let claims: Arc<VerifiedClaims> =
             Arc::new(unverified.claims(issuer, now, config.leeway_seconds)?);
-        let generation = match keys {
-            KeySource::Static(set) => set.generation,
-            KeySource::Jwks(cache) => cache.generation(),
-        };
         self.inner
             .tokens
             .insert(token, generation, claims.clone(), now);

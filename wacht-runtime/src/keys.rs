@@ -377,7 +377,10 @@ impl KeyCache {
             if limited {
                 return match &state.current {
                     Some(keys) => Ok(keys.clone()),
-                    None => Err(state.last_error.clone().unwrap_or(KeyFetchError::Timeout)),
+                    None => Err(state
+                        .last_error
+                        .clone()
+                        .unwrap_or_else(|| KeyFetchError::Invalid("no keys held".to_owned()))),
                 };
             }
             state.last_unknown_kid_refresh = Some(now);

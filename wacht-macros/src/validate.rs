@@ -483,12 +483,23 @@ fn check_resource(arg: &Arg, errors: &mut Errors) -> Option<LitStr> {
         ));
     }
     if let Some(at) = value.find(['?', '#']) {
+        let without = &value[..at];
+        let suggestion = if without.starts_with('/') || without.starts_with("urn:wacht:") {
+            without.to_owned()
+        } else {
+            format!("/{without}")
+        };
         problems.push(syn::Error::new_spanned(
             &text,
             format!(
-                "`resource` is matched without query string or fragment; write `resource = {:?}`",
-                &value[..at]
+                "`resource` is matched without query string or fragment; write `resource = {suggestion:?}`"
             ),
+        ));
+    }
+    if value == "urn:wacht:" {
+        problems.push(syn::Error::new_spanned(
+            &text,
+            "`resource` names nothing after `urn:wacht:`; write e.g. `resource = \"urn:wacht:organization:123\"`",
         ));
     }
     let valid = problems.finish(()).map_err(|error| errors.push(error));

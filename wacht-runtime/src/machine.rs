@@ -90,7 +90,7 @@ impl MachineRequirement {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.permissions = PermissionRule::All(permissions.into_iter().map(Into::into).collect());
+        self.permissions = PermissionRule::all(permissions);
         self
     }
 
@@ -101,7 +101,7 @@ impl MachineRequirement {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.permissions = PermissionRule::Any(permissions.into_iter().map(Into::into).collect());
+        self.permissions = PermissionRule::any(permissions);
         self
     }
 

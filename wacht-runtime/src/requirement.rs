@@ -18,6 +18,26 @@ pub enum PermissionRule {
     All(Vec<String>),
 }
 
+impl PermissionRule {
+    /// [`PermissionRule::Any`] of `permissions`.
+    pub fn any<I, S>(permissions: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        PermissionRule::Any(permissions.into_iter().map(Into::into).collect())
+    }
+
+    /// [`PermissionRule::All`] of `permissions`.
+    pub fn all<I, S>(permissions: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        PermissionRule::All(permissions.into_iter().map(Into::into).collect())
+    }
+}
+
 /// What `protect` demands beyond a valid session: permissions (checked against the
 /// organization and workspace permissions together), an organization, a workspace.
 ///
@@ -103,7 +123,7 @@ impl Requirement {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.permissions = PermissionRule::Any(permissions.into_iter().map(Into::into).collect());
+        self.permissions = PermissionRule::any(permissions);
         self
     }
 
@@ -113,7 +133,7 @@ impl Requirement {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.permissions = PermissionRule::All(permissions.into_iter().map(Into::into).collect());
+        self.permissions = PermissionRule::all(permissions);
         self
     }
 

@@ -46,8 +46,18 @@ async fn any_handler(_req: Request<String>) -> Result<Response<String>, std::io:
 #[wacht::machine(principal = "oauth_access_token", resource = "/reports")]
 async fn oauth_handler(_req: Request<String>, auth: MachineAuth) -> Response<String> {
     OAUTH_RUNS.fetch_add(1, Ordering::SeqCst);
+    let grant = auth.oauth().expect("an OAuth caller has a grant");
     Response::new(
-        json!({"scopes": auth.scopes(), "kind": auth.principal_type().as_str()}).to_string(),
+        json!({
+            "scopes": auth.scopes(),
+            "kind": auth.principal_type().as_str(),
+            "resource": grant.resource,
+            "granted_resource": auth.granted_resource(),
+            "expires_at": auth.expires_at(),
+            "client_id": auth.oauth_client_id(),
+            "owner": auth.owner_user_id(),
+        })
+        .to_string(),
     )
 }
 
@@ -259,23 +269,50 @@ async fn the_gateway_receives_exactly_the_documented_body() {
         ],
     )
     .await;
+    // No client IP by default: the caller wrote that header and could have written any.
     assert_eq!(
         s.local.gateway_requests().last().unwrap(),
         &json!({
             "principal": {"type": "api_key", "value": key.secret()},
             "resource": "/machine/users",
             "method": "GET",
-            "client_ip": "203.0.113.7",
             "user_agent": "billing-cron/1.0",
             "required_permissions": ["user:read"],
         })
+    );
+    // Behind one trusted proxy that appends the address it saw: the rightmost entry.
+    let local = LocalWacht::start().unwrap();
+    let behind_proxy = Wacht::new(
+        local
+            .config_builder()
+            .client_ip(wacht::ClientIp::RightmostForwardedFor(1))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let p = setup_with(local, behind_proxy, "users").await;
+    let key = reader(&p.local);
+    p.call(
+        "/machine/users",
+        &[
+            ("x-api-key", key.secret()),
+            ("x-forwarded-for", "203.0.113.7, 10.0.0.2"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        p.local.gateway_requests().last().unwrap()["client_ip"],
+        "10.0.0.2"
     );
 
     let o = setup("oauth").await;
     let token = o.local.create_oauth_token(
         OAuthTokenSpec::new()
             .scopes(["reports:read"])
-            .resource("/reports"),
+            .resource("/reports")
+            .expires_at(4_000_000_000)
+            .client_id("777")
+            .owner_user("4242"),
     );
     let answer = o
         .call(
@@ -284,9 +321,19 @@ async fn the_gateway_receives_exactly_the_documented_body() {
         )
         .await;
     assert_eq!(answer.status, 200, "{}", answer.text);
+    // The grant as the real gateway sends it (in `metadata`, the client id as
+    // `identity.key_name`, the expiry as RFC 3339) reaches the handler typed.
     assert_eq!(
         answer.body,
-        json!({"scopes": ["reports:read"], "kind": "oauth_access_token"})
+        json!({
+            "scopes": ["reports:read"],
+            "kind": "oauth_access_token",
+            "resource": "/reports",
+            "granted_resource": "/reports",
+            "expires_at": 4_000_000_000_i64,
+            "client_id": "777",
+            "owner": "4242",
+        })
     );
     assert_eq!(
         o.local.gateway_requests().last().unwrap(),
@@ -427,4 +474,28 @@ async fn a_hundred_sequential_checks_reuse_connections() {
         "connections: {}",
         s.local.connections()
     );
+}
+
+#[tokio::test]
+async fn a_key_whose_metadata_is_not_an_object_is_still_decided() {
+    let s = setup("users").await;
+    for metadata in [json!(["tier", "gold"]), json!("plain"), json!(null)] {
+        let key = s.local.create_api_key(
+            ApiKeySpec::new()
+                .permissions(["user:read"])
+                .metadata(metadata.clone()),
+        );
+        let answer = s.with_key(key.secret()).await;
+        assert_eq!(answer.status, 200, "{metadata}: {}", answer.text);
+        assert_eq!(answer.body["metadata"], metadata);
+        let without = s
+            .local
+            .create_api_key(ApiKeySpec::new().metadata(metadata.clone()));
+        let answer = s.with_key(without.secret()).await;
+        assert_eq!(
+            rejected(&answer, 403, "forbidden"),
+            "permission_denied",
+            "{metadata}"
+        );
+    }
 }

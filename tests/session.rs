@@ -14,7 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::{Request, Response};
 use serde_json::{Value, json};
-use wacht::testing::{JwksFault, KeyAlgorithm, LocalWacht, TestServer, serve_with};
+use wacht::testing::{JwksFault, KeyAlgorithm, LocalWacht, TestKey, TestServer, serve_with};
 use wacht::{Auth, Clock, Wacht};
 
 /// Counts handler-body runs, per handler.
@@ -172,6 +172,7 @@ async fn every_bad_credential_is_401_and_the_handler_never_runs() {
     let tampered_signature: String = tampered_signature.into_iter().collect();
     let public_jwk = key.public_jwk().to_string();
     let es384 = local.add_key(KeyAlgorithm::Es384);
+    let unpublished = TestKey::generate(KeyAlgorithm::Es256);
     let padded = {
         let parts: Vec<&str> = good.split('.').collect();
         format!("{}=.{}.{}", parts[0], parts[1], parts[2])
@@ -327,9 +328,12 @@ async fn every_bad_credential_is_401_and_the_handler_never_runs() {
             "invalid_signature",
         ),
         (
-            "no kid with two keys published",
-            Some(format!("Bearer {}", local.token().without_kid().sign())),
-            "missing_key_id",
+            "no kid, signed by a key nobody published",
+            Some(format!(
+                "Bearer {}",
+                local.token().key(&unpublished).without_kid().sign()
+            )),
+            "invalid_signature",
         ),
         (
             "malformed permissions claim",
@@ -723,36 +727,40 @@ async fn no_keys_at_all_gives_503() {
         JwksFault::Status(500),
         JwksFault::InvalidJson,
     ] {
-        let s = setup("read").await;
+        let local = LocalWacht::start().unwrap();
+        // The shortest back-off there is: one second after a failed fetch.
+        let wacht = Wacht::new(
+            local
+                .config_builder()
+                .jwks_min_refresh_interval(Duration::from_millis(1))
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+        let s = setup_with(local, wacht, "read").await;
         s.local.set_jwks_fault(fault);
         let runs = READ_RUNS.load(Ordering::SeqCst);
-        let answer = s
-            .bearer(
-                &s.local
-                    .token()
-                    .organization_permissions(["user:read"])
-                    .sign(),
-            )
-            .await;
+        let token = s
+            .local
+            .token()
+            .organization_permissions(["user:read"])
+            .sign();
+        let answer = s.bearer(&token).await;
         assert_eq!(
             rejected(&answer, 503, "auth_unavailable"),
             "keys_unavailable",
             "{fault:?}"
         );
+        assert_eq!(answer.headers["retry-after"], "1", "{fault:?}");
         assert_eq!(READ_RUNS.load(Ordering::SeqCst), runs);
-        // Recovery: the next request fetches again.
+        // Inside the back-off the endpoint is not asked again, even once it has recovered.
         s.local.set_jwks_fault(JwksFault::None);
-        assert_eq!(
-            s.bearer(
-                &s.local
-                    .token()
-                    .organization_permissions(["user:read"])
-                    .sign()
-            )
-            .await
-            .status,
-            200
-        );
+        assert_eq!(s.bearer(&token).await.status, 503);
+        assert_eq!(s.local.jwks_fetches(), 1, "{fault:?}");
+        // After it, the next request fetches again.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert_eq!(s.bearer(&token).await.status, 200, "{fault:?}");
+        assert_eq!(s.local.jwks_fetches(), 2, "{fault:?}");
     }
 }
 
@@ -861,4 +869,47 @@ async fn no_publishable_key_is_500_misconfigured() {
     );
     assert_eq!(READ_RUNS.load(Ordering::SeqCst), runs);
     let _ = &s.wacht;
+}
+
+#[tokio::test]
+async fn kidless_tokens_verify_against_either_key_during_a_rotation() {
+    let local = LocalWacht::start().unwrap();
+    let old = local.current_key();
+    let new = local.add_key(KeyAlgorithm::Es256);
+    // Both ES256 keys published without `kid`, as a signer that never sets one would.
+    let published: Vec<Value> = [&old, &new]
+        .iter()
+        .map(|key| {
+            let mut jwk = key.public_jwk();
+            jwk.as_object_mut().unwrap().remove("kid");
+            jwk
+        })
+        .collect();
+    local.publish(published);
+    let wacht = Wacht::new(local.config()).unwrap();
+    let s = setup_with(local, wacht, "read").await;
+    for key in [&old, &new] {
+        let token = s
+            .local
+            .token()
+            .key(key)
+            .without_kid()
+            .organization_permissions(["user:read"])
+            .sign();
+        let answer = s.bearer(&token).await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+    }
+    // A kid-less token signed by neither is still refused.
+    let stranger = TestKey::generate(KeyAlgorithm::Es256);
+    let forged = s
+        .local
+        .token()
+        .key(&stranger)
+        .without_kid()
+        .organization_permissions(["user:read"])
+        .sign();
+    assert_eq!(
+        rejected(&s.bearer(&forged).await, 401, "unauthenticated"),
+        "invalid_signature"
+    );
 }

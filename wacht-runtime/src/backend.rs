@@ -13,6 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::config::{ConfigError, WachtConfig};
+use crate::outbound::{self, BACKEND_BODY_CAP, OutboundError};
 use crate::secret::Secret;
 
 /// Longest error text kept from a non-JSON error body, in characters.
@@ -79,12 +80,8 @@ impl BackendClient {
     /// A missing API key is not an error here: every call then fails with
     /// [`BackendError::MissingApiKey`] without sending anything.
     pub fn from_config(config: &WachtConfig) -> Result<Self, ConfigError> {
-        let http = reqwest::Client::builder()
-            .timeout(config.http_timeout())
-            .connect_timeout(config.http_timeout())
-            .user_agent(concat!("wacht-rs/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ConfigError::HttpClient(e.without_url().to_string()))?;
+        let http =
+            outbound::build_client(config.http_timeout()).map_err(ConfigError::HttpClient)?;
         Ok(Self::with_client(
             http,
             config.backend_api_url(),
@@ -149,23 +146,24 @@ impl BackendClient {
                 pairs.append_pair(name, value);
             }
         }
-        let response = self
+        let request = self
             .http
             .get(url)
-            .timeout(self.timeout)
             .header(AUTHORIZATION, authorization)
             .header(ACCEPT, "application/json")
-            .send()
+            .build()
+            .map_err(|e| BackendError::Transport(outbound::cause_chain(&e.without_url())))?;
+        let response = outbound::send(&self.http, request, self.timeout)
             .await
-            .map_err(|e| self.transport_error(e))?;
+            .map_err(|e| self.outbound_error(e))?;
         let status = response.status();
-        let bytes = response
-            .bytes()
+        let bytes = outbound::read_capped(response, BACKEND_BODY_CAP)
             .await
-            .map_err(|e| self.transport_error(e))?;
+            .map_err(|e| self.outbound_error(e))?;
         if status.is_success() {
-            // serde's message names the field and the type; it never contains the key.
-            serde_json::from_slice(&bytes).map_err(|e| BackendError::InvalidResponse(e.to_string()))
+            // Described without the offending value, which could be an echoed key.
+            serde_json::from_slice(&bytes)
+                .map_err(|e| BackendError::InvalidResponse(outbound::json_error(&e)))
         } else {
             Err(BackendError::Status {
                 status,
@@ -174,13 +172,17 @@ impl BackendClient {
         }
     }
 
-    fn transport_error(&self, error: reqwest::Error) -> BackendError {
-        if error.is_timeout() {
-            BackendError::Timeout(self.timeout)
-        } else if error.is_decode() || error.is_body() {
-            BackendError::InvalidResponse(error.without_url().to_string())
-        } else {
-            BackendError::Transport(error.without_url().to_string())
+    fn outbound_error(&self, error: OutboundError) -> BackendError {
+        match error {
+            OutboundError::Timeout => BackendError::Timeout(self.timeout),
+            OutboundError::Transport(cause) => BackendError::Transport(cause),
+            OutboundError::Redirect(status) => BackendError::Redirect {
+                status: StatusCode::from_u16(status).ok(),
+            },
+            OutboundError::UrlChanged => BackendError::Redirect { status: None },
+            OutboundError::TooLarge(_) => {
+                BackendError::InvalidResponse("larger than 4 MiB".to_owned())
+            }
         }
     }
 }
@@ -416,18 +418,22 @@ impl ErrorBody {
                 Some(Value::Number(code)) => Some(code.to_string()),
                 _ => None,
             };
-            let details = object.get("details").filter(|d| !d.is_null()).cloned();
+            let details = object
+                .get("details")
+                .filter(|d| !d.is_null())
+                .map(|d| redact_value(d, &redact));
             return ErrorBody::Json {
                 message: redact(message),
                 code,
                 details,
             };
         }
-        let text: String = String::from_utf8_lossy(bytes)
+        // Redacted before it is cut, so a key straddling the cut cannot leave a prefix.
+        let text: String = redact(&String::from_utf8_lossy(bytes))
             .chars()
             .take(MAX_ERROR_TEXT)
             .collect();
-        ErrorBody::Text(redact(&text))
+        ErrorBody::Text(text)
     }
 
     /// The message: the JSON `message`, or the text.
@@ -452,6 +458,21 @@ impl ErrorBody {
             ErrorBody::Json { details, .. } => details.as_ref(),
             ErrorBody::Text(_) => None,
         }
+    }
+}
+
+/// `value` with `redact` applied to every string in it, object member names included.
+fn redact_value(value: &Value, redact: &impl Fn(&str) -> String) -> Value {
+    match value {
+        Value::String(text) => Value::String(redact(text)),
+        Value::Array(items) => Value::Array(items.iter().map(|v| redact_value(v, redact)).collect()),
+        Value::Object(members) => Value::Object(
+            members
+                .iter()
+                .map(|(name, v)| (redact(name), redact_value(v, redact)))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
@@ -489,6 +510,13 @@ pub enum BackendError {
     /// sent.
     #[error("the backend API key contains characters that cannot be sent in a header")]
     InvalidApiKey,
+    /// The service answered with a redirect, which is never followed (the key is never sent
+    /// to another URL). `None`: the answer came from another URL than the one requested.
+    #[error("the backend API redirected (HTTP {}), which is never followed", .status.map_or("?".to_owned(), |s| s.as_u16().to_string()))]
+    Redirect {
+        /// The 3xx status, when the redirect itself was seen.
+        status: Option<StatusCode>,
+    },
     /// The service answered with a non-2xx status.
     #[error("the backend API answered HTTP {status}: {body}")]
     Status {
@@ -513,6 +541,7 @@ impl BackendError {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             BackendError::Status { status, .. } => Some(*status),
+            BackendError::Redirect { status } => *status,
             _ => None,
         }
     }
@@ -531,6 +560,7 @@ impl BackendError {
             BackendError::MissingApiKey => "missing_api_key",
             BackendError::InvalidApiKey => "invalid_api_key",
             BackendError::Status { .. } => "backend_status",
+            BackendError::Redirect { .. } => "backend_redirect",
             BackendError::Timeout(_) => "backend_timeout",
             BackendError::Transport(_) => "backend_unreachable",
             BackendError::InvalidResponse(_) => "backend_invalid_response",

@@ -7,6 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use reqwest::Url;
 
+use crate::client_ip::ClientIp;
 use crate::clock::Clock;
 use crate::rejection::Rejection;
 use crate::secret::Secret;
@@ -21,6 +22,8 @@ pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_JWKS_TTL: Duration = Duration::from_secs(300);
 /// Default minimum time between two refreshes caused by an unknown `kid`.
 pub const DEFAULT_JWKS_MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+/// The largest clock leeway accepted, in seconds: more would keep expired tokens alive.
+pub const MAX_LEEWAY_SECONDS: u64 = 300;
 /// Default number of verified tokens remembered.
 pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = 10_000;
 
@@ -49,6 +52,13 @@ pub enum ConfigError {
     /// `WACHT_PUBLIC_SIGNING_KEY` is not a PEM public key this runtime can use.
     #[error("invalid public signing key (WACHT_PUBLIC_SIGNING_KEY): {0}")]
     InvalidPublicSigningKey(&'static str),
+    /// The clock leeway is above [`MAX_LEEWAY_SECONDS`].
+    #[error("leeway_seconds is {0}; at most {MAX_LEEWAY_SECONDS} is accepted")]
+    InvalidLeeway(u64),
+    /// The client-IP policy (`WACHT_CLIENT_IP`) is not `none`, `netlify`, `header:<name>`
+    /// or `forwarded-for:<n>` with n ≥ 1.
+    #[error("invalid client IP policy (WACHT_CLIENT_IP): {0}")]
+    InvalidClientIp(String),
     /// The HTTP client could not be built (TLS set-up).
     #[error("the HTTP client could not be built: {0}")]
     HttpClient(String),
@@ -65,6 +75,8 @@ impl ConfigError {
             ConfigError::InvalidPublishableKey(_) => "invalid_publishable_key",
             ConfigError::InvalidUrl { .. } => "invalid_url",
             ConfigError::InvalidPublicSigningKey(_) => "invalid_public_signing_key",
+            ConfigError::InvalidLeeway(_) => "invalid_leeway",
+            ConfigError::InvalidClientIp(_) => "invalid_client_ip",
             ConfigError::HttpClient(_) => "http_client",
             ConfigError::AlreadyInitialized => "already_initialized",
         }
@@ -100,6 +112,7 @@ pub struct WachtConfig {
     pub(crate) backend_api_url: String,
     pub(crate) gateway_url: String,
     pub(crate) leeway_seconds: u64,
+    pub(crate) client_ip: ClientIp,
     pub(crate) clock: Clock,
     pub(crate) http_timeout: Duration,
     pub(crate) jwks_ttl: Duration,
@@ -121,6 +134,7 @@ impl fmt::Debug for WachtConfig {
             .field("backend_api_url", &self.backend_api_url)
             .field("gateway_url", &self.gateway_url)
             .field("leeway_seconds", &self.leeway_seconds)
+            .field("client_ip", &self.client_ip)
             .field("clock", &self.clock)
             .field("http_timeout", &self.http_timeout)
             .field("jwks_ttl", &self.jwks_ttl)
@@ -145,6 +159,7 @@ impl WachtConfig {
     /// | `WACHT_API_KEY` | backend API key | none |
     /// | `WACHT_BACKEND_API_URL` | backend API URL | `https://api.wacht.dev` |
     /// | `WACHT_GATEWAY_URL` | gateway URL | `https://gateway.wacht.dev` |
+    /// | `WACHT_CLIENT_IP` | client IP sent to the gateway: `none`, `netlify`, `header:<name>`, `forwarded-for:<n>` ([`ClientIp`]) | `none` |
     ///
     /// Empty variables count as unset.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -183,6 +198,12 @@ impl WachtConfig {
         }
         if let Some(url) = get("WACHT_GATEWAY_URL") {
             builder = builder.gateway_url(url);
+        }
+        if let Some(setting) = get("WACHT_CLIENT_IP") {
+            match ClientIp::parse(&setting) {
+                Some(policy) => builder = builder.client_ip(policy),
+                None => builder.invalid_client_ip = Some(setting),
+            }
         }
         builder
     }
@@ -227,6 +248,11 @@ impl WachtConfig {
         self.leeway_seconds
     }
 
+    /// Which client IP, if any, is forwarded to the gateway.
+    pub fn client_ip(&self) -> &ClientIp {
+        &self.client_ip
+    }
+
     /// The clock used for every time check.
     pub fn clock(&self) -> &Clock {
         &self.clock
@@ -250,6 +276,9 @@ pub struct WachtConfigBuilder {
     backend_api_url: String,
     gateway_url: String,
     leeway_seconds: u64,
+    client_ip: ClientIp,
+    /// A `WACHT_CLIENT_IP` value that did not parse: `build` reports it.
+    invalid_client_ip: Option<String>,
     clock: Clock,
     http_timeout: Duration,
     jwks_ttl: Duration,
@@ -269,6 +298,8 @@ impl Default for WachtConfigBuilder {
             backend_api_url: DEFAULT_BACKEND_API_URL.to_owned(),
             gateway_url: DEFAULT_GATEWAY_URL.to_owned(),
             leeway_seconds: 0,
+            client_ip: ClientIp::None,
+            invalid_client_ip: None,
             clock: Clock::system(),
             http_timeout: DEFAULT_HTTP_TIMEOUT,
             jwks_ttl: DEFAULT_JWKS_TTL,
@@ -328,9 +359,18 @@ impl WachtConfigBuilder {
         self
     }
 
-    /// Clock leeway for `exp` and `nbf`, in seconds (default 0).
+    /// Clock leeway for `exp` and `nbf`, in seconds (default 0, at most
+    /// [`MAX_LEEWAY_SECONDS`]).
     pub fn leeway_seconds(mut self, seconds: u64) -> Self {
         self.leeway_seconds = seconds;
+        self
+    }
+
+    /// Which client IP is forwarded to the gateway (default [`ClientIp::None`]: none, as the
+    /// reference SDK). See [`ClientIp`] for the policy of each platform.
+    pub fn client_ip(mut self, policy: ClientIp) -> Self {
+        self.client_ip = policy;
+        self.invalid_client_ip = None;
         self
     }
 
@@ -378,6 +418,15 @@ impl WachtConfigBuilder {
         if let Some(pem) = &self.public_signing_key {
             crate::keys::parse_pem(pem)?;
         }
+        if self.leeway_seconds > MAX_LEEWAY_SECONDS {
+            return Err(ConfigError::InvalidLeeway(self.leeway_seconds));
+        }
+        if let Some(setting) = self.invalid_client_ip {
+            return Err(ConfigError::InvalidClientIp(setting));
+        }
+        if !self.client_ip.is_valid() {
+            return Err(ConfigError::InvalidClientIp(format!("{:?}", self.client_ip)));
+        }
         let issuer = self
             .issuer
             .map(|i| i.trim().to_owned())
@@ -391,6 +440,7 @@ impl WachtConfigBuilder {
             backend_api_url: absolute_url(&self.backend_api_url, "WACHT_BACKEND_API_URL")?,
             gateway_url: absolute_url(&self.gateway_url, "WACHT_GATEWAY_URL")?,
             leeway_seconds: self.leeway_seconds,
+            client_ip: self.client_ip,
             clock: self.clock,
             http_timeout: self.http_timeout,
             jwks_ttl: self.jwks_ttl,
@@ -519,6 +569,43 @@ mod tests {
         );
         let debug = format!("{config:?}");
         assert!(!debug.contains("sk_secret_value"), "{debug}");
+    }
+
+    #[test]
+    fn leeway_above_five_minutes_is_a_configuration_error() {
+        assert!(WachtConfig::builder().leeway_seconds(300).build().is_ok());
+        let err = WachtConfig::builder()
+            .leeway_seconds(301)
+            .build()
+            .unwrap_err();
+        assert_eq!(err, ConfigError::InvalidLeeway(301));
+        assert_eq!(err.reason(), "invalid_leeway");
+        let err = WachtConfig::builder()
+            .leeway_seconds(u64::MAX)
+            .build()
+            .unwrap_err();
+        assert_eq!(err.reason(), "invalid_leeway");
+    }
+
+    #[test]
+    fn client_ip_policy_from_the_environment() {
+        let config = WachtConfig::from_lookup(|_| None).unwrap();
+        assert_eq!(config.client_ip(), &ClientIp::None);
+        let netlify = WachtConfig::from_lookup(|name| {
+            (name == "WACHT_CLIENT_IP").then(|| "netlify".to_owned())
+        })
+        .unwrap();
+        assert_eq!(netlify.client_ip(), &ClientIp::netlify());
+        let bad = WachtConfig::from_lookup(|name| {
+            (name == "WACHT_CLIENT_IP").then(|| "first-forwarded-for".to_owned())
+        })
+        .unwrap_err();
+        assert_eq!(bad.reason(), "invalid_client_ip");
+        let zero = WachtConfig::builder()
+            .client_ip(ClientIp::RightmostForwardedFor(0))
+            .build()
+            .unwrap_err();
+        assert_eq!(zero.reason(), "invalid_client_ip");
     }
 
     #[test]

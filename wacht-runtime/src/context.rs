@@ -12,7 +12,7 @@ use crate::auth::Auth;
 use crate::backend::BackendClient;
 use crate::config::{ConfigError, WachtConfig};
 use crate::gateway::GatewayClient;
-use crate::keys::{KeyCache, KeyChoice, KeySet, KeySource};
+use crate::keys::{KeyCache, KeyMiss, KeySet, KeySource, VerifyingKey};
 use crate::machine::{MachineAuth, MachineRequirement};
 use crate::rejection::Rejection;
 use crate::requirement::Requirement;
@@ -57,13 +57,8 @@ impl fmt::Debug for Wacht {
 impl Wacht {
     /// Builds the context. Nothing is fetched until the first request needs it.
     pub fn new(config: WachtConfig) -> Result<Self, ConfigError> {
-        let http = reqwest::Client::builder()
-            .timeout(config.http_timeout)
-            .connect_timeout(config.http_timeout)
-            .pool_idle_timeout(std::time::Duration::from_secs(90))
-            .user_agent(concat!("wacht-rs/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ConfigError::HttpClient(e.without_url().to_string()))?;
+        let http = crate::outbound::build_client(config.http_timeout)
+            .map_err(ConfigError::HttpClient)?;
         let keys = match (
             &config.public_signing_key,
             config.jwks_url(),
@@ -72,16 +67,17 @@ impl Wacht {
             (_, _, None) => Err(ConfigError::MissingPublishableKey),
             (Some(pem), _, Some(_)) => {
                 let key = crate::keys::parse_pem(pem)?;
-                Ok(KeySource::Static(Arc::new(KeySet {
-                    keys: vec![Arc::new(key)],
-                    generation: 1,
-                })))
+                Ok(KeySource::Static(Arc::new(KeySet::new(
+                    vec![Arc::new(key)],
+                    1,
+                ))))
             }
             (None, Some(url), Some(_)) => Ok(KeySource::Jwks(Box::new(KeyCache::new(
                 http.clone(),
                 url,
                 config.jwks_ttl,
                 config.jwks_min_refresh_interval,
+                config.http_timeout,
             )))),
             (None, None, Some(_)) => Err(ConfigError::MissingPublishableKey),
         };
@@ -167,40 +163,48 @@ impl Wacht {
             .ok_or(AuthError::Misconfigured(ConfigError::MissingPublishableKey))?;
         let now = config.clock.now();
         let leeway = i64::try_from(config.leeway_seconds).unwrap_or(i64::MAX);
-        let generation = match keys {
-            KeySource::Static(set) => set.generation,
-            KeySource::Jwks(cache) => cache.generation(),
-        };
-        if let Some(claims) = self.inner.tokens.get(token, generation, now, leeway) {
-            return Ok(Auth::new(claims));
-        }
-        let unverified = UnverifiedToken::parse(token)?;
+        // A key set current by TTL (refreshed first when the TTL has passed, without
+        // stalling): a cached token is served only while the key that verified it is in it.
         let set = match keys {
             KeySource::Static(set) => set.clone(),
             KeySource::Jwks(cache) => cache.keys().await?,
         };
-        // The key, and the generation of the key set it came from: a token is cached under
-        // the set that verified it, so any later key change makes it verify again.
-        let (key, generation) = match set.select(unverified.kid.as_deref()) {
-            KeyChoice::Found(key) => (key, set.generation),
-            KeyChoice::Ambiguous => return Err(AuthError::MissingKeyId),
-            KeyChoice::Unknown => match keys {
-                KeySource::Jwks(cache) if unverified.kid.is_some() => {
-                    let refreshed = cache.refresh_for_unknown_kid(set.generation).await?;
-                    match refreshed.select(unverified.kid.as_deref()) {
-                        KeyChoice::Found(key) => (key, refreshed.generation),
-                        _ => return Err(AuthError::UnknownKey),
-                    }
+        if let Some(claims) = self
+            .inner
+            .tokens
+            .get(token, now, leeway, |key_id| set.holds(key_id))
+        {
+            return Ok(Auth::new(claims));
+        }
+        let unverified = UnverifiedToken::parse(token)?;
+        let key = match verify_with(&unverified, &set) {
+            Ok(key) => key,
+            // An unknown `kid`, or a kid-less token none of the held keys verifies: the keys
+            // may have rotated. Refresh (rate-limited) and try once more.
+            Err(error @ (AuthError::UnknownKey | AuthError::InvalidSignature))
+                if unverified.kid.is_none() || matches!(error, AuthError::UnknownKey) =>
+            {
+                let KeySource::Jwks(cache) = keys else {
+                    return Err(error);
+                };
+                let refreshed = cache.refresh_for_unknown_key(set.generation()).await?;
+                if refreshed.generation() == set.generation() {
+                    return Err(error);
                 }
-                _ => return Err(AuthError::UnknownKey),
-            },
+                let key = verify_with(&unverified, &refreshed)?;
+                let claims = Arc::new(unverified.claims(issuer, now, config.leeway_seconds)?);
+                self.inner
+                    .tokens
+                    .insert(token, key.id(), claims.clone(), now, |id| refreshed.holds(id));
+                return Ok(Auth::new(claims));
+            }
+            Err(error) => return Err(error),
         };
-        unverified.verify(&key)?;
         let claims: Arc<VerifiedClaims> =
             Arc::new(unverified.claims(issuer, now, config.leeway_seconds)?);
         self.inner
             .tokens
-            .insert(token, generation, claims.clone(), now);
+            .insert(token, key.id(), claims.clone(), now, |id| set.holds(id));
         Ok(Auth::new(claims))
     }
 
@@ -230,7 +234,7 @@ impl Wacht {
                 Err(error) => {
                     if matches!(
                         error,
-                        AuthError::KeysUnavailable(_) | AuthError::Misconfigured(_)
+                        AuthError::KeysUnavailable { .. } | AuthError::Misconfigured(_)
                     ) {
                         tracing::warn!(target: "wacht", reason = error.reason(), %error, "session check could not run");
                     } else {
@@ -274,7 +278,8 @@ impl Wacht {
         let span = check_span("machine", req);
         let started = Instant::now();
         let result = async {
-            let request = crate::machine::build_request(req, requirement)?;
+            let request =
+                crate::machine::build_request(req, requirement, &self.inner.config.client_ip)?;
             span.record("principal", request.principal.kind.as_str());
             span.record("resource", request.resource.as_str());
             let outcome = self.inner.gateway.check(&request).await;
@@ -285,12 +290,34 @@ impl Wacht {
         }
         .instrument(span.clone())
         .await;
-        if let Ok(auth) = &result {
-            span.record("request_id", auth.request_id());
+        if let Some(request_id) = result.as_ref().ok().and_then(MachineAuth::request_id) {
+            span.record("request_id", request_id);
         }
         finish_check(&span, started, &result);
         result
     }
+}
+
+/// Verifies the token's signature with the first of `set`'s candidate keys that verifies
+/// it (by `kid`; without one, every compatible key, bounded), and returns that key.
+fn verify_with(
+    token: &UnverifiedToken<'_>,
+    set: &KeySet,
+) -> Result<Arc<VerifyingKey>, AuthError> {
+    let candidates = set
+        .candidates(token.kid.as_deref(), token.alg)
+        .map_err(|miss| match miss {
+            KeyMiss::Unknown => AuthError::UnknownKey,
+            KeyMiss::Incompatible => AuthError::AlgorithmMismatch,
+        })?;
+    for key in candidates {
+        match token.verify(&key) {
+            Ok(()) => return Ok(key),
+            Err(AuthError::InvalidSignature) => continue,
+            Err(other) => return Err(other),
+        }
+    }
+    Err(AuthError::InvalidSignature)
 }
 
 /// The span every check runs in: `wacht.check` with the check kind, method and path; the

@@ -5,8 +5,9 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use crate::outbound::{self, GATEWAY_BODY_CAP, OutboundError};
 use crate::secret::Secret;
 
 /// The kind of machine credential sent to the gateway.
@@ -81,8 +82,9 @@ pub struct AuthzRequest {
 }
 
 /// Who the credential belongs to, as the gateway resolved it. Ids are strings of digits.
-/// The OAuth fields (`scopes`, `granted_resource`, `expires_at`, `oauth_client_id`) are
-/// filled for OAuth access tokens when the gateway sends them.
+/// For an OAuth access token, `key_name` is the OAuth client id and `owner_user_id` the
+/// user the token acts for; the OAuth grant itself is in the answer's `metadata` (see
+/// [`crate::MachineAuth::oauth`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct Identity {
@@ -92,9 +94,9 @@ pub struct Identity {
     pub deployment_id: Option<String>,
     /// The API-key app's slug.
     pub app_slug: Option<String>,
-    /// The key's name.
+    /// The key's name; for an OAuth access token, the OAuth client id.
     pub key_name: Option<String>,
-    /// The user owning the key.
+    /// The user owning the key (for an OAuth token: the user it acts for).
     pub owner_user_id: Option<String>,
     /// The key's organization.
     pub organization_id: Option<String>,
@@ -104,15 +106,6 @@ pub struct Identity {
     pub organization_membership_id: Option<String>,
     /// The owner's workspace membership.
     pub workspace_membership_id: Option<String>,
-    /// OAuth scopes.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub scopes: Vec<String>,
-    /// The resource an OAuth token was granted for.
-    pub granted_resource: Option<String>,
-    /// When the credential expires (Unix seconds).
-    pub expires_at: Option<i64>,
-    /// The OAuth client the token was issued to.
-    pub oauth_client_id: Option<String>,
 }
 
 /// One rate-limit rule's state after this request.
@@ -120,23 +113,36 @@ pub struct Identity {
 pub struct RateLimitState {
     /// The rule's name.
     pub rule: String,
-    /// Requests left in the window.
+    /// Requests left in the window (the gateway's signed value; negative reads as 0).
+    #[serde(deserialize_with = "non_negative")]
     pub remaining: u64,
-    /// Requests allowed in the window.
+    /// Requests allowed in the window (negative reads as 0).
+    #[serde(deserialize_with = "non_negative")]
     pub limit: u64,
 }
 
 /// The gateway's answer to a check (HTTP 200).
+///
+/// Strict where a field decides (`allowed` must be a JSON boolean, `request_id` a string),
+/// tolerant where the gateway is loose (`metadata` is any JSON value; rate-limit counts are
+/// signed). `request_id` and `reason` are kept only when they are short plain tokens
+/// (at most 128 characters of `[A-Za-z0-9_.:-]`), so nothing the gateway sends is echoed
+/// into logs, headers or bodies unchecked.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct AuthzResponse {
-    /// The gateway's id for this decision: log it.
-    pub request_id: String,
+    /// The gateway's id for this decision: log it. `None` when the gateway's value was not
+    /// a short plain token.
+    #[serde(deserialize_with = "sanitized_required")]
+    pub request_id: Option<String>,
     /// The decision. Must be a JSON boolean; anything else is an invalid response.
     pub allowed: bool,
-    /// `permission_denied`, `rate_limited`, … when not allowed.
+    /// `permission_denied`, `rate_limited`, … when not allowed (dropped unless a short
+    /// plain token).
+    #[serde(default, deserialize_with = "sanitized_optional")]
     pub reason: Option<String>,
-    /// The rule that blocked the request, when one did.
+    /// The rule that blocked the request, when one did (never logged or returned).
+    #[serde(default)]
     pub blocked_rule: Option<String>,
     /// Who the credential belongs to.
     #[serde(default)]
@@ -144,15 +150,17 @@ pub struct AuthzResponse {
     /// The permissions the credential holds.
     #[serde(default, deserialize_with = "null_as_default")]
     pub permissions: Vec<String>,
-    /// The key's metadata.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub metadata: Map<String, Value>,
+    /// Any JSON value: an API key's own metadata (an object in practice), the OAuth grant
+    /// for an OAuth access token, `null` when absent.
+    #[serde(default)]
+    pub metadata: Value,
     /// Rate-limit state per rule.
     #[serde(default, deserialize_with = "null_as_default")]
     pub rate_limits: Vec<RateLimitState>,
     /// Seconds to wait, when rate limited.
+    #[serde(default)]
     pub retry_after: Option<u64>,
-    /// Headers to pass on to the caller (`X-RateLimit-*`).
+    /// Headers to pass on to the caller (only `X-RateLimit-*` with numeric values are).
     #[serde(default, deserialize_with = "null_as_default")]
     pub headers: BTreeMap<String, String>,
 }
@@ -165,21 +173,49 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
-/// Why a check produced no decision.
+fn non_negative<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    Ok(u64::try_from(i64::deserialize(deserializer)?).unwrap_or(0))
+}
+
+/// A required string, kept only when it is a short plain token.
+fn sanitized_required<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    Ok(outbound::sanitized_token(&text).map(str::to_owned))
+}
+
+/// An optional string (`null` or absent), kept only when it is a short plain token.
+fn sanitized_optional<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    let text = Option::<String>::deserialize(deserializer)?;
+    Ok(text.and_then(|text| outbound::sanitized_token(&text).map(str::to_owned)))
+}
+
+/// Why a check produced no decision. No variant carries text the gateway sent, except the
+/// sanitised `request_id`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum GatewayError {
     /// 401: the credential is missing, malformed, expired, unknown or inactive.
     #[error("the gateway refused the credential (HTTP 401)")]
     Unauthorized {
-        /// The gateway's request id, when the body carried one.
+        /// The gateway's request id, when the body carried a well-formed one.
         request_id: Option<String>,
     },
     /// 400: the gateway refused the request's method or resource (a configuration error).
-    #[error("the gateway refused the check as malformed (HTTP 400): {message}")]
+    #[error("the gateway refused the check as malformed (HTTP 400)")]
     BadRequest {
-        /// The gateway's message, if any.
-        message: String,
+        /// The gateway's request id, when the body carried a well-formed one.
+        request_id: Option<String>,
+    },
+    /// The gateway answered with a redirect, which is never followed (`None`: the answer
+    /// came from another URL than the one requested).
+    #[error("the gateway redirected (HTTP {}), which is never followed", .status.map_or("?".to_owned(), |s| s.to_string()))]
+    Redirect {
+        /// The 3xx status, when the redirect itself was seen.
+        status: Option<u16>,
     },
     /// Any other non-2xx status (5xx: the gateway's own failure).
     #[error("the gateway answered HTTP {status}")]
@@ -193,7 +229,8 @@ pub enum GatewayError {
     /// The request did not complete (refused, reset, DNS).
     #[error("the gateway could not be reached: {0}")]
     Transport(String),
-    /// A 200 whose body is not the documented JSON (e.g. `allowed` not a boolean).
+    /// An answer that is not a decision: a 2xx other than 200, a body over 64 KiB, or not
+    /// the documented JSON (e.g. `allowed` not a boolean). The text is this crate's own.
     #[error("the gateway's answer is invalid: {0}")]
     InvalidResponse(String),
 }
@@ -204,10 +241,20 @@ impl GatewayError {
         match self {
             GatewayError::Unauthorized { .. } => "invalid_credential",
             GatewayError::BadRequest { .. } => "gateway_bad_request",
-            GatewayError::Status { .. } => "gateway_error",
+            GatewayError::Redirect { .. } | GatewayError::Status { .. } => "gateway_error",
             GatewayError::Timeout(_) => "gateway_timeout",
             GatewayError::Transport(_) => "gateway_unreachable",
             GatewayError::InvalidResponse(_) => "gateway_invalid_response",
+        }
+    }
+
+    /// The gateway's (sanitised) request id, when the answer carried one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            GatewayError::Unauthorized { request_id } | GatewayError::BadRequest { request_id } => {
+                request_id.as_deref()
+            }
+            _ => None,
         }
     }
 }
@@ -229,7 +276,7 @@ impl GatewayError {
 ///         required_permissions: vec!["user:read".into()],
 ///     })
 ///     .await?;
-/// println!("{} allowed={}", answer.request_id, answer.allowed);
+/// println!("{:?} allowed={}", answer.request_id, answer.allowed);
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -249,12 +296,11 @@ impl fmt::Debug for GatewayClient {
 }
 
 impl GatewayClient {
-    /// A client with its own HTTP client and the default 5 s timeout. Trailing slashes of
-    /// `base_url` are ignored.
+    /// A client with its own HTTP client (redirects off) and the default 5 s timeout.
+    /// Trailing slashes of `base_url` are ignored.
     pub fn new(base_url: &str) -> Result<Self, crate::ConfigError> {
-        let http = reqwest::Client::builder()
-            .build()
-            .map_err(|e| crate::ConfigError::HttpClient(e.without_url().to_string()))?;
+        let http = outbound::build_client(crate::DEFAULT_HTTP_TIMEOUT)
+            .map_err(crate::ConfigError::HttpClient)?;
         Ok(Self::with_client(
             http,
             base_url,
@@ -262,7 +308,8 @@ impl GatewayClient {
         ))
     }
 
-    /// A client sharing `http` (and its connection pool).
+    /// A client sharing `http` (and its connection pool). Whatever `http`'s redirect
+    /// policy, an answer from another URL than the check URL is refused.
     pub fn with_client(http: reqwest::Client, base_url: &str, timeout: Duration) -> Self {
         GatewayClient {
             http,
@@ -282,57 +329,65 @@ impl GatewayClient {
         &self.check_url
     }
 
-    /// Asks the gateway for a decision.
+    /// Asks the gateway for a decision. Only a `200` with the documented JSON is one; the
+    /// answer is read up to 64 KiB.
     pub async fn check(&self, request: &AuthzRequest) -> Result<AuthzResponse, GatewayError> {
         let body = serde_json::to_vec(request)
-            .map_err(|e| GatewayError::InvalidResponse(e.to_string()))?;
-        let response = self
+            .map_err(|e| GatewayError::InvalidResponse(outbound::json_error(&e)))?;
+        let http_request = self
             .http
             .post(&self.check_url)
-            .timeout(self.timeout)
             .header(http::header::CONTENT_TYPE, "application/json")
             .header(http::header::ACCEPT, "application/json")
             .body(body)
-            .send()
+            .build()
+            .map_err(|e| GatewayError::Transport(outbound::cause_chain(&e.without_url())))?;
+        let response = outbound::send(&self.http, http_request, self.timeout)
             .await
-            .map_err(|e| self.transport_error(e))?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
+            .map_err(|e| self.outbound_error(e))?;
+        let status = response.status().as_u16();
+        let bytes = outbound::read_capped(response, GATEWAY_BODY_CAP)
             .await
-            .map_err(|e| self.transport_error(e))?;
-        match status.as_u16() {
-            200..=299 => serde_json::from_slice::<AuthzResponse>(&bytes).map_err(|e| {
-                // serde's message names the field and the type, never the credential.
-                GatewayError::InvalidResponse(e.to_string())
-            }),
+            .map_err(|e| self.outbound_error(e))?;
+        match status {
+            200 => serde_json::from_slice::<AuthzResponse>(&bytes)
+                .map_err(|e| GatewayError::InvalidResponse(outbound::json_error(&e))),
             401 => Err(GatewayError::Unauthorized {
-                request_id: json_field(&bytes, "request_id"),
+                request_id: request_id_of(&bytes),
             }),
             400 => Err(GatewayError::BadRequest {
-                message: json_field(&bytes, "message")
-                    .or_else(|| json_field(&bytes, "error"))
-                    .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect()),
+                request_id: request_id_of(&bytes),
             }),
+            200..=299 => Err(GatewayError::InvalidResponse(format!(
+                "HTTP {status} is not a decision (only 200 is)"
+            ))),
             status => Err(GatewayError::Status { status }),
         }
     }
 
-    fn transport_error(&self, error: reqwest::Error) -> GatewayError {
-        if error.is_timeout() {
-            GatewayError::Timeout(self.timeout)
-        } else if error.is_decode() || error.is_body() {
-            GatewayError::InvalidResponse(error.without_url().to_string())
-        } else {
-            GatewayError::Transport(error.without_url().to_string())
+    fn outbound_error(&self, error: OutboundError) -> GatewayError {
+        match error {
+            OutboundError::Timeout => GatewayError::Timeout(self.timeout),
+            OutboundError::Transport(cause) => GatewayError::Transport(cause),
+            OutboundError::Redirect(status) => GatewayError::Redirect {
+                status: Some(status),
+            },
+            OutboundError::UrlChanged => GatewayError::Redirect { status: None },
+            OutboundError::TooLarge(_) => {
+                GatewayError::InvalidResponse("larger than 64 KiB".to_owned())
+            }
         }
     }
 }
 
-/// A string field of a JSON object body, if the body is one.
-fn json_field(body: &[u8], name: &str) -> Option<String> {
-    let value: Value = serde_json::from_slice(body).ok()?;
-    value.get(name)?.as_str().map(str::to_owned)
+/// The `request_id` of a JSON error body, if it has a well-formed one.
+fn request_id_of(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        #[serde(default, deserialize_with = "sanitized_optional")]
+        request_id: Option<String>,
+    }
+    serde_json::from_slice::<ErrorBody>(body).ok()?.request_id
 }
 
 #[cfg(test)]
@@ -377,6 +432,10 @@ mod tests {
         let parsed: AuthzResponse = serde_json::from_value(ok.clone()).unwrap();
         assert!(parsed.allowed);
         assert_eq!(parsed.identity.unwrap().key_id.as_deref(), Some("12"));
+        assert_eq!(parsed.request_id.as_deref(), Some("req_1"));
+        let mut numeric_request_id = ok.clone();
+        numeric_request_id["request_id"] = json!(7);
+        assert!(serde_json::from_value::<AuthzResponse>(numeric_request_id).is_err());
         let mut string_allowed = ok.clone();
         string_allowed["allowed"] = json!("true");
         assert!(serde_json::from_value::<AuthzResponse>(string_allowed).is_err());
@@ -392,6 +451,39 @@ mod tests {
                 .permissions
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn loose_where_the_gateway_is_loose() {
+        let base = json!({"request_id": "req_1", "allowed": false, "reason": "permission_denied",
+            "metadata": ["an", "array"], "rate_limits": [{"rule": "r", "remaining": -3, "limit": -1}]});
+        let parsed: AuthzResponse = serde_json::from_value(base.clone()).unwrap();
+        assert_eq!(parsed.metadata, json!(["an", "array"]));
+        assert_eq!((parsed.rate_limits[0].remaining, parsed.rate_limits[0].limit), (0, 0));
+        for metadata in [json!(null), json!("text"), json!(7), json!({"team": "a"})] {
+            let mut answer = base.clone();
+            answer["metadata"] = metadata.clone();
+            let parsed: AuthzResponse = serde_json::from_value(answer).unwrap();
+            assert_eq!(parsed.metadata, metadata);
+        }
+    }
+
+    #[test]
+    fn gateway_text_is_kept_only_as_short_plain_tokens() {
+        let reflected = json!({"request_id": "wk_live secret value", "allowed": false,
+            "reason": "<b>wk_live_secret</b>"});
+        let parsed: AuthzResponse = serde_json::from_value(reflected).unwrap();
+        assert_eq!((parsed.request_id, parsed.reason), (None, None));
+        let long = json!({"request_id": "r".repeat(129), "allowed": true});
+        assert_eq!(serde_json::from_value::<AuthzResponse>(long).unwrap().request_id, None);
+        let fine = json!({"request_id": "req_01:a.b-c", "allowed": true, "reason": null});
+        assert_eq!(
+            serde_json::from_value::<AuthzResponse>(fine).unwrap().request_id.as_deref(),
+            Some("req_01:a.b-c")
+        );
+        assert_eq!(request_id_of(br#"{"request_id":"req_9"}"#).as_deref(), Some("req_9"));
+        assert_eq!(request_id_of(br#"{"request_id":"has space"}"#), None);
+        assert_eq!(request_id_of(b"plain text"), None);
     }
 
     #[test]

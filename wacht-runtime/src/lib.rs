@@ -7,12 +7,14 @@
 
 mod auth;
 mod backend;
+mod client_ip;
 mod clock;
 mod config;
 mod context;
 mod gateway;
 mod keys;
 mod machine;
+mod outbound;
 mod rejection;
 mod requirement;
 mod secret;
@@ -35,10 +37,12 @@ pub use backend::{
     BackendClient, BackendError, ErrorBody, ListUsersOptions, Page, SortOrder, User, Users,
 };
 pub use bridge::{BridgeError, BridgedAuth};
+pub use client_ip::ClientIp;
 pub use clock::Clock;
 pub use config::{
     ConfigError, DEFAULT_BACKEND_API_URL, DEFAULT_GATEWAY_URL, DEFAULT_HTTP_TIMEOUT,
-    DEFAULT_JWKS_MIN_REFRESH_INTERVAL, DEFAULT_JWKS_TTL, DEFAULT_TOKEN_CACHE_CAPACITY, WachtConfig,
+    DEFAULT_JWKS_MIN_REFRESH_INTERVAL, DEFAULT_JWKS_TTL, DEFAULT_TOKEN_CACHE_CAPACITY, MAX_LEEWAY_SECONDS,
+    WachtConfig,
     WachtConfigBuilder,
 };
 pub use context::Wacht;
@@ -47,7 +51,9 @@ pub use gateway::{
     RateLimitState,
 };
 pub use keys::KeyFetchError;
-pub use machine::{AcceptedPrincipal, GATEWAY_METHODS, MachineAuth, MachineRequirement};
+pub use machine::{
+    AcceptedPrincipal, GATEWAY_METHODS, MAX_CREDENTIAL_LEN, MachineAuth, MachineRequirement, OAuthGrant,
+};
 pub use rejection::{Rejection, RejectionCode};
 pub use requirement::{Denial, PermissionRule, Requirement};
 pub use secret::Secret;

@@ -2,18 +2,21 @@
 //! decision, and its mapping to answers.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use http::header::{HeaderName, HeaderValue};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::gateway::{
     AuthzRequest, AuthzResponse, GatewayError, Identity, Principal, PrincipalType, RateLimitState,
 };
+use crate::client_ip::ClientIp;
 use crate::rejection::{Rejection, RejectionCode};
 use crate::requirement::PermissionRule;
 use crate::secret::Secret;
+
+/// Machine credentials longer than this are refused without a gateway call.
+pub const MAX_CREDENTIAL_LEN: usize = 4 * 1024;
 
 /// The methods the gateway knows.
 pub const GATEWAY_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -140,6 +143,9 @@ impl MachineRequirement {
             (AcceptedPrincipal::Any, None, Some(token)) => (PrincipalType::OauthAccessToken, token),
             _ => return Err(credential_rejection("missing_credential")),
         };
+        if principal.1.len() > MAX_CREDENTIAL_LEN {
+            return Err(credential_rejection("credential_too_long"));
+        }
         Ok(Principal {
             kind: principal.0,
             value: Secret::new(principal.1),
@@ -174,6 +180,7 @@ fn credential_rejection(reason: &'static str) -> Rejection {
     let message = match reason {
         "missing_credential" => "This endpoint needs an API key or access token.",
         "ambiguous_credential" => "Send either an API key or an access token, not both.",
+        "credential_too_long" => "The API key or access token is too long.",
         _ => "The credential header is malformed.",
     };
     Rejection::unauthenticated(reason, message)
@@ -188,7 +195,64 @@ struct MachineInner {
     principal_type: PrincipalType,
     resource: String,
     method: String,
+    oauth: Option<OAuthGrant>,
     response: AuthzResponse,
+}
+
+/// What an OAuth access token grants, as the gateway reports it: the grant is in the
+/// answer's `metadata` (`scopes`, `oauth_resource`, `granted_resource`, `expires_at` as an
+/// RFC 3339 time), the client id is `identity.key_name`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OAuthGrant {
+    /// The scopes granted.
+    pub scopes: Vec<String>,
+    /// The resource the client asked for (`oauth_resource`).
+    pub resource: Option<String>,
+    /// The resource the token was granted for (`granted_resource`).
+    pub granted_resource: Option<String>,
+    /// When the token expires, in Unix seconds (`None` when absent or not an RFC 3339 time).
+    pub expires_at: Option<i64>,
+    /// The OAuth client the token was issued to (`identity.key_name`).
+    pub client_id: Option<String>,
+}
+
+impl OAuthGrant {
+    /// Reads the grant from a gateway answer for an OAuth access token. Members of another
+    /// type than documented read as absent.
+    fn from_response(response: &AuthzResponse) -> Self {
+        let metadata = response.metadata.as_object();
+        let member = |name: &str| metadata.and_then(|m| m.get(name));
+        let text = |name: &str| member(name).and_then(Value::as_str).map(str::to_owned);
+        let scopes = member("scopes")
+            .and_then(Value::as_array)
+            .map(|scopes| {
+                scopes
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let expires_at = member("expires_at").and_then(|value| {
+            let parsed = value.as_str().and_then(|time| {
+                time::OffsetDateTime::parse(time, &time::format_description::well_known::Rfc3339)
+                    .ok()
+            });
+            if parsed.is_none() && !value.is_null() {
+                // The value itself is gateway text: not logged.
+                tracing::warn!(target: "wacht", request_id = response.request_id.as_deref().unwrap_or(""), "the gateway's OAuth `expires_at` is not an RFC 3339 time; treated as absent");
+            }
+            parsed.map(time::OffsetDateTime::unix_timestamp)
+        });
+        OAuthGrant {
+            scopes,
+            resource: text("oauth_resource"),
+            granted_resource: text("granted_resource"),
+            expires_at,
+            client_id: response.identity.as_ref().and_then(|i| i.key_name.clone()),
+        }
+    }
 }
 
 impl MachineAuth {
@@ -200,10 +264,13 @@ impl MachineAuth {
         method: String,
         response: AuthzResponse,
     ) -> Self {
+        let oauth = (principal_type == PrincipalType::OauthAccessToken)
+            .then(|| OAuthGrant::from_response(&response));
         MachineAuth(Arc::new(MachineInner {
             principal_type,
             resource,
             method,
+            oauth,
             response,
         }))
     }
@@ -216,9 +283,10 @@ impl MachineAuth {
     pub fn principal_type(&self) -> PrincipalType {
         self.0.principal_type
     }
-    /// The gateway's id of this decision.
-    pub fn request_id(&self) -> &str {
-        &self.0.response.request_id
+    /// The gateway's id of this decision (`None` if the gateway's value was not a short
+    /// plain token).
+    pub fn request_id(&self) -> Option<&str> {
+        self.0.response.request_id.as_deref()
     }
     /// The resource that was checked.
     pub fn resource(&self) -> &str {
@@ -272,20 +340,29 @@ impl MachineAuth {
     pub fn has(&self, permission: &str) -> bool {
         self.permissions().iter().any(|p| p == permission)
     }
+    /// The OAuth grant, for an OAuth access token (`None` for API keys).
+    pub fn oauth(&self) -> Option<&OAuthGrant> {
+        self.0.oauth.as_ref()
+    }
     /// OAuth scopes (empty for API keys).
     pub fn scopes(&self) -> &[String] {
-        self.identity().map_or(&[], |i| i.scopes.as_slice())
+        self.oauth().map_or(&[], |grant| grant.scopes.as_slice())
     }
     /// The resource an OAuth token was granted for.
     pub fn granted_resource(&self) -> Option<&str> {
-        self.identity()?.granted_resource.as_deref()
+        self.oauth()?.granted_resource.as_deref()
     }
-    /// When the credential expires (Unix seconds), if the gateway said.
+    /// When an OAuth token expires (Unix seconds), if the gateway said.
     pub fn expires_at(&self) -> Option<i64> {
-        self.identity()?.expires_at
+        self.oauth()?.expires_at
     }
-    /// The key's metadata.
-    pub fn metadata(&self) -> &Map<String, Value> {
+    /// The OAuth client an access token was issued to.
+    pub fn oauth_client_id(&self) -> Option<&str> {
+        self.oauth()?.client_id.as_deref()
+    }
+    /// The metadata the gateway returned: any JSON value (an API key's own metadata, an
+    /// object in practice; `null` when absent).
+    pub fn metadata(&self) -> &Value {
         &self.0.response.metadata
     }
     /// Rate-limit state per rule after this request.
@@ -315,6 +392,7 @@ impl fmt::Debug for MachineAuth {
 pub(crate) fn build_request(
     req: crate::context::Head<'_>,
     requirement: &MachineRequirement,
+    client_ip: &ClientIp,
 ) -> Result<AuthzRequest, Rejection> {
     let principal = requirement.credential(req.headers)?;
     let method = match &requirement.method {
@@ -339,7 +417,7 @@ pub(crate) fn build_request(
         principal,
         resource,
         method,
-        client_ip: client_ip(req.headers),
+        client_ip: client_ip.resolve(req.headers).map(|ip| ip.to_string()),
         user_agent: req
             .headers
             .get(http::header::USER_AGENT)
@@ -348,23 +426,6 @@ pub(crate) fn build_request(
             .filter(|v| !v.is_empty()),
         required_permissions,
     })
-}
-
-/// The caller's IP: Netlify's `x-nf-client-connection-ip` (set by the platform), else the
-/// first `x-forwarded-for` entry. Values that are not IP addresses are dropped.
-fn client_ip(headers: &http::HeaderMap) -> Option<String> {
-    let parse = |value: &str| value.trim().parse::<IpAddr>().ok().map(|ip| ip.to_string());
-    headers
-        .get("x-nf-client-connection-ip")
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse)
-        .or_else(|| {
-            headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(parse)
-        })
 }
 
 /// The one place gateway outcomes become decisions.
@@ -387,7 +448,15 @@ pub(crate) fn decide(
                 )
                 .with_retry_after(response.retry_after.unwrap_or(1).max(1));
                 for (name, value) in &response.headers {
-                    if !name.to_ascii_lowercase().starts_with("x-ratelimit-") {
+                    // Only `X-RateLimit-<window>-<field>: <number>` is passed on: no gateway
+                    // text reaches the caller.
+                    let plain_name = name.len() <= 64
+                        && name.to_ascii_lowercase().starts_with("x-ratelimit-")
+                        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                    let numeric_value = !value.is_empty()
+                        && value.len() <= 20
+                        && value.bytes().all(|b| b.is_ascii_digit());
+                    if !plain_name || !numeric_value {
                         continue;
                     }
                     if let (Ok(name), Ok(value)) = (
@@ -409,17 +478,19 @@ pub(crate) fn decide(
                 "This credential may not perform this request.",
             ),
         };
-        return Err(rejection.with_request_id(response.request_id));
+        return Err(with_request_id(rejection, response.request_id));
     }
     if let PermissionRule::Any(list) = &requirement.permissions
         && !list.iter().any(|p| response.permissions.contains(p))
     {
-        return Err(Rejection::forbidden(
-            "missing_permission",
-            "You need at least one of the required permissions.",
-        )
-        .with_required(list.clone())
-        .with_request_id(response.request_id));
+        return Err(with_request_id(
+            Rejection::forbidden(
+                "missing_permission",
+                "You need at least one of the required permissions.",
+            )
+            .with_required(list.clone()),
+            response.request_id,
+        ));
     }
     Ok(MachineAuth::from_response(
         request.principal.kind,
@@ -429,18 +500,23 @@ pub(crate) fn decide(
     ))
 }
 
+fn with_request_id(rejection: Rejection, request_id: Option<String>) -> Rejection {
+    match request_id {
+        Some(id) => rejection.with_request_id(id),
+        None => rejection,
+    }
+}
+
 fn gateway_error_rejection(error: &GatewayError) -> Rejection {
     let reason = error.reason();
     match error {
-        GatewayError::Unauthorized { request_id } => {
-            let rejection =
-                Rejection::unauthenticated(reason, "The API key or access token is not valid.");
-            match request_id {
-                Some(id) => rejection.with_request_id(id.clone()),
-                None => rejection,
-            }
+        GatewayError::Unauthorized { request_id } => with_request_id(
+            Rejection::unauthenticated(reason, "The API key or access token is not valid."),
+            request_id.clone(),
+        ),
+        GatewayError::BadRequest { request_id } => {
+            with_request_id(Rejection::misconfigured(reason), request_id.clone())
         }
-        GatewayError::BadRequest { .. } => Rejection::misconfigured(reason),
         _ => Rejection::unavailable(
             reason,
             "Authorization cannot be checked right now; try again shortly.",
@@ -466,7 +542,7 @@ mod tests {
         req: &http::Request<B>,
         requirement: &MachineRequirement,
     ) -> Result<AuthzRequest, Rejection> {
-        build_request(crate::context::Head::of(req), requirement)
+        build_request(crate::context::Head::of(req), requirement, &ClientIp::None)
     }
 
     fn reason(result: Result<AuthzRequest, Rejection>) -> String {
@@ -551,36 +627,48 @@ mod tests {
             .resource("urn:wacht:organization:1")
             .method("get")
             .all(["a", "b"]);
-        let built = build(
-            &req(&[
-                ("x-api-key", "k"),
-                ("x-forwarded-for", "203.0.113.9, 10.0.0.1"),
-                ("user-agent", "curl/8"),
-            ]),
-            &api,
-        )
-        .unwrap();
-        assert_eq!(built.client_ip.as_deref(), Some("203.0.113.9"));
+        let request = req(&[
+            ("x-api-key", "k"),
+            ("x-forwarded-for", "203.0.113.9, 10.0.0.1"),
+            ("x-nf-client-connection-ip", "2001:db8::1"),
+            ("user-agent", "curl/8"),
+        ]);
+        let built = build(&request, &api).unwrap();
+        assert_eq!(built.client_ip, None, "no client IP unless a policy says so");
         assert_eq!(built.user_agent.as_deref(), Some("curl/8"));
         assert_eq!(built.method, "GET");
         assert_eq!(built.resource, "urn:wacht:organization:1");
         assert_eq!(built.required_permissions, ["a", "b"]);
-        let netlify = build(
-            &req(&[
-                ("x-api-key", "k"),
-                ("x-forwarded-for", "1.1.1.1"),
-                ("x-nf-client-connection-ip", "2001:db8::1"),
-            ]),
+        let netlify = build_request(
+            crate::context::Head::of(&request),
             &api,
+            &ClientIp::netlify(),
         )
         .unwrap();
         assert_eq!(netlify.client_ip.as_deref(), Some("2001:db8::1"));
-        let junk = build(
-            &req(&[("x-api-key", "k"), ("x-forwarded-for", "<script>")]),
+        let one_proxy = build_request(
+            crate::context::Head::of(&request),
             &api,
+            &ClientIp::RightmostForwardedFor(1),
         )
         .unwrap();
-        assert_eq!(junk.client_ip, None);
+        assert_eq!(one_proxy.client_ip.as_deref(), Some("10.0.0.1"));
+    }
+
+    #[test]
+    fn credentials_over_4_kib_never_reach_the_gateway() {
+        let long = "k".repeat(MAX_CREDENTIAL_LEN + 1);
+        let api = MachineRequirement::new();
+        assert_eq!(
+            reason(build(&req(&[("x-api-key", &long)]), &api)),
+            "credential_too_long"
+        );
+        let oauth = MachineRequirement::new().principal(AcceptedPrincipal::OauthAccessToken);
+        let bearer = format!("Bearer {long}");
+        let refused = build(&req(&[("authorization", &bearer)]), &oauth).unwrap_err();
+        assert_eq!((refused.status(), refused.reason()), (http::StatusCode::UNAUTHORIZED, "credential_too_long"));
+        let at_cap = "k".repeat(MAX_CREDENTIAL_LEN);
+        assert!(build(&req(&[("x-api-key", &at_cap)]), &api).is_ok());
     }
 
     #[test]

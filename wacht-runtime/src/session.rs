@@ -13,7 +13,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::config::ConfigError;
-use crate::keys::{KeyFetchError, VerifyingKey, parse_asymmetric_alg};
+use crate::keys::{KeyFetchError, Unavailable, VerifyingKey, parse_asymmetric_alg};
 use crate::rejection::Rejection;
 
 /// Tokens longer than this are refused before any work is done.
@@ -36,9 +36,6 @@ pub enum AuthError {
     /// The header names an algorithm that is never accepted (`none`, `HS*`, unknown).
     #[error("token algorithm is not accepted")]
     UnsupportedAlgorithm,
-    /// The token has no `kid` and more than one key could verify it.
-    #[error("the token has no `kid` and several keys are published")]
-    MissingKeyId,
     /// No key with the token's `kid` (after a refresh, if one was allowed).
     #[error("no key matches the token's `kid`")]
     UnknownKey,
@@ -64,8 +61,13 @@ pub enum AuthError {
     #[error("invalid claim: {0}")]
     InvalidClaims(&'static str),
     /// No keys could be obtained.
-    #[error("signing keys unavailable: {0}")]
-    KeysUnavailable(#[from] KeyFetchError),
+    #[error("signing keys unavailable: {source}")]
+    KeysUnavailable {
+        /// Why the keys could not be fetched.
+        source: KeyFetchError,
+        /// Seconds until the key endpoint is tried again (sent as `Retry-After`).
+        retry_after_secs: u64,
+    },
     /// The configuration cannot verify session tokens.
     #[error(transparent)]
     Misconfigured(#[from] ConfigError),
@@ -79,7 +81,6 @@ impl AuthError {
             AuthError::InvalidAuthorizationHeader(_) => "invalid_authorization_header",
             AuthError::MalformedToken(_) => "malformed_token",
             AuthError::UnsupportedAlgorithm => "unsupported_algorithm",
-            AuthError::MissingKeyId => "missing_key_id",
             AuthError::UnknownKey => "unknown_key",
             AuthError::AlgorithmMismatch => "algorithm_mismatch",
             AuthError::InvalidSignature => "invalid_signature",
@@ -88,7 +89,7 @@ impl AuthError {
             AuthError::InvalidIssuer => "invalid_issuer",
             AuthError::MissingSubject => "missing_subject",
             AuthError::InvalidClaims(_) => "invalid_claims",
-            AuthError::KeysUnavailable(error) => error.reason(),
+            AuthError::KeysUnavailable { source, .. } => source.reason(),
             AuthError::Misconfigured(error) => error.reason(),
         }
     }
@@ -111,10 +112,6 @@ impl AuthError {
             AuthError::UnsupportedAlgorithm => Rejection::unauthenticated(
                 reason,
                 "The session token's signing algorithm is not accepted.",
-            ),
-            AuthError::MissingKeyId => Rejection::unauthenticated(
-                reason,
-                "The session token does not name its signing key.",
             ),
             AuthError::UnknownKey => Rejection::unauthenticated(
                 reason,
@@ -143,11 +140,26 @@ impl AuthError {
             AuthError::InvalidClaims(_) => {
                 Rejection::unauthenticated(reason, "The session token's claims are malformed.")
             }
-            AuthError::KeysUnavailable(_) => Rejection::unavailable(
+            AuthError::KeysUnavailable {
+                retry_after_secs, ..
+            } => Rejection::unavailable(
                 reason,
                 "Session tokens cannot be verified right now; try again shortly.",
-            ),
+            )
+            .with_retry_after((*retry_after_secs).max(1)),
             AuthError::Misconfigured(error) => Rejection::misconfigured(error.reason()),
+        }
+    }
+}
+
+impl From<Unavailable> for AuthError {
+    fn from(unavailable: Unavailable) -> Self {
+        // Rounded up: a client retrying after `Retry-After` seconds finds the retry open.
+        let retry_after_secs = unavailable.retry_in.as_secs()
+            + u64::from(unavailable.retry_in.subsec_nanos() > 0);
+        AuthError::KeysUnavailable {
+            source: unavailable.error,
+            retry_after_secs,
         }
     }
 }
@@ -301,21 +313,16 @@ impl VerifiedClaims {
         leeway: u64,
     ) -> Result<Self, AuthError> {
         let leeway = i64::try_from(leeway).unwrap_or(i64::MAX);
-        let exp = match claims.get("exp") {
-            Some(value) => {
-                numeric_date(value).ok_or(AuthError::InvalidClaims("`exp` is not a number"))?
-            }
-            None => return Err(AuthError::InvalidClaims("`exp` is missing")),
-        };
+        let exp = numeric_date(&claims, "exp")?
+            .ok_or(AuthError::InvalidClaims("`exp` is missing"))?;
+        let nbf = numeric_date(&claims, "nbf")?;
+        // `iat` carries no rule of its own, but must be well-formed like the others.
+        numeric_date(&claims, "iat")?;
         if now >= exp.saturating_add(leeway) {
             return Err(AuthError::TokenExpired);
         }
-        if let Some(value) = claims.get("nbf") {
-            let nbf =
-                numeric_date(value).ok_or(AuthError::InvalidClaims("`nbf` is not a number"))?;
-            if now.saturating_add(leeway) < nbf {
-                return Err(AuthError::TokenNotYetValid);
-            }
+        if nbf.is_some_and(|nbf| now.saturating_add(leeway) < nbf) {
+            return Err(AuthError::TokenNotYetValid);
         }
         if claims.get("iss").and_then(Value::as_str) != Some(issuer) {
             return Err(AuthError::InvalidIssuer);
@@ -333,10 +340,8 @@ impl VerifiedClaims {
         };
         let organization_id = optional_string(&claims, "organization")?;
         let workspace_id = optional_string(&claims, "workspace")?;
-        let mut organization_permissions = string_list(claims.get("organization_permissions"))?;
-        let mut workspace_permissions = string_list(claims.get("workspace_permissions"))?;
-        match claims.get("permissions") {
-            None | Some(Value::Null) => {}
+        let nested = match claims.get("permissions") {
+            None | Some(Value::Null) => None,
             Some(Value::Object(nested)) => {
                 for (name, _) in nested
                     .iter()
@@ -344,17 +349,18 @@ impl VerifiedClaims {
                 {
                     tracing::debug!(target: "wacht", name, "unknown key in `permissions` claim ignored");
                 }
-                extend_unique(
-                    &mut organization_permissions,
-                    string_list(nested.get("organization"))?,
-                );
-                extend_unique(
-                    &mut workspace_permissions,
-                    string_list(nested.get("workspace"))?,
-                );
+                Some(nested)
             }
             Some(_) => return Err(AuthError::InvalidClaims("`permissions` is not an object")),
-        }
+        };
+        // Per scope, as the reference reads them: the flat list when present (even empty),
+        // else the nested one. Never merged.
+        let scope = |flat: &str, nested_name: &str| match claims.get(flat) {
+            None | Some(Value::Null) => string_list(nested.and_then(|n| n.get(nested_name))),
+            Some(list) => string_list(Some(list)),
+        };
+        let organization_permissions = scope("organization_permissions", "organization")?;
+        let workspace_permissions = scope("workspace_permissions", "workspace")?;
         Ok(VerifiedClaims {
             user_id,
             session_id,
@@ -368,25 +374,36 @@ impl VerifiedClaims {
     }
 }
 
-fn extend_unique(into: &mut Vec<String>, more: Vec<String>) {
-    for item in more {
-        if !into.contains(&item) {
-            into.push(item);
-        }
-    }
-}
+/// The latest NumericDate accepted: 9999-12-31T23:59:59Z. Later values (1e308, 2^63, …)
+/// are beyond any clock and are refused rather than saturated into "never expires".
+const MAX_NUMERIC_DATE: i64 = 253_402_300_799;
 
-/// A NumericDate: an integer, or a finite number rounded down.
-fn numeric_date(value: &Value) -> Option<i64> {
-    match value {
-        Value::Number(n) => n.as_i64().or_else(|| {
-            // Saturating float-to-int conversion: out-of-range values clamp.
-            n.as_f64()
-                .filter(|f| f.is_finite())
-                .map(|f| f.floor() as i64)
-        }),
+/// A NumericDate claim, when present: an integer, or a finite number rounded down, between
+/// 0 and [`MAX_NUMERIC_DATE`]. Anything else is a malformed token.
+fn numeric_date(
+    claims: &Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<i64>, AuthError> {
+    let Some(value) = claims.get(name) else {
+        return Ok(None);
+    };
+    let in_range = |seconds: i64| (0..=MAX_NUMERIC_DATE).contains(&seconds);
+    let seconds = match value {
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Some(i).filter(|i| in_range(*i)),
+            (None, Some(f)) if f.is_finite() && (0.0..=MAX_NUMERIC_DATE as f64).contains(&f) => {
+                // In range, so the conversion is exact after `floor`.
+                Some(f.floor() as i64)
+            }
+            _ => None,
+        },
         _ => None,
-    }
+    };
+    seconds.map(Some).ok_or(AuthError::InvalidClaims(match name {
+        "exp" => "`exp` is not a number in range",
+        "nbf" => "`nbf` is not a number in range",
+        _ => "`iat` is not a number in range",
+    }))
 }
 
 fn optional_string(
@@ -606,8 +623,91 @@ mod tests {
             0,
         )
         .unwrap();
-        assert_eq!(both.organization_permissions, ["a", "b"]);
-        assert_eq!(both.workspace_permissions, ["c"]);
+        assert_eq!(both.organization_permissions, ["a"], "the flat list wins");
+        assert_eq!(both.workspace_permissions, ["c"], "no flat list: the nested one");
         assert_eq!(both.session_id.as_deref(), Some("s1"));
+    }
+
+    fn permissions(claims: Value) -> (Vec<String>, Vec<String>) {
+        let mut base = json!({"iss": "https://iss", "sub": "u", "exp": 100});
+        if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), claims) {
+            base.extend(extra);
+        }
+        let verified = check(base, 0).unwrap();
+        (
+            verified.organization_permissions,
+            verified.workspace_permissions,
+        )
+    }
+
+    #[test]
+    fn an_empty_flat_list_is_the_list_and_the_nested_one_is_not_read() {
+        let (organization, workspace) = permissions(json!({
+            "organization_permissions": [],
+            "permissions": {"organization": ["user:read"], "workspace": ["ws:read"]},
+        }));
+        assert!(organization.is_empty(), "{organization:?}");
+        assert_eq!(workspace, ["ws:read"]);
+    }
+
+    #[test]
+    fn a_null_flat_list_counts_as_absent() {
+        let (organization, _) = permissions(json!({
+            "organization_permissions": null,
+            "permissions": {"organization": ["user:read"]},
+        }));
+        assert_eq!(organization, ["user:read"]);
+    }
+
+    #[test]
+    fn flat_and_nested_are_never_merged() {
+        let (organization, workspace) = permissions(json!({
+            "organization_permissions": ["a"],
+            "workspace_permissions": ["w"],
+            "permissions": {"organization": ["admin"], "workspace": ["owner"]},
+        }));
+        assert_eq!((organization, workspace), (vec!["a".into()], vec!["w".into()]));
+    }
+
+    #[test]
+    fn numeric_dates_out_of_any_clock_range_are_malformed() {
+        for (name, value) in [
+            ("exp", json!(1e308)),
+            ("exp", json!(9_223_372_036_854_775_807_i64)),
+            ("exp", json!(9_223_372_036_854_775_808_u64)),
+            ("exp", json!(18_446_744_073_709_551_615_u64)),
+            ("exp", json!(253_402_300_800_i64)),
+            ("exp", json!(-1)),
+            ("nbf", json!(1e308)),
+            ("nbf", json!(-5.5)),
+            ("iat", json!(2e19)),
+        ] {
+            let mut claims = json!({"iss": "https://iss", "sub": "u", "exp": 100});
+            claims[name] = value.clone();
+            assert!(
+                matches!(check(claims, 0), Err(AuthError::InvalidClaims(_))),
+                "{name} = {value}"
+            );
+        }
+        let mut latest = json!({"iss": "https://iss", "sub": "u", "exp": 253_402_300_799_i64});
+        assert!(check(latest.clone(), 0).is_ok());
+        latest["exp"] = json!(150.9);
+        assert_eq!(check(latest, 0).unwrap().expires_at, 150);
+    }
+
+    #[test]
+    fn iat_must_be_a_number_when_present() {
+        let mut claims = json!({"iss": "https://iss", "sub": "u", "exp": 100, "iat": "50"});
+        assert!(matches!(
+            check(claims.clone(), 0),
+            Err(AuthError::InvalidClaims("`iat` is not a number in range"))
+        ));
+        claims["iat"] = json!(50);
+        assert!(check(claims.clone(), 0).is_ok());
+        claims["iat"] = json!(null);
+        assert!(matches!(
+            check(claims, 0),
+            Err(AuthError::InvalidClaims(_))
+        ));
     }
 }

@@ -544,7 +544,7 @@ impl OAuthTokenSpec {
         self
     }
 
-    /// The granted scopes (`identity.scopes`).
+    /// The granted scopes (`metadata.scopes`).
     pub fn scopes<I, S>(mut self, scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -564,7 +564,8 @@ impl OAuthTokenSpec {
         self
     }
 
-    /// The resource the token was granted for (`identity.granted_resource`): a check for
+    /// The resource the token was granted for (`metadata.oauth_resource` and
+    /// `metadata.granted_resource`): a check for
     /// any other resource (compared after the same normalization) is `permission_denied`.
     pub fn resource(mut self, resource: impl Into<String>) -> Self {
         self.resource = Some(resource.into());
@@ -595,7 +596,8 @@ impl OAuthTokenSpec {
         self
     }
 
-    /// `identity.oauth_client_id`; generated when not set.
+    /// The OAuth client id, served as `identity.key_name` (as the gateway does); generated
+    /// when not set.
     pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
         self.client_id = Some(client_id.into());
         self
@@ -663,7 +665,7 @@ impl OAuthToken {
         &self.token_id
     }
 
-    /// `identity.oauth_client_id`.
+    /// The OAuth client id (`identity.key_name`).
     #[must_use]
     pub fn client_id(&self) -> &str {
         &self.client_id
@@ -675,7 +677,7 @@ impl OAuthToken {
         &self.owner_user_id
     }
 
-    /// `identity.scopes`.
+    /// `metadata.scopes`.
     #[must_use]
     pub fn scopes(&self) -> &[String] {
         &self.spec.scopes
@@ -687,13 +689,14 @@ impl OAuthToken {
         &self.spec.permissions
     }
 
-    /// `identity.granted_resource`.
+    /// `metadata.granted_resource`.
     #[must_use]
     pub fn granted_resource(&self) -> Option<&str> {
         self.spec.resource.as_deref()
     }
 
-    /// `identity.expires_at`.
+    /// When the token expires (Unix seconds); served as `metadata.expires_at`, an RFC 3339
+    /// time.
     #[must_use]
     pub fn expires_at(&self) -> Option<i64> {
         self.spec.expires_at
@@ -704,21 +707,37 @@ impl OAuthToken {
         &self.spec
     }
 
+    /// The `identity` object of an answer about this token: as the gateway sends it, the
+    /// OAuth client id is `key_name`.
     fn identity(&self) -> Value {
         json!({
             "key_id": self.token_id,
             "deployment_id": self.deployment_id,
             "app_slug": self.spec.app_slug,
-            "key_name": self.spec.name,
+            "key_name": self.client_id,
             "owner_user_id": self.owner_user_id,
             "organization_id": self.spec.organization,
             "workspace_id": self.spec.workspace,
             "organization_membership_id": null,
             "workspace_membership_id": null,
+        })
+    }
+
+    /// The `metadata` of an answer about this token: the OAuth grant, in the gateway's
+    /// layout (`expires_at` as an RFC 3339 time).
+    fn metadata(&self) -> Value {
+        let expires_at = self.spec.expires_at.and_then(|seconds| {
+            time::OffsetDateTime::from_unix_timestamp(seconds)
+                .ok()?
+                .format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        });
+        json!({
+            "principal_type": "oauth_access_token",
             "scopes": self.spec.scopes,
+            "oauth_resource": self.spec.resource,
             "granted_resource": self.spec.resource,
-            "expires_at": self.spec.expires_at,
-            "oauth_client_id": self.client_id,
+            "expires_at": expires_at,
         })
     }
 }
@@ -1053,11 +1072,7 @@ fn decide(gateway: &mut GatewayState, request: &CheckRequest, now: i64) -> (Stat
             &key.spec.permissions,
             key.spec.metadata.clone(),
         ),
-        Resolved::Token(token) => (
-            token.identity(),
-            &token.spec.permissions,
-            Value::Object(Map::new()),
-        ),
+        Resolved::Token(token) => (token.identity(), &token.spec.permissions, token.metadata()),
     };
     let held: BTreeSet<&str> = held.iter().map(String::as_str).collect();
     let permissions: Vec<&str> = held.iter().copied().collect();

@@ -642,22 +642,24 @@ async fn oauth_tokens_carry_their_grant() {
     assert_eq!(status, 200);
     assert_eq!(keys_of(&body), BTreeSet::from(TOP_LEVEL));
     assert_eq!(body["allowed"], true);
+    // The gateway's layout: the identity as for an API key, with the OAuth client id as
+    // `key_name`; the grant in `metadata`, the expiry as an RFC 3339 time.
     let identity = &body["identity"];
-    let mut expected: BTreeSet<&str> = BTreeSet::from(IDENTITY);
-    expected.extend([
-        "scopes",
-        "granted_resource",
-        "expires_at",
-        "oauth_client_id",
-    ]);
-    assert_eq!(keys_of(identity), expected);
+    assert_eq!(keys_of(identity), BTreeSet::from(IDENTITY));
     assert_eq!(identity["key_id"], token.token_id());
     assert_eq!(identity["deployment_id"], wacht.deployment_id());
-    assert_eq!(identity["scopes"], json!(["users.read", "openid"]));
-    assert_eq!(identity["granted_resource"], "/machine/users");
-    assert_eq!(identity["expires_at"], 4_000_000_000_i64);
-    assert_eq!(identity["oauth_client_id"], "555");
+    assert_eq!(identity["key_name"], "555");
     assert_eq!(identity["organization_id"], "1001");
+    assert_eq!(
+        body["metadata"],
+        json!({
+            "principal_type": "oauth_access_token",
+            "scopes": ["users.read", "openid"],
+            "oauth_resource": "/machine/users",
+            "granted_resource": "/machine/users",
+            "expires_at": "2096-10-02T07:06:40Z",
+        })
+    );
     assert_eq!(body["permissions"], json!(["user:read"]));
 
     // Another resource: permission denied.
@@ -685,10 +687,10 @@ async fn oauth_tokens_carry_their_grant() {
     )
     .await;
     assert_eq!(body["allowed"], true);
-    assert_eq!(body["identity"]["granted_resource"], Value::Null);
-    assert_eq!(body["identity"]["expires_at"], Value::Null);
-    assert_eq!(body["identity"]["scopes"], json!([]));
-    assert!(is_digits(&body["identity"]["oauth_client_id"]));
+    assert_eq!(body["metadata"]["granted_resource"], Value::Null);
+    assert_eq!(body["metadata"]["expires_at"], Value::Null);
+    assert_eq!(body["metadata"]["scopes"], json!([]));
+    assert!(is_digits(&body["identity"]["key_name"]));
 
     assert!(wacht.revoke_oauth_token(&open));
     let (status, body) = check(&wacht, &token_body(open.token(), "/a", &[])).await;

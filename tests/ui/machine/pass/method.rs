@@ -10,7 +10,7 @@ struct Api {
 impl Api {
     #[wacht::machine(resource = "/machine/users", method = "GET", permission = "user:read")]
     pub async fn get(&self, _req: Request<String>, auth: wacht::MachineAuth) -> Response<String> {
-        Response::new(format!("{} {}", self.greeting, auth.request_id()))
+        Response::new(format!("{} {}", self.greeting, auth.request_id().unwrap_or("-")))
     }
 
     #[wacht::machine(principal = "oauth_access_token")]

@@ -12,7 +12,7 @@ async fn handler(req: Request<String>, auth: wacht::MachineAuth) -> Response<Str
     // Something held across an await in the body, too.
     let path = req.uri().path().to_owned();
     tokio::task::yield_now().await;
-    Response::new(format!("{path} {}", auth.request_id()))
+    Response::new(format!("{path} {}", auth.request_id().unwrap_or("-")))
 }
 
 struct Api;

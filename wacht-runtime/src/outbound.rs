@@ -1,0 +1,194 @@
+//! Outbound HTTP: the rules every call to Wacht follows (JWKS, gateway, backend API).
+//!
+//! - Redirects are never followed: the client is built with redirects off, any 3xx is a
+//!   failed call, and (defence in depth, for clients built elsewhere) an answer whose final
+//!   URL is not the requested one is refused.
+//! - Bodies are read with a cap, while streaming: reading stops past the cap, so a hostile
+//!   or broken peer cannot make the process buffer more than the cap.
+//! - Every call has a timeout covering connect, headers and body.
+//! - Error texts are this crate's own (plus the transport's cause chain); nothing the peer
+//!   sent is quoted.
+
+use std::fmt;
+use std::time::Duration;
+
+/// The largest JWKS document read.
+pub(crate) const JWKS_BODY_CAP: usize = 512 * 1024;
+/// The largest gateway answer read.
+pub(crate) const GATEWAY_BODY_CAP: usize = 64 * 1024;
+/// The largest backend API answer read.
+pub(crate) const BACKEND_BODY_CAP: usize = 4 * 1024 * 1024;
+
+/// Why an outbound call failed before a body within the cap was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OutboundError {
+    /// No complete answer within the timeout.
+    Timeout,
+    /// The request did not complete (refused, reset, DNS, TLS); the cause chain.
+    Transport(String),
+    /// The peer answered with a redirect (never followed).
+    Redirect(u16),
+    /// The answer came from another URL than the one requested.
+    UrlChanged,
+    /// The body is larger than the cap (in bytes).
+    TooLarge(usize),
+}
+
+impl fmt::Display for OutboundError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OutboundError::Timeout => f.write_str("no answer within the timeout"),
+            OutboundError::Transport(cause) => write!(f, "the request failed: {cause}"),
+            OutboundError::Redirect(status) => {
+                write!(f, "answered with a redirect (HTTP {status}), which is never followed")
+            }
+            OutboundError::UrlChanged => {
+                f.write_str("the answer came from another URL than the one requested")
+            }
+            OutboundError::TooLarge(cap) => write!(f, "the answer is larger than {cap} bytes"),
+        }
+    }
+}
+
+/// A client builder with the rules above: redirects off, connect and total timeouts, the
+/// crate's user agent, idle connections kept for 90 s.
+pub(crate) fn client_builder(timeout: Duration) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .user_agent(concat!("wacht-rs/", env!("CARGO_PKG_VERSION")))
+}
+
+/// Builds a client with [`client_builder`]; the error is the whole cause chain.
+pub(crate) fn build_client(timeout: Duration) -> Result<reqwest::Client, String> {
+    client_builder(timeout)
+        .build()
+        .map_err(|error| cause_chain(&error))
+}
+
+/// Sends `request` and returns the answer's head, refusing redirects and answers from
+/// another URL. `timeout` bounds the whole call, body included.
+pub(crate) async fn send(
+    client: &reqwest::Client,
+    mut request: reqwest::Request,
+    timeout: Duration,
+) -> Result<reqwest::Response, OutboundError> {
+    *request.timeout_mut() = Some(timeout);
+    let requested = request.url().clone();
+    let response = client.execute(request).await.map_err(map_error)?;
+    let status = response.status();
+    if status.is_redirection() {
+        return Err(OutboundError::Redirect(status.as_u16()));
+    }
+    if response.url() != &requested {
+        return Err(OutboundError::UrlChanged);
+    }
+    Ok(response)
+}
+
+/// Reads the body, stopping as soon as it would exceed `cap` bytes.
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<Vec<u8>, OutboundError> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > cap as u64)
+    {
+        return Err(OutboundError::TooLarge(cap));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(map_error)? {
+        if body.len() + chunk.len() > cap {
+            return Err(OutboundError::TooLarge(cap));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn map_error(error: reqwest::Error) -> OutboundError {
+    if error.is_timeout() {
+        OutboundError::Timeout
+    } else {
+        OutboundError::Transport(cause_chain(&error.without_url()))
+    }
+}
+
+/// `error: cause: cause…`: the whole chain, so a log says why (reqwest's own `Display`
+/// is often just "error sending request").
+pub(crate) fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Text a peer sent, kept only when it is a short token: at most 128 characters of
+/// `[A-Za-z0-9_.:-]`. Anything else (a reflected credential, markup, control characters) is
+/// dropped, never echoed.
+pub(crate) fn sanitized_token(text: &str) -> Option<&str> {
+    let ok = !text.is_empty()
+        && text.len() <= 128
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'));
+    ok.then_some(text)
+}
+
+/// A JSON decoding error described without the offending value: serde's messages quote
+/// it (`invalid type: string "…"`), and the value may be a reflected secret.
+pub(crate) fn json_error(error: &serde_json::Error) -> String {
+    let kind = match error.classify() {
+        serde_json::error::Category::Io => "an I/O error",
+        serde_json::error::Category::Syntax => "not valid JSON",
+        serde_json::error::Category::Data => "JSON of the wrong shape",
+        serde_json::error::Category::Eof => "truncated JSON",
+    };
+    format!("{kind} (line {}, column {})", error.line(), error.column())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_short_plain_tokens_survive() {
+        assert_eq!(sanitized_token("req_01H:abc-1.2"), Some("req_01H:abc-1.2"));
+        for bad in [
+            "",
+            "wk_live secret",
+            "<script>",
+            "a\"b",
+            "line\nbreak",
+            "ünïcode",
+            &"x".repeat(129),
+        ] {
+            assert_eq!(sanitized_token(bad), None, "{bad:?}");
+        }
+        assert!(sanitized_token(&"x".repeat(128)).is_some());
+    }
+
+    #[test]
+    fn json_errors_never_quote_the_value() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Shape {
+            #[allow(dead_code)]
+            allowed: bool,
+        }
+        let error = serde_json::from_str::<Shape>(r#"{"allowed":"sk_live_reflected"}"#)
+            .expect_err("a string is not a bool");
+        let text = json_error(&error);
+        assert!(!text.contains("sk_live_reflected"), "{text}");
+        assert!(text.contains("wrong shape"), "{text}");
+    }
+}

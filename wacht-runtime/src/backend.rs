@@ -465,7 +465,9 @@ impl ErrorBody {
 fn redact_value(value: &Value, redact: &impl Fn(&str) -> String) -> Value {
     match value {
         Value::String(text) => Value::String(redact(text)),
-        Value::Array(items) => Value::Array(items.iter().map(|v| redact_value(v, redact)).collect()),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| redact_value(v, redact)).collect())
+        }
         Value::Object(members) => Value::Object(
             members
                 .iter()

@@ -133,10 +133,7 @@ mod tests {
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {
-            map.append(
-                HeaderName::try_from(*name).unwrap(),
-                value.parse().unwrap(),
-            );
+            map.append(HeaderName::try_from(*name).unwrap(), value.parse().unwrap());
         }
         map
     }
@@ -194,9 +191,18 @@ mod tests {
         assert_eq!(ClientIp::parse(" none "), Some(ClientIp::None));
         assert_eq!(
             ClientIp::parse("header:CF-Connecting-IP"),
-            Some(ClientIp::Header(HeaderName::from_static("cf-connecting-ip")))
+            Some(ClientIp::Header(HeaderName::from_static(
+                "cf-connecting-ip"
+            )))
         );
-        for bad in ["", "header:", "header:bad header", "forwarded-for:x", "xff:1", "yes"] {
+        for bad in [
+            "",
+            "header:",
+            "header:bad header",
+            "forwarded-for:x",
+            "xff:1",
+            "yes",
+        ] {
             assert_eq!(ClientIp::parse(bad), None, "{bad:?}");
         }
     }

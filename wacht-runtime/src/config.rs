@@ -425,7 +425,10 @@ impl WachtConfigBuilder {
             return Err(ConfigError::InvalidClientIp(setting));
         }
         if !self.client_ip.is_valid() {
-            return Err(ConfigError::InvalidClientIp(format!("{:?}", self.client_ip)));
+            return Err(ConfigError::InvalidClientIp(format!(
+                "{:?}",
+                self.client_ip
+            )));
         }
         let issuer = self
             .issuer

@@ -57,8 +57,8 @@ impl fmt::Debug for Wacht {
 impl Wacht {
     /// Builds the context. Nothing is fetched until the first request needs it.
     pub fn new(config: WachtConfig) -> Result<Self, ConfigError> {
-        let http = crate::outbound::build_client(config.http_timeout)
-            .map_err(ConfigError::HttpClient)?;
+        let http =
+            crate::outbound::build_client(config.http_timeout).map_err(ConfigError::HttpClient)?;
         let keys = match (
             &config.public_signing_key,
             config.jwks_url(),
@@ -195,7 +195,9 @@ impl Wacht {
                 let claims = Arc::new(unverified.claims(issuer, now, config.leeway_seconds)?);
                 self.inner
                     .tokens
-                    .insert(token, key.id(), claims.clone(), now, |id| refreshed.holds(id));
+                    .insert(token, key.id(), claims.clone(), now, |id| {
+                        refreshed.holds(id)
+                    });
                 return Ok(Auth::new(claims));
             }
             Err(error) => return Err(error),
@@ -300,16 +302,13 @@ impl Wacht {
 
 /// Verifies the token's signature with the first of `set`'s candidate keys that verifies
 /// it (by `kid`; without one, every compatible key, bounded), and returns that key.
-fn verify_with(
-    token: &UnverifiedToken<'_>,
-    set: &KeySet,
-) -> Result<Arc<VerifyingKey>, AuthError> {
-    let candidates = set
-        .candidates(token.kid.as_deref(), token.alg)
-        .map_err(|miss| match miss {
-            KeyMiss::Unknown => AuthError::UnknownKey,
-            KeyMiss::Incompatible => AuthError::AlgorithmMismatch,
-        })?;
+fn verify_with(token: &UnverifiedToken<'_>, set: &KeySet) -> Result<Arc<VerifyingKey>, AuthError> {
+    let candidates =
+        set.candidates(token.kid.as_deref(), token.alg)
+            .map_err(|miss| match miss {
+                KeyMiss::Unknown => AuthError::UnknownKey,
+                KeyMiss::Incompatible => AuthError::AlgorithmMismatch,
+            })?;
     for key in candidates {
         match token.verify(&key) {
             Ok(()) => return Ok(key),

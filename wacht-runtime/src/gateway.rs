@@ -358,7 +358,7 @@ impl GatewayClient {
             400 => Err(GatewayError::BadRequest {
                 request_id: request_id_of(&bytes),
             }),
-            200..=299 => Err(GatewayError::InvalidResponse(format!(
+            201..=299 => Err(GatewayError::InvalidResponse(format!(
                 "HTTP {status} is not a decision (only 200 is)"
             ))),
             status => Err(GatewayError::Status { status }),
@@ -459,7 +459,10 @@ mod tests {
             "metadata": ["an", "array"], "rate_limits": [{"rule": "r", "remaining": -3, "limit": -1}]});
         let parsed: AuthzResponse = serde_json::from_value(base.clone()).unwrap();
         assert_eq!(parsed.metadata, json!(["an", "array"]));
-        assert_eq!((parsed.rate_limits[0].remaining, parsed.rate_limits[0].limit), (0, 0));
+        assert_eq!(
+            (parsed.rate_limits[0].remaining, parsed.rate_limits[0].limit),
+            (0, 0)
+        );
         for metadata in [json!(null), json!("text"), json!(7), json!({"team": "a"})] {
             let mut answer = base.clone();
             answer["metadata"] = metadata.clone();
@@ -475,13 +478,24 @@ mod tests {
         let parsed: AuthzResponse = serde_json::from_value(reflected).unwrap();
         assert_eq!((parsed.request_id, parsed.reason), (None, None));
         let long = json!({"request_id": "r".repeat(129), "allowed": true});
-        assert_eq!(serde_json::from_value::<AuthzResponse>(long).unwrap().request_id, None);
+        assert_eq!(
+            serde_json::from_value::<AuthzResponse>(long)
+                .unwrap()
+                .request_id,
+            None
+        );
         let fine = json!({"request_id": "req_01:a.b-c", "allowed": true, "reason": null});
         assert_eq!(
-            serde_json::from_value::<AuthzResponse>(fine).unwrap().request_id.as_deref(),
+            serde_json::from_value::<AuthzResponse>(fine)
+                .unwrap()
+                .request_id
+                .as_deref(),
             Some("req_01:a.b-c")
         );
-        assert_eq!(request_id_of(br#"{"request_id":"req_9"}"#).as_deref(), Some("req_9"));
+        assert_eq!(
+            request_id_of(br#"{"request_id":"req_9"}"#).as_deref(),
+            Some("req_9")
+        );
         assert_eq!(request_id_of(br#"{"request_id":"has space"}"#), None);
         assert_eq!(request_id_of(b"plain text"), None);
     }

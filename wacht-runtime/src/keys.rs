@@ -78,9 +78,7 @@ impl From<OutboundError> for KeyFetchError {
                 status: Some(status),
             },
             OutboundError::UrlChanged => KeyFetchError::Redirect { status: None },
-            OutboundError::TooLarge(_) => {
-                KeyFetchError::Invalid("larger than 512 KiB".to_owned())
-            }
+            OutboundError::TooLarge(_) => KeyFetchError::Invalid("larger than 512 KiB".to_owned()),
         }
     }
 }
@@ -567,7 +565,11 @@ impl KeyCache {
 
     /// Installs the outcome of fetch `id`, once (the first request to see it does).
     fn settle(&self, state: &mut CacheState, id: u64, outcome: Fetched) {
-        if state.in_flight.as_ref().is_none_or(|flight| flight.id != id) {
+        if state
+            .in_flight
+            .as_ref()
+            .is_none_or(|flight| flight.id != id)
+        {
             return;
         }
         state.in_flight = None;
@@ -716,7 +718,10 @@ mod tests {
     #[test]
     fn candidates_by_kid() {
         let one = set(vec![ec(json!({}))]);
-        assert_eq!(kids(one.candidates(Some("k1"), Algorithm::ES256)), Ok(vec!["k1".into()]));
+        assert_eq!(
+            kids(one.candidates(Some("k1"), Algorithm::ES256)),
+            Ok(vec!["k1".into()])
+        );
         assert_eq!(
             kids(one.candidates(Some("nope"), Algorithm::ES256)),
             Err(KeyMiss::Unknown)
@@ -748,7 +753,10 @@ mod tests {
             kids(two.candidates(None, Algorithm::ES256)),
             Ok(vec!["a".into(), "b".into()])
         );
-        assert_eq!(kids(two.candidates(None, Algorithm::EdDSA)), Ok(vec!["ed".into()]));
+        assert_eq!(
+            kids(two.candidates(None, Algorithm::EdDSA)),
+            Ok(vec!["ed".into()])
+        );
         assert_eq!(
             kids(two.candidates(None, Algorithm::RS256)),
             Err(KeyMiss::Incompatible)

@@ -41,9 +41,8 @@ pub use client_ip::ClientIp;
 pub use clock::Clock;
 pub use config::{
     ConfigError, DEFAULT_BACKEND_API_URL, DEFAULT_GATEWAY_URL, DEFAULT_HTTP_TIMEOUT,
-    DEFAULT_JWKS_MIN_REFRESH_INTERVAL, DEFAULT_JWKS_TTL, DEFAULT_TOKEN_CACHE_CAPACITY, MAX_LEEWAY_SECONDS,
-    WachtConfig,
-    WachtConfigBuilder,
+    DEFAULT_JWKS_MIN_REFRESH_INTERVAL, DEFAULT_JWKS_TTL, DEFAULT_TOKEN_CACHE_CAPACITY,
+    MAX_LEEWAY_SECONDS, WachtConfig, WachtConfigBuilder,
 };
 pub use context::Wacht;
 pub use gateway::{
@@ -52,7 +51,8 @@ pub use gateway::{
 };
 pub use keys::KeyFetchError;
 pub use machine::{
-    AcceptedPrincipal, GATEWAY_METHODS, MAX_CREDENTIAL_LEN, MachineAuth, MachineRequirement, OAuthGrant,
+    AcceptedPrincipal, GATEWAY_METHODS, MAX_CREDENTIAL_LEN, MachineAuth, MachineRequirement,
+    OAuthGrant,
 };
 pub use rejection::{Rejection, RejectionCode};
 pub use requirement::{Denial, PermissionRule, Requirement};

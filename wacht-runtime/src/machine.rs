@@ -7,10 +7,10 @@ use std::sync::Arc;
 use http::header::{HeaderName, HeaderValue};
 use serde_json::Value;
 
+use crate::client_ip::ClientIp;
 use crate::gateway::{
     AuthzRequest, AuthzResponse, GatewayError, Identity, Principal, PrincipalType, RateLimitState,
 };
-use crate::client_ip::ClientIp;
 use crate::rejection::{Rejection, RejectionCode};
 use crate::requirement::PermissionRule;
 use crate::secret::Secret;
@@ -434,10 +434,12 @@ pub(crate) fn decide(
     requirement: &MachineRequirement,
     outcome: Result<AuthzResponse, GatewayError>,
 ) -> Result<MachineAuth, Rejection> {
-    let response = match outcome {
+    let secret = request.principal.value.expose();
+    let mut response = match outcome {
         Ok(response) => response,
-        Err(error) => return Err(gateway_error_rejection(&error)),
+        Err(error) => return Err(gateway_error_rejection(&error, secret)),
     };
+    response.request_id = scrubbed(response.request_id, secret);
     if !response.allowed {
         let rejection = match response.reason.as_deref() {
             Some("rate_limited") => {
@@ -500,6 +502,19 @@ pub(crate) fn decide(
     ))
 }
 
+/// `request_id`, unless it carries the credential (or 8 or more characters of it): a
+/// gateway that reflects the credential must not get it into logs or answers.
+fn scrubbed(request_id: Option<String>, secret: &str) -> Option<String> {
+    request_id.filter(|id| {
+        let reflected =
+            id.contains(secret) || (id.len() >= 8 && secret.contains(id.as_str()));
+        if reflected {
+            tracing::warn!(target: "wacht", "the gateway's request_id repeats the credential; dropped");
+        }
+        !reflected
+    })
+}
+
 fn with_request_id(rejection: Rejection, request_id: Option<String>) -> Rejection {
     match request_id {
         Some(id) => rejection.with_request_id(id),
@@ -507,15 +522,16 @@ fn with_request_id(rejection: Rejection, request_id: Option<String>) -> Rejectio
     }
 }
 
-fn gateway_error_rejection(error: &GatewayError) -> Rejection {
+fn gateway_error_rejection(error: &GatewayError, secret: &str) -> Rejection {
     let reason = error.reason();
+    let request_id = scrubbed(error.request_id().map(str::to_owned), secret);
     match error {
-        GatewayError::Unauthorized { request_id } => with_request_id(
+        GatewayError::Unauthorized { .. } => with_request_id(
             Rejection::unauthenticated(reason, "The API key or access token is not valid."),
-            request_id.clone(),
+            request_id,
         ),
-        GatewayError::BadRequest { request_id } => {
-            with_request_id(Rejection::misconfigured(reason), request_id.clone())
+        GatewayError::BadRequest { .. } => {
+            with_request_id(Rejection::misconfigured(reason), request_id)
         }
         _ => Rejection::unavailable(
             reason,
@@ -634,7 +650,10 @@ mod tests {
             ("user-agent", "curl/8"),
         ]);
         let built = build(&request, &api).unwrap();
-        assert_eq!(built.client_ip, None, "no client IP unless a policy says so");
+        assert_eq!(
+            built.client_ip, None,
+            "no client IP unless a policy says so"
+        );
         assert_eq!(built.user_agent.as_deref(), Some("curl/8"));
         assert_eq!(built.method, "GET");
         assert_eq!(built.resource, "urn:wacht:organization:1");
@@ -666,7 +685,10 @@ mod tests {
         let oauth = MachineRequirement::new().principal(AcceptedPrincipal::OauthAccessToken);
         let bearer = format!("Bearer {long}");
         let refused = build(&req(&[("authorization", &bearer)]), &oauth).unwrap_err();
-        assert_eq!((refused.status(), refused.reason()), (http::StatusCode::UNAUTHORIZED, "credential_too_long"));
+        assert_eq!(
+            (refused.status(), refused.reason()),
+            (http::StatusCode::UNAUTHORIZED, "credential_too_long")
+        );
         let at_cap = "k".repeat(MAX_CREDENTIAL_LEN);
         assert!(build(&req(&[("x-api-key", &at_cap)]), &api).is_ok());
     }

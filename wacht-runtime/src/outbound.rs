@@ -40,7 +40,10 @@ impl fmt::Display for OutboundError {
             OutboundError::Timeout => f.write_str("no answer within the timeout"),
             OutboundError::Transport(cause) => write!(f, "the request failed: {cause}"),
             OutboundError::Redirect(status) => {
-                write!(f, "answered with a redirect (HTTP {status}), which is never followed")
+                write!(
+                    f,
+                    "answered with a redirect (HTTP {status}), which is never followed"
+                )
             }
             OutboundError::UrlChanged => {
                 f.write_str("the answer came from another URL than the one requested")

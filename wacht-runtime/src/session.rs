@@ -155,8 +155,8 @@ impl AuthError {
 impl From<Unavailable> for AuthError {
     fn from(unavailable: Unavailable) -> Self {
         // Rounded up: a client retrying after `Retry-After` seconds finds the retry open.
-        let retry_after_secs = unavailable.retry_in.as_secs()
-            + u64::from(unavailable.retry_in.subsec_nanos() > 0);
+        let retry_after_secs =
+            unavailable.retry_in.as_secs() + u64::from(unavailable.retry_in.subsec_nanos() > 0);
         AuthError::KeysUnavailable {
             source: unavailable.error,
             retry_after_secs,
@@ -313,8 +313,8 @@ impl VerifiedClaims {
         leeway: u64,
     ) -> Result<Self, AuthError> {
         let leeway = i64::try_from(leeway).unwrap_or(i64::MAX);
-        let exp = numeric_date(&claims, "exp")?
-            .ok_or(AuthError::InvalidClaims("`exp` is missing"))?;
+        let exp =
+            numeric_date(&claims, "exp")?.ok_or(AuthError::InvalidClaims("`exp` is missing"))?;
         let nbf = numeric_date(&claims, "nbf")?;
         // `iat` carries no rule of its own, but must be well-formed like the others.
         numeric_date(&claims, "iat")?;
@@ -380,10 +380,7 @@ const MAX_NUMERIC_DATE: i64 = 253_402_300_799;
 
 /// A NumericDate claim, when present: an integer, or a finite number rounded down, between
 /// 0 and [`MAX_NUMERIC_DATE`]. Anything else is a malformed token.
-fn numeric_date(
-    claims: &Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<i64>, AuthError> {
+fn numeric_date(claims: &Map<String, Value>, name: &'static str) -> Result<Option<i64>, AuthError> {
     let Some(value) = claims.get(name) else {
         return Ok(None);
     };
@@ -399,11 +396,13 @@ fn numeric_date(
         },
         _ => None,
     };
-    seconds.map(Some).ok_or(AuthError::InvalidClaims(match name {
-        "exp" => "`exp` is not a number in range",
-        "nbf" => "`nbf` is not a number in range",
-        _ => "`iat` is not a number in range",
-    }))
+    seconds
+        .map(Some)
+        .ok_or(AuthError::InvalidClaims(match name {
+            "exp" => "`exp` is not a number in range",
+            "nbf" => "`nbf` is not a number in range",
+            _ => "`iat` is not a number in range",
+        }))
 }
 
 fn optional_string(
@@ -624,7 +623,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(both.organization_permissions, ["a"], "the flat list wins");
-        assert_eq!(both.workspace_permissions, ["c"], "no flat list: the nested one");
+        assert_eq!(
+            both.workspace_permissions,
+            ["c"],
+            "no flat list: the nested one"
+        );
         assert_eq!(both.session_id.as_deref(), Some("s1"));
     }
 
@@ -666,7 +669,10 @@ mod tests {
             "workspace_permissions": ["w"],
             "permissions": {"organization": ["admin"], "workspace": ["owner"]},
         }));
-        assert_eq!((organization, workspace), (vec!["a".into()], vec!["w".into()]));
+        assert_eq!(
+            (organization, workspace),
+            (vec!["a".into()], vec!["w".into()])
+        );
     }
 
     #[test]
@@ -705,9 +711,6 @@ mod tests {
         claims["iat"] = json!(50);
         assert!(check(claims.clone(), 0).is_ok());
         claims["iat"] = json!(null);
-        assert!(matches!(
-            check(claims, 0),
-            Err(AuthError::InvalidClaims(_))
-        ));
+        assert!(matches!(check(claims, 0), Err(AuthError::InvalidClaims(_))));
     }
 }

@@ -48,7 +48,21 @@ async fn machine_handler(_req: Request<String>, auth: MachineAuth) -> Response<S
 struct Seen {
     method: String,
     path: String,
+    /// The request line and headers.
+    head: String,
     body: Vec<u8>,
+}
+
+impl Seen {
+    /// The value of header `name`, if present.
+    fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|line| {
+            let (header, value) = line.split_once(':')?;
+            header
+                .eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_owned())
+        })
+    }
 }
 
 /// What the fault server answers.
@@ -174,6 +188,7 @@ async fn serve_one(
     let seen = Seen {
         method: request_line.next().unwrap_or("").to_owned(),
         path: request_line.next().unwrap_or("").to_owned(),
+        head: head.clone(),
         body: buffer[head_end..].to_vec(),
     };
     counter.fetch_add(1, Ordering::SeqCst);
@@ -852,6 +867,11 @@ async fn only_a_200_with_the_documented_shape_decides_and_loose_fields_are_toler
                    "metadata": "text", "rate_limits": [{"rule": "burst", "remaining": -7, "limit": 10}]}),
             403,
         ),
+        (
+            json!({"request_id": "req_4", "allowed": false, "reason": "ip_blocked",
+                   "blocked_rule": "office_only"}),
+            403,
+        ),
     ];
     for (body, status) in cases {
         let gateway = FaultServer::always(Reply::json(200, &body));
@@ -863,7 +883,13 @@ async fn only_a_200_with_the_documented_shape_decides_and_loose_fields_are_toler
         if status == 200 {
             assert_eq!(answer.body["remaining"], json!([0]), "negative reads as 0");
         } else {
-            assert_eq!(rejected(&answer, 403, "forbidden"), "permission_denied");
+            // `permission_denied` is named; any other denial is `access_denied`.
+            let expected = match body["reason"].as_str() {
+                Some("permission_denied") => "permission_denied",
+                _ => "access_denied",
+            };
+            assert_eq!(rejected(&answer, 403, "forbidden"), expected);
+            assert_eq!(answer.body["request_id"], body["request_id"]);
         }
     }
     // A 2xx other than 200, and a POST answered with a GET-style redirect, are no decision.
@@ -884,4 +910,76 @@ async fn only_a_200_with_the_documented_shape_decides_and_loose_fields_are_toler
         );
         assert_eq!(MACHINE_RUNS.load(Ordering::SeqCst), runs);
     }
+}
+
+// ----- what the backend API sends back -----
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_backend_echoing_its_key_never_gets_it_into_an_error_or_a_log() {
+    let _serial = SERIAL.lock().await;
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+    const KEY: &str = "sk_live_ECHOEDbackendKEYechoedBACKENDkey";
+    type Echo = fn(&str) -> Reply;
+    let cases: Vec<(&str, Echo)> = vec![
+        ("message, code, nested details", |key| {
+            Reply::json(
+                401,
+                &json!({"message": format!("bad key {key}"), "code": key,
+                        "details": {"sent": {"authorization": [format!("Bearer {key}")]},
+                                    key: "as a member name", "n": 1}}),
+            )
+        }),
+        ("a field of the wrong type", |key| {
+            Reply::json(200, &json!({"data": [], "has_more": key}))
+        }),
+        ("a user id of the wrong type", |key| {
+            Reply::json(
+                200,
+                &json!({"data": [{"id": {"key": key}}], "has_more": false}),
+            )
+        }),
+        ("message of the wrong type", |key| {
+            Reply::json(403, &json!({"message": {"key": key}, "code": 7}))
+        }),
+        ("text across the 8 KiB cut", |key| {
+            let mut text = " ".repeat(8 * 1024 - 10);
+            text.push_str(key);
+            Reply::text(500, &text)
+        }),
+    ];
+    for (name, echo) in cases {
+        let backend = FaultServer::start(move |seen| {
+            let key = seen
+                .header("authorization")
+                .and_then(|value| value.strip_prefix("Bearer ").map(str::to_owned))
+                .unwrap_or_default();
+            assert_eq!(key, KEY, "the key was sent");
+            echo(&key)
+        });
+        let client = BackendClient::new(&backend.url, KEY).unwrap();
+        let error = client
+            .users()
+            .list(ListUsersOptions::new())
+            .await
+            .unwrap_err();
+        tracing::warn!(%error, ?error, "backend call failed"); // as an application would
+        let shown = format!(
+            "{error} {error:?} {}",
+            error
+                .body()
+                .map(|b| format!("{b} {b:?} {:?}", b.details()))
+                .unwrap_or_default()
+        );
+        assert!(!shown.contains("ECHOED"), "{name}: {shown}");
+    }
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("backend call failed"));
+    assert!(!logs.contains("ECHOED"), "{logs}");
 }

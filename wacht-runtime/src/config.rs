@@ -82,9 +82,9 @@ impl ConfigError {
         }
     }
 
-    /// The `500 auth_misconfigured` answer for this error. The details are logged, not sent.
+    /// The `500 auth_misconfigured` answer for this error. The details are logged (once,
+    /// when the context is built), not sent.
     pub fn rejection(&self) -> Rejection {
-        tracing::error!(target: "wacht", reason = self.reason(), error = %self, "wacht is misconfigured");
         Rejection::misconfigured(self.reason())
     }
 }
@@ -118,6 +118,9 @@ pub struct WachtConfig {
     pub(crate) jwks_ttl: Duration,
     pub(crate) jwks_min_refresh_interval: Duration,
     pub(crate) token_cache_capacity: usize,
+    pub(crate) session_error: Option<ConfigError>,
+    pub(crate) machine_error: Option<ConfigError>,
+    pub(crate) backend_error: Option<ConfigError>,
 }
 
 impl fmt::Debug for WachtConfig {
@@ -140,6 +143,9 @@ impl fmt::Debug for WachtConfig {
             .field("jwks_ttl", &self.jwks_ttl)
             .field("jwks_min_refresh_interval", &self.jwks_min_refresh_interval)
             .field("token_cache_capacity", &self.token_cache_capacity)
+            .field("session_error", &self.session_error)
+            .field("machine_error", &self.machine_error)
+            .field("backend_error", &self.backend_error)
             .finish()
     }
 }
@@ -261,6 +267,22 @@ impl WachtConfig {
     /// Timeout of every outgoing call.
     pub fn http_timeout(&self) -> Duration {
         self.http_timeout
+    }
+
+    /// Why session checks cannot work, if they cannot (only from
+    /// [`WachtConfigBuilder::build_scoped`]; [`WachtConfigBuilder::build`] fails instead).
+    pub fn session_error(&self) -> Option<&ConfigError> {
+        self.session_error.as_ref()
+    }
+
+    /// Why machine checks cannot work (bad gateway URL or client-IP policy), if they cannot.
+    pub fn machine_error(&self) -> Option<&ConfigError> {
+        self.machine_error.as_ref()
+    }
+
+    /// Why backend API calls cannot work (bad backend API URL), if they cannot.
+    pub fn backend_error(&self) -> Option<&ConfigError> {
+        self.backend_error.as_ref()
     }
 }
 
@@ -404,15 +426,85 @@ impl WachtConfigBuilder {
         self
     }
 
-    /// Checks every value and builds the configuration.
+    /// Checks every value and builds the configuration; the first setting that cannot
+    /// work is the error.
     pub fn build(self) -> Result<WachtConfig, ConfigError> {
+        let config = self.build_scoped();
+        match config
+            .session_error()
+            .or(config.machine_error())
+            .or(config.backend_error())
+        {
+            Some(error) => Err(error.clone()),
+            None => Ok(config),
+        }
+    }
+
+    /// Checks every value and builds the configuration, recording a setting that cannot
+    /// work against the checks that use it instead of failing as a whole: a bad session
+    /// setting (publishable key, frontend API URL, JWKS URL, PEM key, leeway) makes session
+    /// checks answer `500 auth_misconfigured` and leaves machine checks working; a bad
+    /// gateway setting (URL, client-IP policy) does the reverse; a bad backend API URL fails
+    /// backend calls only. [`Wacht::from_env`](crate::Wacht::from_env) and the process-wide
+    /// context build this way.
+    ///
+    /// ```
+    /// use wacht_runtime::WachtConfig;
+    /// let config = WachtConfig::builder().publishable_key("pk_test_!!!").build_scoped();
+    /// assert_eq!(config.session_error().map(|e| e.reason()), Some("invalid_publishable_key"));
+    /// assert!(config.machine_error().is_none());
+    /// ```
+    pub fn build_scoped(self) -> WachtConfig {
+        let session = self.session_settings();
+        let (frontend_api_url, jwks_url, session_error) = match session {
+            Ok((frontend_api_url, jwks_url)) => (frontend_api_url, jwks_url, None),
+            Err(error) => (None, None, Some(error)),
+        };
+        let machine_error = match (&self.invalid_client_ip, self.client_ip.is_valid()) {
+            (Some(setting), _) => Some(ConfigError::InvalidClientIp(setting.clone())),
+            (None, false) => Some(ConfigError::InvalidClientIp(format!(
+                "{:?}",
+                self.client_ip
+            ))),
+            (None, true) => absolute_url(&self.gateway_url, "WACHT_GATEWAY_URL").err(),
+        };
+        let backend_error = absolute_url(&self.backend_api_url, "WACHT_BACKEND_API_URL").err();
+        let issuer = self
+            .issuer
+            .map(|i| i.trim().to_owned())
+            .filter(|i| !i.is_empty());
+        let trimmed = |url: &str| url.trim().trim_end_matches('/').to_owned();
+        WachtConfig {
+            frontend_api_url,
+            issuer,
+            jwks_url,
+            public_signing_key: self.public_signing_key.filter(|_| session_error.is_none()),
+            api_key: self.api_key.filter(|k| !k.expose().is_empty()),
+            backend_api_url: trimmed(&self.backend_api_url),
+            gateway_url: trimmed(&self.gateway_url),
+            leeway_seconds: self.leeway_seconds,
+            client_ip: self.client_ip,
+            clock: self.clock,
+            http_timeout: self.http_timeout,
+            jwks_ttl: self.jwks_ttl,
+            jwks_min_refresh_interval: self.jwks_min_refresh_interval,
+            token_cache_capacity: self.token_cache_capacity,
+            session_error,
+            machine_error,
+            backend_error,
+        }
+    }
+
+    /// The session settings checked: the frontend API URL and the JWKS URL.
+    #[allow(clippy::type_complexity)]
+    fn session_settings(&self) -> Result<(Option<String>, Option<String>), ConfigError> {
         let frontend_api_url = match (&self.frontend_api_url, &self.publishable_key) {
             (Some(url), _) => Some(origin_of(url, "frontend_api_url")?),
             (None, Some(key)) => Some(decode_publishable_key(key)?),
             (None, None) => None,
         };
-        let jwks_url = match self.jwks_url {
-            Some(url) => Some(absolute_url(&url, "jwks_url")?),
+        let jwks_url = match &self.jwks_url {
+            Some(url) => Some(absolute_url(url, "jwks_url")?),
             None => None,
         };
         if let Some(pem) = &self.public_signing_key {
@@ -421,35 +513,7 @@ impl WachtConfigBuilder {
         if self.leeway_seconds > MAX_LEEWAY_SECONDS {
             return Err(ConfigError::InvalidLeeway(self.leeway_seconds));
         }
-        if let Some(setting) = self.invalid_client_ip {
-            return Err(ConfigError::InvalidClientIp(setting));
-        }
-        if !self.client_ip.is_valid() {
-            return Err(ConfigError::InvalidClientIp(format!(
-                "{:?}",
-                self.client_ip
-            )));
-        }
-        let issuer = self
-            .issuer
-            .map(|i| i.trim().to_owned())
-            .filter(|i| !i.is_empty());
-        Ok(WachtConfig {
-            frontend_api_url,
-            issuer,
-            jwks_url,
-            public_signing_key: self.public_signing_key,
-            api_key: self.api_key.filter(|k| !k.expose().is_empty()),
-            backend_api_url: absolute_url(&self.backend_api_url, "WACHT_BACKEND_API_URL")?,
-            gateway_url: absolute_url(&self.gateway_url, "WACHT_GATEWAY_URL")?,
-            leeway_seconds: self.leeway_seconds,
-            client_ip: self.client_ip,
-            clock: self.clock,
-            http_timeout: self.http_timeout,
-            jwks_ttl: self.jwks_ttl,
-            jwks_min_refresh_interval: self.jwks_min_refresh_interval,
-            token_cache_capacity: self.token_cache_capacity,
-        })
+        Ok((frontend_api_url, jwks_url))
     }
 }
 

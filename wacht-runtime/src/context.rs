@@ -64,6 +64,10 @@ impl Wacht {
             config.jwks_url(),
             config.issuer(),
         ) {
+            _ if config.session_error.is_some() => Err(config
+                .session_error
+                .clone()
+                .unwrap_or(ConfigError::MissingPublishableKey)),
             (_, _, None) => Err(ConfigError::MissingPublishableKey),
             (Some(pem), _, Some(_)) => {
                 let key = crate::keys::parse_pem(pem)?;
@@ -95,9 +99,30 @@ impl Wacht {
         })
     }
 
-    /// [`Wacht::new`] with [`WachtConfig::from_env`].
+    /// A context configured from the environment ([`WachtConfig::from_env`]'s variables),
+    /// with configuration errors scoped
+    /// ([`WachtConfigBuilder::build_scoped`](crate::WachtConfigBuilder::build_scoped)): a bad
+    /// session setting makes session checks answer `500 auth_misconfigured` and leaves
+    /// machine checks working, and the other way round. Each such error is logged once, here.
+    /// Fails only when the HTTP client cannot be built.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::new(WachtConfig::from_env()?)
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`Wacht::from_env`], reading variables through `lookup` (for tests and for platforms
+    /// whose environment is not the process's).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let config = WachtConfig::builder_from_lookup(lookup).build_scoped();
+        for (checks, error) in [
+            ("session checks", config.session_error()),
+            ("machine checks", config.machine_error()),
+            ("backend API calls", config.backend_error()),
+        ] {
+            if let Some(error) = error {
+                tracing::error!(target: "wacht", reason = error.reason(), %error, "{checks} will answer 500 auth_misconfigured: the configuration cannot work");
+            }
+        }
+        Self::new(config)
     }
 
     /// The configuration.
@@ -147,6 +172,11 @@ impl Wacht {
     }
 
     async fn verify_header(&self, headers: &http::HeaderMap) -> Result<Auth, AuthError> {
+        // A configuration that cannot work answers 500 whether or not a token came, so the
+        // misconfiguration shows on the first request.
+        if let Err(error) = &self.inner.keys {
+            return Err(AuthError::Misconfigured(error.clone()));
+        }
         self.verify_token(bearer_token(headers)?).await
     }
 
@@ -280,6 +310,9 @@ impl Wacht {
         let span = check_span("machine", req);
         let started = Instant::now();
         let result = async {
+            if let Some(error) = &self.inner.config.machine_error {
+                return Err(error.rejection());
+            }
             let request =
                 crate::machine::build_request(req, requirement, &self.inner.config.client_ip)?;
             span.record("principal", request.principal.kind.as_str());

@@ -1,11 +1,16 @@
 //! Wacht authentication in front of Rust HTTP handlers.
 //!
-//! See the README for the guide. Work in progress.
+//! `#[wacht::protect]` verifies the caller's session token and checks a permission before the
+//! handler runs; `#[wacht::machine]` asks Wacht's gateway whether an API key or OAuth access
+//! token may call the resource. Everyone else gets a typed JSON answer (401, 403, 429, 503,
+//! or 500 when the configuration cannot work) and the handler's body never runs. See the
+//! README for the guide.
 #![deny(missing_docs)]
 
 /// Puts Wacht session authentication in front of an HTTP handler: the body runs only for a
 /// caller whose session token verifies and who meets the requirement; everyone else gets a
-/// JSON 401 / 403 / 503 answer in the handler's own return type.
+/// JSON 401 / 403 / 503 answer (500 `auth_misconfigured` when the configuration cannot work)
+/// in the handler's own return type.
 ///
 /// # Examples
 ///
@@ -108,7 +113,8 @@ pub use wacht_macros::protect;
 
 /// Puts Wacht's gateway in front of an HTTP handler for machine callers (API keys, OAuth
 /// access tokens): the body runs only when the gateway allows the caller's credential;
-/// everyone else gets a JSON 401 / 403 / 429 / 503 answer in the handler's own return type.
+/// everyone else gets a JSON 401 / 403 / 429 / 503 answer (500 `auth_misconfigured` when the
+/// configuration cannot work) in the handler's own return type.
 ///
 /// # Examples
 ///

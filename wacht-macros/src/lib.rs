@@ -18,8 +18,8 @@ use proc_macro::TokenStream;
 /// # How it works
 ///
 /// The handler's body runs only for a caller whose session token verifies and who meets the
-/// requirement; everyone else gets a JSON 401 / 403 / 503 answer in the handler's own return
-/// type. Examples of every argument: [`wacht::protect`](https://docs.rs/wacht/latest/wacht/attr.protect.html).
+/// requirement; everyone else gets a JSON 401 / 403 / 503 answer (500 when the configuration
+/// cannot work) in the handler's own return type. Examples of every argument: [`wacht::protect`](https://docs.rs/wacht/latest/wacht/attr.protect.html).
 ///
 /// # Arguments
 ///
@@ -94,9 +94,10 @@ pub fn protect(args: TokenStream, item: TokenStream) -> TokenStream {
 /// # How it works
 ///
 /// The caller's credential is sent to the gateway (`POST <gateway>/v1/authz/check`) with the
-/// resource, method, the caller's IP and user agent; the handler's body runs only when the
-/// gateway answers `allowed: true` (and, with `any`, a listed permission is held). Everyone
-/// else gets a JSON 401 / 403 / 429 / 503 answer in the handler's own return type, and every
+/// resource, method and user agent (and the caller's IP under a configured client-IP policy);
+/// the handler's body runs only when the gateway answers `allowed: true` (and, with `any`, a
+/// listed permission is held). Everyone else gets a JSON 401 / 403 / 429 / 503 answer (500
+/// when the configuration cannot work) in the handler's own return type, and every
 /// denial is logged with the gateway's `request_id`; the credential never is. Examples of every
 /// argument: [`wacht::machine`](https://docs.rs/wacht/latest/wacht/attr.machine.html).
 ///

@@ -354,10 +354,14 @@ impl VerifiedClaims {
             Some(_) => return Err(AuthError::InvalidClaims("`permissions` is not an object")),
         };
         // Per scope, as the reference reads them: the flat list when present (even empty),
-        // else the nested one. Never merged.
-        let scope = |flat: &str, nested_name: &str| match claims.get(flat) {
-            None | Some(Value::Null) => string_list(nested.and_then(|n| n.get(nested_name))),
-            Some(list) => string_list(Some(list)),
+        // else the nested one. Never merged. Both shapes are checked whichever is used: a
+        // malformed permissions claim refuses the token.
+        let scope = |flat: &str, nested_name: &str| {
+            let nested = string_list(nested.and_then(|n| n.get(nested_name)))?;
+            match claims.get(flat) {
+                None | Some(Value::Null) => Ok(nested),
+                Some(list) => string_list(Some(list)),
+            }
         };
         let organization_permissions = scope("organization_permissions", "organization")?;
         let workspace_permissions = scope("workspace_permissions", "workspace")?;
@@ -651,6 +655,19 @@ mod tests {
         }));
         assert!(organization.is_empty(), "{organization:?}");
         assert_eq!(workspace, ["ws:read"]);
+    }
+
+    #[test]
+    fn a_malformed_nested_list_refuses_the_token_even_when_the_flat_one_wins() {
+        for nested in [json!({"organization": false}), json!({"workspace": [1]})] {
+            let claims = json!({"iss": "https://iss", "sub": "u", "exp": 100,
+                "organization_permissions": ["user:read"], "workspace_permissions": [],
+                "permissions": nested});
+            assert!(
+                matches!(check(claims, 0), Err(AuthError::InvalidClaims(_))),
+                "{nested}"
+            );
+        }
     }
 
     #[test]

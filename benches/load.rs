@@ -15,7 +15,7 @@
 //! `WACHT_GATEWAY_URL`) as a deployment is. The child prints its URL as one JSON line. The
 //! server being its own process, its resident memory is read from `/proc/<pid>/status`
 //! (`VmRSS` before the first request and after the last, `VmHWM` the peak), untouched by
-//! the emulator and the client.
+//! the emulator and the client, and so is its CPU time (`/proc/<pid>/stat`).
 //!
 //! The client sends `WACHT_LOAD_REQUESTS` (default 20 000) requests, 32 in flight over one
 //! shared `reqwest` client, of seven kinds in a fixed pseudo-random order: valid session
@@ -24,7 +24,9 @@
 //! `user:read` (200, the body naming that key), keys without it (403) and unknown or
 //! malformed keys (401). A decision is wrong when the status differs, or a 200's body is
 //! not the handler's own answer for that caller. The process exits non-zero on any wrong
-//! decision.
+//! decision. `WACHT_LOAD_ONLY=<kind>` (`session-valid`, `session-expired`,
+//! `session-no-permission`, `session-garbage`, `machine-good`, `machine-no-permission`,
+//! `machine-unknown`) sends only that kind, to see what each costs the server.
 //!
 //! Results are recorded in `benches/README.md`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
@@ -167,6 +169,19 @@ impl Kind {
             Kind::MachineGood => "machine: good key",
             Kind::MachineNoPermission => "machine: key without user:read",
             Kind::MachineUnknown => "machine: unknown/garbage key",
+        }
+    }
+
+    /// The name `WACHT_LOAD_ONLY` takes.
+    fn slug(self) -> &'static str {
+        match self {
+            Kind::SessionValid => "session-valid",
+            Kind::SessionExpired => "session-expired",
+            Kind::SessionNoPermission => "session-no-permission",
+            Kind::SessionGarbage => "session-garbage",
+            Kind::MachineGood => "machine-good",
+            Kind::MachineNoPermission => "machine-no-permission",
+            Kind::MachineUnknown => "machine-unknown",
         }
     }
 
@@ -331,7 +346,8 @@ impl Mix {
     }
 }
 
-fn plan(credentials: &Credentials, requests: usize) -> Vec<Planned> {
+/// `only`: every request of that kind instead of the mix.
+fn plan(credentials: &Credentials, requests: usize, only: Option<Kind>) -> Vec<Planned> {
     let mut mix = Mix(0x5EED);
     (0..requests)
         .map(|_| {
@@ -344,6 +360,7 @@ fn plan(credentials: &Credentials, requests: usize) -> Vec<Planned> {
                     hit
                 })
                 .map_or(Kind::SessionValid, |(kind, _)| *kind);
+            let kind = only.unwrap_or(kind);
             let pick = |list: &[Arc<str>], mix: &mut Mix| list[mix.below(list.len())].clone();
             let (header, ok_body) = match kind {
                 Kind::SessionValid => {
@@ -441,6 +458,21 @@ fn memory_kib(pid: u32) -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// User + system CPU time of a process (all its threads), in seconds (`USER_HZ` is 100 on
+/// Linux).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks as f64 / 100.0
+}
+
 fn percentile(sorted: &[u64], p: f64) -> u64 {
     if sorted.is_empty() {
         return 0;
@@ -463,9 +495,23 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(DEFAULT_REQUESTS);
 
+    let only = std::env::var("WACHT_LOAD_ONLY").ok().map(|slug| {
+        Kind::MIX
+            .iter()
+            .map(|(kind, _)| *kind)
+            .find(|kind| kind.slug() == slug)
+            .unwrap_or_else(|| {
+                let slugs: Vec<_> = Kind::MIX.iter().map(|(kind, _)| kind.slug()).collect();
+                panic!(
+                    "WACHT_LOAD_ONLY={slug}: expected one of {}",
+                    slugs.join(", ")
+                )
+            })
+    });
+
     let local = LocalWacht::start().unwrap();
     let credentials = mint(&local);
-    let planned = Arc::new(plan(&credentials, requests));
+    let planned = Arc::new(plan(&credentials, requests, only));
 
     let mut child = Command::new(std::env::current_exe().unwrap())
         .env(ROLE_VAR, "server")
@@ -488,6 +534,7 @@ fn main() {
     let base = announced["url"].as_str().unwrap().to_owned();
     let pid = child.id();
     let (rss_start, _) = memory_kib(pid);
+    let cpu_start = cpu_seconds(pid);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -526,6 +573,7 @@ fn main() {
     });
     let elapsed = started.elapsed();
     let (rss_end, hwm) = memory_kib(pid);
+    let server_cpu = cpu_seconds(pid) - cpu_start;
 
     drop(child.stdin.take());
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -588,6 +636,11 @@ fn main() {
         rss_start as f64 / 1024.0,
         rss_end as f64 / 1024.0,
         hwm as f64 / 1024.0
+    );
+    println!(
+        "server CPU: {server_cpu:.2} s user+sys, {:.0} µs per request (client, server and \
+         emulator share the machine's cores)",
+        server_cpu * 1e6 / outcomes.len() as f64
     );
     println!(
         "emulator saw: {} JWKS fetches, {} gateway checks, {} connections from the server",

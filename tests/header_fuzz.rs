@@ -21,8 +21,8 @@
 //! (default 256).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
@@ -35,33 +35,49 @@ use wacht::Wacht;
 use wacht::bridge::{self, BridgedAuth};
 use wacht::testing::{KeyAlgorithm, LocalWacht, TestKey};
 
-static SIGNED_IN_RUNS: AtomicUsize = AtomicUsize::new(0);
-static READER_RUNS: AtomicUsize = AtomicUsize::new(0);
-static MACHINE_RUNS: AtomicUsize = AtomicUsize::new(0);
-static CONTROL_RUNS: AtomicUsize = AtomicUsize::new(0);
+/// How often each handler's body ran, for the requests of one case: every request carries
+/// its case's counters in its extensions, so tests running side by side never see each
+/// other's runs, and a failure does not stick to later cases (shrinking finds the input).
+#[derive(Default)]
+struct BodyRuns {
+    signed_in: AtomicUsize,
+    reader: AtomicUsize,
+    machine: AtomicUsize,
+    control: AtomicUsize,
+}
+
+impl BodyRuns {
+    fn of(req: &Request<String>) -> &BodyRuns {
+        req.extensions().get::<Arc<BodyRuns>>().unwrap()
+    }
+
+    fn fuzzed(&self) -> [usize; 3] {
+        [&self.signed_in, &self.reader, &self.machine].map(|runs| runs.load(Ordering::SeqCst))
+    }
+}
 
 #[wacht::protect]
-async fn signed_in(_req: Request<String>) -> Response<String> {
-    SIGNED_IN_RUNS.fetch_add(1, Ordering::SeqCst);
+async fn signed_in(req: Request<String>) -> Response<String> {
+    BodyRuns::of(&req).signed_in.fetch_add(1, Ordering::SeqCst);
     Response::new("signed in".to_owned())
 }
 
 #[wacht::protect(permission = "user:read")]
-async fn reader(_req: Request<String>) -> Response<String> {
-    READER_RUNS.fetch_add(1, Ordering::SeqCst);
+async fn reader(req: Request<String>) -> Response<String> {
+    BodyRuns::of(&req).reader.fetch_add(1, Ordering::SeqCst);
     Response::new("reader".to_owned())
 }
 
 #[wacht::machine(principal = "any")]
-async fn machine_any(_req: Request<String>) -> Response<String> {
-    MACHINE_RUNS.fetch_add(1, Ordering::SeqCst);
+async fn machine_any(req: Request<String>) -> Response<String> {
+    BodyRuns::of(&req).machine.fetch_add(1, Ordering::SeqCst);
     Response::new("machine".to_owned())
 }
 
 /// The control: the same handler as `reader`, with its own counter.
 #[wacht::protect(permission = "user:read")]
-async fn control(_req: Request<String>) -> Response<String> {
-    CONTROL_RUNS.fetch_add(1, Ordering::SeqCst);
+async fn control(req: Request<String>) -> Response<String> {
+    BodyRuns::of(&req).control.fetch_add(1, Ordering::SeqCst);
     Response::new("control".to_owned())
 }
 
@@ -147,7 +163,7 @@ fn signed(key: &TestKey, header: &[u8], claims: &[u8]) -> Vec<u8> {
 const API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 const BRIDGE: HeaderName = HeaderName::from_static(bridge::HEADER);
 
-fn request(headers: &[(&HeaderName, &HeaderValue)]) -> Request<String> {
+fn request(runs: &Arc<BodyRuns>, headers: &[(&HeaderName, &HeaderValue)]) -> Request<String> {
     let mut req = Request::builder()
         .uri("/machine/users")
         .body(String::new())
@@ -156,6 +172,7 @@ fn request(headers: &[(&HeaderName, &HeaderValue)]) -> Request<String> {
         req.headers_mut().append(*name, (*value).clone());
     }
     req.extensions_mut().insert(env().wacht.clone());
+    req.extensions_mut().insert(runs.clone());
     req
 }
 
@@ -176,17 +193,21 @@ fn assert_refused(handler: &str, sent: &str, response: &Response<String>) {
     );
 }
 
-async fn assert_all_refused(sent: &str, headers: &[(&HeaderName, &HeaderValue)]) {
-    assert_refused("#[protect]", sent, &signed_in(request(headers)).await);
+async fn assert_all_refused(
+    runs: &Arc<BodyRuns>,
+    sent: &str,
+    headers: &[(&HeaderName, &HeaderValue)],
+) {
+    assert_refused("#[protect]", sent, &signed_in(request(runs, headers)).await);
     assert_refused(
         "#[protect(user:read)]",
         sent,
-        &reader(request(headers)).await,
+        &reader(request(runs, headers)).await,
     );
     assert_refused(
         "#[machine(any)]",
         sent,
-        &machine_any(request(headers)).await,
+        &machine_any(request(runs, headers)).await,
     );
 }
 
@@ -258,7 +279,7 @@ fn fields(identity: &BridgedAuth) -> Fields {
 /// names), JSON of that shape must be read.
 fn check_bridge(value: &HeaderValue, unique_members: bool) {
     let expected = documented_fields(value.as_bytes());
-    match bridge::from_request(&request(&[(&BRIDGE, value)])) {
+    match bridge::from_request(&request(&Arc::default(), &[(&BRIDGE, value)])) {
         Ok(identity) => assert_eq!(
             Some(fields(&identity)),
             expected,
@@ -272,7 +293,10 @@ fn check_bridge(value: &HeaderValue, unique_members: bool) {
         }
     }
     // Twice: always refused.
-    let twice = bridge::from_request(&request(&[(&BRIDGE, value), (&BRIDGE, value)]));
+    let twice = bridge::from_request(&request(
+        &Arc::default(),
+        &[(&BRIDGE, value), (&BRIDGE, value)],
+    ));
     assert_eq!(twice, Err(bridge::BridgeError::Several));
 }
 
@@ -281,12 +305,19 @@ fn check_bytes(bytes: &[u8], unique_members: bool) {
     let Ok(value) = HeaderValue::from_bytes(bytes) else {
         return;
     };
+    let runs = Arc::new(BodyRuns::default());
     env().runtime.block_on(async {
         for name in [&AUTHORIZATION, &API_KEY, &BRIDGE] {
-            assert_all_refused(name.as_str(), &[(name, &value)]).await;
-            assert_all_refused(&format!("{name} twice"), &[(name, &value), (name, &value)]).await;
+            assert_all_refused(&runs, name.as_str(), &[(name, &value)]).await;
+            assert_all_refused(
+                &runs,
+                &format!("{name} twice"),
+                &[(name, &value), (name, &value)],
+            )
+            .await;
         }
         assert_all_refused(
+            &runs,
             "all three headers",
             &[
                 (&AUTHORIZATION, &value),
@@ -297,9 +328,11 @@ fn check_bytes(bytes: &[u8], unique_members: bool) {
         .await;
     });
     check_bridge(&value, unique_members);
-    assert_eq!(SIGNED_IN_RUNS.load(Ordering::SeqCst), 0);
-    assert_eq!(READER_RUNS.load(Ordering::SeqCst), 0);
-    assert_eq!(MACHINE_RUNS.load(Ordering::SeqCst), 0);
+    assert_eq!(
+        runs.fuzzed(),
+        [0, 0, 0],
+        "a handler body ran ([protect], [protect(user:read)], [machine(any)])"
+    );
 }
 
 // ----- the strategies -----
@@ -566,6 +599,12 @@ fn signed_broken_claims() -> impl Strategy<Value = Vec<u8>> {
     let in_object = (extra, member).prop_map(|(extra, (name, value))| {
         let mut claims: Map<String, Value> = serde_json::from_slice(&env().reader_claims).unwrap();
         claims.extend(extra);
+        if name == "permissions" {
+            // A verifier may read a nested list only where the flat one is absent (flat
+            // lists win per scope): without them, the broken nested claim is always read.
+            claims.remove("organization_permissions");
+            claims.remove("workspace_permissions");
+        }
         match value {
             Some(value) => claims.insert(name.to_owned(), value),
             None => claims.remove(name),
@@ -791,29 +830,30 @@ proptest! {
 #[test]
 fn the_real_thing_is_let_in() {
     let env = env();
+    let runs = Arc::new(BodyRuns::default());
     let token = HeaderValue::from_str(&format!("Bearer {}", env.tokens[0])).unwrap();
     let response = env
         .runtime
-        .block_on(control(request(&[(&AUTHORIZATION, &token)])));
+        .block_on(control(request(&runs, &[(&AUTHORIZATION, &token)])));
     assert_eq!(response.status(), 200, "{}", response.body());
-    assert_eq!(CONTROL_RUNS.load(Ordering::SeqCst), 1);
+    assert_eq!(runs.control.load(Ordering::SeqCst), 1);
     // Signing by hand, as the broken-claims strategy does, gives a token that passes.
     let by_hand = signed(&env.key, &env.reader_header, &env.reader_claims);
     let by_hand = HeaderValue::from_bytes(&by_hand).unwrap();
     let response = env
         .runtime
-        .block_on(control(request(&[(&AUTHORIZATION, &by_hand)])));
+        .block_on(control(request(&runs, &[(&AUTHORIZATION, &by_hand)])));
     assert_eq!(response.status(), 200, "{}", response.body());
-    assert_eq!(CONTROL_RUNS.load(Ordering::SeqCst), 2);
+    assert_eq!(runs.control.load(Ordering::SeqCst), 2);
     let identity = HeaderValue::from_static(
         r#"{"userId":"user_1","sessionId":null,"organizationPermissions":["user:read"]}"#,
     );
     check_bridge(&identity, true);
-    assert!(bridge::from_request(&request(&[(&BRIDGE, &identity)])).is_ok());
+    assert!(bridge::from_request(&request(&runs, &[(&BRIDGE, &identity)])).is_ok());
     // …but a forged identity next to no token lets no one into a protected handler.
     let response = env
         .runtime
-        .block_on(control(request(&[(&BRIDGE, &identity)])));
+        .block_on(control(request(&runs, &[(&BRIDGE, &identity)])));
     assert_eq!(response.status(), 401);
-    assert_eq!(CONTROL_RUNS.load(Ordering::SeqCst), 2);
+    assert_eq!(runs.control.load(Ordering::SeqCst), 2);
 }

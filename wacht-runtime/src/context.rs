@@ -11,6 +11,7 @@ use tracing::{Instrument, Span};
 use crate::auth::Auth;
 use crate::backend::BackendClient;
 use crate::config::{ConfigError, WachtConfig};
+use crate::deadline::Deadline;
 use crate::gateway::GatewayClient;
 use crate::keys::{KeyCache, KeyMiss, KeySet, KeySource, VerifyingKey};
 use crate::machine::{MachineAuth, MachineRequirement};
@@ -149,6 +150,16 @@ impl Wacht {
         )
     }
 
+    /// [`Wacht::backend`] for calls made while answering `req`: when the request carries a
+    /// deadline ([`Deadline`]; a Lambda invocation's with the `lambda` feature), each call's
+    /// timeout ends [`DEADLINE_MARGIN`](crate::DEADLINE_MARGIN) before it, so the handler
+    /// still has time to answer.
+    pub fn backend_for<B>(&self, req: &http::Request<B>) -> BackendClient {
+        let until = crate::deadline::budget(self.inner.config.http_timeout, Deadline::of(req));
+        let timeout = until.saturating_duration_since(Instant::now());
+        self.backend().timeout(timeout)
+    }
+
     /// The context `#[protect]` and `#[machine]` use for `req`: the [`Wacht`] in its
     /// extensions, else the process-wide one ([`crate::global`]). Handlers use it to reach
     /// the same configuration, e.g. for [`Wacht::backend`].
@@ -167,21 +178,34 @@ impl Wacht {
         &'a self,
         req: &'a http::Request<B>,
     ) -> impl Future<Output = Result<Auth, AuthError>> + Send + 'a {
-        let headers = req.headers();
-        async move { self.verify_token(bearer_token(headers)?).await }
+        let head = Head::of(req);
+        async move {
+            let until = crate::deadline::budget(self.inner.config.http_timeout, head.deadline);
+            self.verify_header(head.headers, until).await
+        }
     }
 
-    async fn verify_header(&self, headers: &http::HeaderMap) -> Result<Auth, AuthError> {
+    async fn verify_header(
+        &self,
+        headers: &http::HeaderMap,
+        until: Instant,
+    ) -> Result<Auth, AuthError> {
         // A configuration that cannot work answers 500 whether or not a token came, so the
         // misconfiguration shows on the first request.
         if let Err(error) = &self.inner.keys {
             return Err(AuthError::Misconfigured(error.clone()));
         }
-        self.verify_token(bearer_token(headers)?).await
+        self.verify_token_until(bearer_token(headers)?, until).await
     }
 
-    /// Verifies a session token given as a string.
+    /// Verifies a session token given as a string (waiting for keys at most the HTTP
+    /// timeout).
     pub async fn verify_token(&self, token: &str) -> Result<Auth, AuthError> {
+        let until = crate::deadline::budget(self.inner.config.http_timeout, None);
+        self.verify_token_until(token, until).await
+    }
+
+    async fn verify_token_until(&self, token: &str, until: Instant) -> Result<Auth, AuthError> {
         let config = &self.inner.config;
         let keys = self
             .inner
@@ -197,7 +221,7 @@ impl Wacht {
         // stalling): a cached token is served only while the key that verified it is in it.
         let set = match keys {
             KeySource::Static(set) => set.clone(),
-            KeySource::Jwks(cache) => cache.keys().await?,
+            KeySource::Jwks(cache) => cache.keys(until).await?,
         };
         if let Some(claims) = self
             .inner
@@ -217,7 +241,9 @@ impl Wacht {
                 let KeySource::Jwks(cache) = keys else {
                     return Err(error);
                 };
-                let refreshed = cache.refresh_for_unknown_key(set.generation()).await?;
+                let refreshed = cache
+                    .refresh_for_unknown_key(set.generation(), until)
+                    .await?;
                 if refreshed.generation() == set.generation() {
                     return Err(error);
                 }
@@ -257,8 +283,9 @@ impl Wacht {
     ) -> Result<Auth, Rejection> {
         let span = check_span("session", req);
         let started = Instant::now();
+        let until = crate::deadline::budget(self.inner.config.http_timeout, req.deadline);
         let result = async {
-            match self.verify_header(req.headers).await {
+            match self.verify_header(req.headers, until).await {
                 Ok(auth) => requirement
                     .check(&auth)
                     .map(|()| auth)
@@ -317,7 +344,8 @@ impl Wacht {
                 crate::machine::build_request(req, requirement, &self.inner.config.client_ip)?;
             span.record("principal", request.principal.kind.as_str());
             span.record("resource", request.resource.as_str());
-            let outcome = self.inner.gateway.check(&request).await;
+            let until = crate::deadline::budget(self.inner.config.http_timeout, req.deadline);
+            let outcome = self.inner.gateway.check_until(&request, until).await;
             if let Err(error) = &outcome {
                 tracing::warn!(target: "wacht", reason = error.reason(), %error, "gateway check gave no decision");
             }
@@ -409,6 +437,8 @@ pub(crate) struct Head<'a> {
     pub(crate) method: &'a http::Method,
     pub(crate) uri: &'a http::Uri,
     pub(crate) headers: &'a http::HeaderMap,
+    /// When the platform stops working on the request, if it says.
+    pub(crate) deadline: Option<Deadline>,
 }
 
 impl<'a> Head<'a> {
@@ -417,6 +447,7 @@ impl<'a> Head<'a> {
             method: req.method(),
             uri: req.uri(),
             headers: req.headers(),
+            deadline: Deadline::of(req),
         }
     }
 }

@@ -332,6 +332,27 @@ impl GatewayClient {
     /// Asks the gateway for a decision. Only a `200` with the documented JSON is one; the
     /// answer is read up to 64 KiB.
     pub async fn check(&self, request: &AuthzRequest) -> Result<AuthzResponse, GatewayError> {
+        self.check_within(request, self.timeout).await
+    }
+
+    /// [`GatewayClient::check`], ending by `until` at the latest.
+    pub(crate) async fn check_until(
+        &self,
+        request: &AuthzRequest,
+        until: std::time::Instant,
+    ) -> Result<AuthzResponse, GatewayError> {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(GatewayError::Timeout(Duration::ZERO));
+        }
+        self.check_within(request, left.min(self.timeout)).await
+    }
+
+    async fn check_within(
+        &self,
+        request: &AuthzRequest,
+        timeout: Duration,
+    ) -> Result<AuthzResponse, GatewayError> {
         let body = serde_json::to_vec(request)
             .map_err(|e| GatewayError::InvalidResponse(outbound::json_error(&e)))?;
         let http_request = self
@@ -342,13 +363,13 @@ impl GatewayClient {
             .body(body)
             .build()
             .map_err(|e| GatewayError::Transport(outbound::cause_chain(&e.without_url())))?;
-        let response = outbound::send(&self.http, http_request, self.timeout)
+        let response = outbound::send(&self.http, http_request, timeout)
             .await
-            .map_err(|e| self.outbound_error(e))?;
+            .map_err(|e| outbound_error(e, timeout))?;
         let status = response.status().as_u16();
         let bytes = outbound::read_capped(response, GATEWAY_BODY_CAP)
             .await
-            .map_err(|e| self.outbound_error(e))?;
+            .map_err(|e| outbound_error(e, timeout))?;
         match status {
             200 => serde_json::from_slice::<AuthzResponse>(&bytes)
                 .map_err(|e| GatewayError::InvalidResponse(outbound::json_error(&e))),
@@ -364,18 +385,18 @@ impl GatewayClient {
             status => Err(GatewayError::Status { status }),
         }
     }
+}
 
-    fn outbound_error(&self, error: OutboundError) -> GatewayError {
-        match error {
-            OutboundError::Timeout => GatewayError::Timeout(self.timeout),
-            OutboundError::Transport(cause) => GatewayError::Transport(cause),
-            OutboundError::Redirect(status) => GatewayError::Redirect {
-                status: Some(status),
-            },
-            OutboundError::UrlChanged => GatewayError::Redirect { status: None },
-            OutboundError::TooLarge(_) => {
-                GatewayError::InvalidResponse("larger than 64 KiB".to_owned())
-            }
+fn outbound_error(error: OutboundError, timeout: Duration) -> GatewayError {
+    match error {
+        OutboundError::Timeout => GatewayError::Timeout(timeout),
+        OutboundError::Transport(cause) => GatewayError::Transport(cause),
+        OutboundError::Redirect(status) => GatewayError::Redirect {
+            status: Some(status),
+        },
+        OutboundError::UrlChanged => GatewayError::Redirect { status: None },
+        OutboundError::TooLarge(_) => {
+            GatewayError::InvalidResponse("larger than 64 KiB".to_owned())
         }
     }
 }

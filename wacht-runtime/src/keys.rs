@@ -474,7 +474,10 @@ impl KeyCache {
     /// The keys to verify with: the held ones while fresh; after the TTL, the result of a
     /// refresh if it comes within [`STALE_REFRESH_WAIT`], else the held ones; with none held,
     /// the result of a fetch (bounded by the HTTP timeout).
-    pub(crate) async fn keys(&self) -> Result<Arc<KeySet>, Unavailable> {
+    ///
+    /// A request never waits past `until` (its check's budget): it then gets the keys held,
+    /// or "unavailable" with none (the fetch goes on for the requests after it).
+    pub(crate) async fn keys(&self, until: Instant) -> Result<Arc<KeySet>, Unavailable> {
         let (id, future, stale_wait) = {
             let mut state = self.state();
             let now = Instant::now();
@@ -489,14 +492,23 @@ impl KeyCache {
             let (id, future) = self.flight(&mut state, now);
             (id, future, state.current.is_some())
         };
-        let outcome = if stale_wait {
-            tokio::time::timeout(STALE_REFRESH_WAIT, future).await.ok()
+        let left = until.saturating_duration_since(Instant::now());
+        let wait = if stale_wait {
+            left.min(STALE_REFRESH_WAIT)
         } else {
-            Some(future.await)
+            left
         };
+        let outcome = tokio::time::timeout(wait, future).await.ok();
         let mut state = self.state();
-        if let Some(outcome) = outcome {
-            self.settle(&mut state, id, outcome);
+        match outcome {
+            Some(outcome) => self.settle(&mut state, id, outcome),
+            None if state.current.is_none() => {
+                return Err(Unavailable {
+                    error: KeyFetchError::Timeout,
+                    retry_in: Duration::ZERO,
+                });
+            }
+            None => {}
         }
         held_or_unavailable(&state, Instant::now())
     }
@@ -504,10 +516,11 @@ impl KeyCache {
     /// Called when no held key fits a token (an unknown `kid`, or a kid-less token no key
     /// verifies): refreshes unless the keys changed since the caller looked, a refresh for
     /// this cause started less than the minimum interval ago, or the endpoint is in its
-    /// retry back-off. Waits for the refresh (bounded by the HTTP timeout).
+    /// retry back-off. Waits for the refresh, until `until` at most.
     pub(crate) async fn refresh_for_unknown_key(
         &self,
         seen_generation: u64,
+        until: Instant,
     ) -> Result<Arc<KeySet>, Unavailable> {
         let (id, future) = {
             let mut state = self.state();
@@ -527,9 +540,12 @@ impl KeyCache {
             state.last_unknown_kid_refresh = Some(now);
             self.flight(&mut state, now)
         };
-        let outcome = future.await;
+        let left = until.saturating_duration_since(Instant::now());
+        let outcome = tokio::time::timeout(left, future).await.ok();
         let mut state = self.state();
-        self.settle(&mut state, id, outcome);
+        if let Some(outcome) = outcome {
+            self.settle(&mut state, id, outcome);
+        }
         held_or_unavailable(&state, Instant::now())
     }
 

@@ -11,6 +11,7 @@ mod client_ip;
 mod clock;
 mod config;
 mod context;
+mod deadline;
 mod gateway;
 mod keys;
 mod machine;
@@ -45,6 +46,7 @@ pub use config::{
     MAX_LEEWAY_SECONDS, WachtConfig, WachtConfigBuilder,
 };
 pub use context::Wacht;
+pub use deadline::{DEADLINE_MARGIN, Deadline};
 pub use gateway::{
     AuthzRequest, AuthzResponse, GatewayClient, GatewayError, Identity, Principal, PrincipalType,
     RateLimitState,

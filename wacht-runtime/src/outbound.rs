@@ -64,11 +64,28 @@ pub(crate) fn client_builder(timeout: Duration) -> reqwest::ClientBuilder {
         .user_agent(concat!("wacht-rs/", env!("CARGO_PKG_VERSION")))
 }
 
-/// Builds a client with [`client_builder`]; the error is the whole cause chain.
+/// Builds a client with [`client_builder`], verifying certificates with the platform's
+/// verifier and roots. Where the platform has no usable roots (an image `FROM scratch`,
+/// distroless-static), the bundled Mozilla roots (`webpki-root-certs`) are used instead, and
+/// that is logged. The error is the whole cause chain.
 pub(crate) fn build_client(timeout: Duration) -> Result<reqwest::Client, String> {
-    client_builder(timeout)
-        .build()
-        .map_err(|error| cause_chain(&error))
+    let platform = match client_builder(timeout).build() {
+        Ok(client) => return Ok(client),
+        Err(error) => cause_chain(&error),
+    };
+    let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .filter_map(|cert| reqwest::Certificate::from_der(cert).ok());
+    match client_builder(timeout).tls_certs_only(roots).build() {
+        Ok(client) => {
+            tracing::warn!(target: "wacht", error = %platform, "the platform's certificate roots are unusable; verifying with the bundled Mozilla roots");
+            Ok(client)
+        }
+        Err(error) => Err(format!(
+            "{platform}; with the bundled Mozilla roots too: {}",
+            cause_chain(&error)
+        )),
+    }
 }
 
 /// Sends `request` and returns the answer's head, refusing redirects and answers from

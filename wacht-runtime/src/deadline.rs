@@ -1,0 +1,122 @@
+//! When the platform stops the function: Wacht calls made for a request end in time for the
+//! typed answer to leave.
+//!
+//! AWS Lambda (and Netlify, which runs on it) kills an invocation at its deadline, and the
+//! caller then gets the platform's generic error instead of this crate's JSON. So when a
+//! request carries a deadline, every check's calls (JWKS wait, gateway) share one budget that
+//! ends [`DEADLINE_MARGIN`] before it, and a backend client made with
+//! [`Wacht::backend_for`](crate::Wacht::backend_for) does too.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How long before a request's deadline every Wacht call made for it must have ended, so the
+/// typed answer (e.g. `503 gateway_timeout`) still leaves in time.
+pub const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
+
+/// The moment the platform stops working on a request. Insert one into a request's
+/// extensions (servers with their own request deadlines); with the `lambda` feature the
+/// deadline of a `lambda_http` request (its Lambda context, from `Lambda-Runtime-Deadline-Ms`)
+/// is found without it.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use wacht_runtime::Deadline;
+/// let mut req = http::Request::new(());
+/// req.extensions_mut().insert(Deadline::at(Instant::now() + Duration::from_secs(3)));
+/// assert!(Deadline::of(&req).is_some());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Deadline(Instant);
+
+impl Deadline {
+    /// A deadline at `instant`.
+    pub fn at(instant: Instant) -> Self {
+        Deadline(instant)
+    }
+
+    /// A deadline given as milliseconds since the Unix epoch (the form of
+    /// `Lambda-Runtime-Deadline-Ms`), read against the system's wall clock.
+    pub fn from_unix_millis(unix_millis: u64) -> Self {
+        let wall_now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO);
+        let now = Instant::now();
+        let target = Duration::from_millis(unix_millis);
+        Deadline(match target.checked_sub(wall_now) {
+            Some(ahead) => now + ahead,
+            None => now.checked_sub(wall_now - target).unwrap_or(now),
+        })
+    }
+
+    /// When it is.
+    pub fn instant(self) -> Instant {
+        self.0
+    }
+
+    /// The request's deadline: a [`Deadline`] in its extensions, else (feature `lambda`) its
+    /// Lambda context's.
+    pub fn of<B>(req: &http::Request<B>) -> Option<Deadline> {
+        Self::in_extensions(req.extensions())
+    }
+
+    pub(crate) fn in_extensions(extensions: &http::Extensions) -> Option<Deadline> {
+        if let Some(deadline) = extensions.get::<Deadline>() {
+            return Some(*deadline);
+        }
+        #[cfg(feature = "lambda")]
+        if let Some(context) = extensions.get::<lambda_runtime::Context>()
+            && context.deadline > 0
+        {
+            return Some(Deadline::from_unix_millis(context.deadline));
+        }
+        None
+    }
+}
+
+/// When the calls of one check must have ended: `timeout` from now, and never later than
+/// [`DEADLINE_MARGIN`] before the request's deadline.
+pub(crate) fn budget(timeout: Duration, deadline: Option<Deadline>) -> Instant {
+    let now = Instant::now();
+    let until = now + timeout;
+    match deadline {
+        Some(Deadline(deadline)) => until.min(
+            deadline
+                .checked_sub(DEADLINE_MARGIN)
+                .unwrap_or(now)
+                .max(now),
+        ),
+        None => until,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_ends_a_margin_before_the_deadline() {
+        let now = Instant::now();
+        let deadline = Deadline::at(now + Duration::from_secs(3));
+        let until = budget(Duration::from_secs(5), Some(deadline));
+        assert!(until <= now + Duration::from_millis(2750) + Duration::from_millis(50));
+        assert!(until >= now + Duration::from_millis(2700));
+        let relaxed = budget(Duration::from_secs(1), Some(deadline));
+        assert!(relaxed <= Instant::now() + Duration::from_secs(1));
+        let passed = budget(Duration::from_secs(5), Some(Deadline::at(now)));
+        assert!(passed <= Instant::now());
+    }
+
+    #[test]
+    fn unix_millis_convert_to_instants() {
+        let wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        let in_two_seconds = u64::try_from((wall + Duration::from_secs(2)).as_millis()).unwrap();
+        let deadline = Deadline::from_unix_millis(in_two_seconds).instant();
+        let ahead = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            ahead > Duration::from_millis(1500) && ahead <= Duration::from_secs(2),
+            "{ahead:?}"
+        );
+        let past = Deadline::from_unix_millis(1).instant();
+        assert!(past <= Instant::now());
+    }
+}

@@ -36,8 +36,9 @@ pub async fn handler(req: Request, auth: MachineAuth) -> Result<Response<Body>, 
     // The context that asked the gateway: the process-wide one (from the environment) in
     // production, the one a test put in the request's extensions otherwise.
     let wacht = Wacht::for_request(&req)?;
+    // Its calls end before the invocation's deadline (feature `lambda`).
     let listed = wacht
-        .backend()
+        .backend_for(&req)
         .users()
         .list(ListUsersOptions::new().limit(20))
         .await;
@@ -73,11 +74,14 @@ fn json_response(status: u16, body: &Value) -> Result<Response<Body>, Error> {
         .body(body.to_string().into())?)
 }
 
+/// Deployed (`AWS_LAMBDA_RUNTIME_API` set): installs the function log and serves
+/// invocations. Anywhere else: the local demo. Public so tests can run it as a function.
 #[tokio::main]
 #[allow(dead_code)] // the example's entry point; unused where a test includes this file
-async fn main() -> Result<(), Error> {
+pub async fn main() -> Result<(), Error> {
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
         // Deployed: Netlify / AWS Lambda invoke the function.
+        init_function_log();
         return lambda_http::run(service_fn(handler)).await;
     }
     let local = LocalWacht::start()?;
@@ -89,6 +93,23 @@ async fn main() -> Result<(), Error> {
     }
     println!("\nall outcomes as expected");
     Ok(())
+}
+
+/// The function's log: events at `info` and above (every refusal as a `wacht.check` event,
+/// configuration errors, this function's own errors) on stdout, which Netlify and Lambda
+/// collect. `AWS_LAMBDA_LOG_LEVEL` (`DEBUG`, `WARN`, …) changes the level. Tokens and keys
+/// are never in it.
+fn init_function_log() {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .ok()
+        .and_then(|level| level.parse::<tracing::Level>().ok())
+        .unwrap_or(tracing::Level::INFO);
+    // `try_init`: a host that installed its own subscriber keeps it.
+    let _ = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .without_time()
+        .with_max_level(level)
+        .try_init();
 }
 
 /// Calls the function with no API key, a key without `user:read` and one with it, prints

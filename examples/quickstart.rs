@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --example quickstart            # shows every outcome, exits 0 when each is right
-//! cargo run --example quickstart -- --serve # keeps serving and prints curl commands
+//! cargo run --example quickstart -- --serve # keeps serving; prints curl commands and an env file
 //! ```
 //!
 //! It starts the built-in local Wacht (JWKS and gateway on 127.0.0.1), installs a
@@ -209,10 +209,38 @@ async fn main() -> Result<(), Box<dyn Error>> {
     if keep_serving {
         println!("\nServing until Ctrl-C. Try:");
         println!("  curl -i {url}");
+        println!("  curl -i -H 'Authorization: Bearer {expired}' {url}");
         println!("  curl -i -H 'Authorization: Bearer {without_permission}' {url}");
         println!("  curl -i -H 'Authorization: Bearer {with_permission}' {url}");
         let fresh = local.create_api_key(ApiKeySpec::new().name("curl").permissions(["user:read"]));
         println!("  curl -i -H 'x-api-key: {}' {machine_url}", fresh.secret());
+        // Everything a function needs to run against this local Wacht (e.g. the Netlify
+        // examples under `cargo lambda watch --env-file wacht.env`). Values are quoted: the
+        // publishable key ends in base64 padding (`=`), which unquoted env-file loaders refuse.
+        let env_file = [
+            ("WACHT_PUBLISHABLE_KEY", local.publishable_key()),
+            ("WACHT_GATEWAY_URL", local.url().to_owned()),
+            ("WACHT_BACKEND_API_URL", local.url().to_owned()),
+            ("WACHT_API_KEY", local.backend_api_key()),
+            (
+                "WACHT_TEST_API_KEY_WITH_USER_READ",
+                fresh.secret().to_owned(),
+            ),
+            (
+                "WACHT_TEST_API_KEY_WITHOUT_USER_READ",
+                writer.secret().to_owned(),
+            ),
+            ("WACHT_TEST_TOKEN_WITH_USER_READ", with_permission.clone()),
+            (
+                "WACHT_TEST_TOKEN_WITHOUT_USER_READ",
+                without_permission.clone(),
+            ),
+            ("WACHT_TEST_TOKEN_EXPIRED", expired.clone()),
+        ];
+        println!("\nAs an env file (save it as wacht.env):\n");
+        for (name, value) in env_file {
+            println!("{name}=\"{value}\"");
+        }
         tokio::signal::ctrl_c().await?;
     }
 

@@ -52,6 +52,9 @@ pub enum ConfigError {
     /// `WACHT_PUBLIC_SIGNING_KEY` is not a PEM public key this runtime can use.
     #[error("invalid public signing key (WACHT_PUBLIC_SIGNING_KEY): {0}")]
     InvalidPublicSigningKey(&'static str),
+    /// `WACHT_HTTP_TIMEOUT_MS` is not a positive whole number of milliseconds.
+    #[error("invalid HTTP timeout (WACHT_HTTP_TIMEOUT_MS): {0:?}")]
+    InvalidTimeout(String),
     /// The clock leeway is above [`MAX_LEEWAY_SECONDS`].
     #[error("leeway_seconds is {0}; at most {MAX_LEEWAY_SECONDS} is accepted")]
     InvalidLeeway(u64),
@@ -76,6 +79,7 @@ impl ConfigError {
             ConfigError::InvalidUrl { .. } => "invalid_url",
             ConfigError::InvalidPublicSigningKey(_) => "invalid_public_signing_key",
             ConfigError::InvalidLeeway(_) => "invalid_leeway",
+            ConfigError::InvalidTimeout(_) => "invalid_timeout",
             ConfigError::InvalidClientIp(_) => "invalid_client_ip",
             ConfigError::HttpClient(_) => "http_client",
             ConfigError::AlreadyInitialized => "already_initialized",
@@ -165,6 +169,7 @@ impl WachtConfig {
     /// | `WACHT_API_KEY` | backend API key | none |
     /// | `WACHT_BACKEND_API_URL` | backend API URL | `https://api.wacht.dev` |
     /// | `WACHT_GATEWAY_URL` | gateway URL | `https://gateway.wacht.dev` |
+    /// | `WACHT_HTTP_TIMEOUT_MS` | timeout of every call to Wacht, in milliseconds (capped by a request's deadline) | 5000 |
     /// | `WACHT_CLIENT_IP` | client IP sent to the gateway: `none`, `netlify`, `header:<name>`, `forwarded-for:<n>` ([`ClientIp`]) | `none` |
     ///
     /// Empty variables count as unset.
@@ -204,6 +209,14 @@ impl WachtConfig {
         }
         if let Some(url) = get("WACHT_GATEWAY_URL") {
             builder = builder.gateway_url(url);
+        }
+        if let Some(millis) = get("WACHT_HTTP_TIMEOUT_MS") {
+            match millis.parse::<u64>() {
+                Ok(millis) if millis > 0 => {
+                    builder = builder.http_timeout(Duration::from_millis(millis));
+                }
+                _ => builder.invalid_timeout = Some(millis),
+            }
         }
         if let Some(setting) = get("WACHT_CLIENT_IP") {
             match ClientIp::parse(&setting) {
@@ -301,6 +314,8 @@ pub struct WachtConfigBuilder {
     client_ip: ClientIp,
     /// A `WACHT_CLIENT_IP` value that did not parse: `build` reports it.
     invalid_client_ip: Option<String>,
+    /// A `WACHT_HTTP_TIMEOUT_MS` value that is not a positive number: `build` reports it.
+    invalid_timeout: Option<String>,
     clock: Clock,
     http_timeout: Duration,
     jwks_ttl: Duration,
@@ -322,6 +337,7 @@ impl Default for WachtConfigBuilder {
             leeway_seconds: 0,
             client_ip: ClientIp::None,
             invalid_client_ip: None,
+            invalid_timeout: None,
             clock: Clock::system(),
             http_timeout: DEFAULT_HTTP_TIMEOUT,
             jwks_ttl: DEFAULT_JWKS_TTL,
@@ -402,9 +418,11 @@ impl WachtConfigBuilder {
         self
     }
 
-    /// Timeout of every outgoing call (default 5 s).
+    /// Timeout of every outgoing call (default 5 s; `WACHT_HTTP_TIMEOUT_MS`). A check's calls
+    /// together never take longer, nor past a request's [`Deadline`](crate::Deadline).
     pub fn http_timeout(mut self, timeout: Duration) -> Self {
         self.http_timeout = timeout;
+        self.invalid_timeout = None;
         self
     }
 
@@ -455,7 +473,15 @@ impl WachtConfigBuilder {
     /// assert!(config.machine_error().is_none());
     /// ```
     pub fn build_scoped(self) -> WachtConfig {
-        let session = self.session_settings();
+        // A bad timeout concerns every call: each scope reports it.
+        let timeout_error = self
+            .invalid_timeout
+            .clone()
+            .map(ConfigError::InvalidTimeout);
+        let session = match &timeout_error {
+            Some(error) => Err(error.clone()),
+            None => self.session_settings(),
+        };
         let (frontend_api_url, jwks_url, session_error) = match session {
             Ok((frontend_api_url, jwks_url)) => (frontend_api_url, jwks_url, None),
             Err(error) => (None, None, Some(error)),
@@ -468,7 +494,9 @@ impl WachtConfigBuilder {
             ))),
             (None, true) => absolute_url(&self.gateway_url, "WACHT_GATEWAY_URL").err(),
         };
-        let backend_error = absolute_url(&self.backend_api_url, "WACHT_BACKEND_API_URL").err();
+        let machine_error = timeout_error.clone().or(machine_error);
+        let backend_error = timeout_error
+            .or_else(|| absolute_url(&self.backend_api_url, "WACHT_BACKEND_API_URL").err());
         let issuer = self
             .issuer
             .map(|i| i.trim().to_owned())
@@ -652,6 +680,19 @@ mod tests {
             .build()
             .unwrap_err();
         assert_eq!(err.reason(), "invalid_leeway");
+    }
+
+    #[test]
+    fn http_timeout_from_the_environment() {
+        let env = |value: &'static str| {
+            move |name: &str| (name == "WACHT_HTTP_TIMEOUT_MS").then(|| value.to_owned())
+        };
+        let config = WachtConfig::from_lookup(env("2500")).unwrap();
+        assert_eq!(config.http_timeout(), Duration::from_millis(2500));
+        for bad in ["0", "-1", "2s", "1e3"] {
+            let err = WachtConfig::from_lookup(env(bad)).unwrap_err();
+            assert_eq!(err.reason(), "invalid_timeout", "{bad}");
+        }
     }
 
     #[test]

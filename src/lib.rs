@@ -210,7 +210,13 @@ pub use wacht_macros::protect;
 pub use wacht_macros::machine;
 pub use wacht_runtime::*;
 
+/// What the macros' expansions call. Not a public API.
 #[doc(hidden)]
 pub mod __private {
     pub use wacht_runtime::macro_support::*;
+
+    /// Named by every expansion of `wacht-macros` 0.1.0: a `wacht` of another release does
+    /// not have it, so the pair fails to compile with the versions in the message. Renamed
+    /// with each release (`tests/ui` compiles it).
+    pub const WACHT_MACROS_0_1_0_NEED_WACHT_0_1_0: () = ();
 }

@@ -3,8 +3,10 @@
 use proc_macro2::Span;
 use std::fmt::Display;
 
-/// Problems found so far; empty until the first [`Errors::push`].
+/// Problems found so far; empty until the first [`Errors::push`]. Must be finished
+/// ([`Errors::finish`]), or the problems are lost.
 #[derive(Default)]
+#[must_use = "collected errors must reach the user through `finish`"]
 pub(crate) struct Errors(Option<syn::Error>);
 
 impl Errors {

@@ -9,108 +9,154 @@
 use crate::args::{Args, Machine, Protect, Spec};
 use crate::errors::Errors;
 use crate::handler::Handler;
-use crate::validate::{self, MachineConfig, Permissions, ProtectConfig};
+use crate::validate::{self, Common, MachineConfig, Permissions, Principal, ProtectConfig};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{ExprPath, FnArg, ItemFn, LitStr, Pat, PatIdent, PatType, Path};
 
-/// `#[wacht::protect(args)] item`
-pub(crate) fn protect(args: TokenStream, item: TokenStream) -> TokenStream {
-    let function = match syn::parse2::<ItemFn>(item.clone()) {
-        Ok(function) => function,
-        Err(error) => return not_a_function::<Protect>(item, &error),
-    };
-    let mut errors = Errors::default();
-    let config = syn::parse2::<Args<Protect>>(args)
-        .and_then(validate::protect)
-        .map_err(|error| errors.push(error));
-    let fallback = without_compiler_errors(&function).unwrap_or(item);
-    let handler = Handler::analyze::<Protect>(function).map_err(|error| errors.push(error));
-    match (config, handler) {
-        (Ok(config), Ok(handler)) => expand_protect(&config, handler),
-        _ => unchanged_with_errors(fallback, errors),
+/// What differs between the two macros' expansions: how arguments are checked, and the
+/// runtime calls put in front of the body.
+pub(crate) trait Expand: Spec + Sized {
+    /// The checked arguments.
+    type Config;
+    /// Checks the parsed arguments, collecting every problem.
+    fn validate(args: Args<Self>) -> syn::Result<Self::Config>;
+    /// The `crate = "…"` and `on_reject = …` overrides.
+    fn common(config: &Self::Config) -> &Common;
+    /// The requirement (built once) and the calls that check it.
+    fn guard(config: &Self::Config, private: &TokenStream) -> Guard;
+}
+
+impl Expand for Protect {
+    type Config = ProtectConfig;
+
+    fn validate(args: Args<Self>) -> syn::Result<ProtectConfig> {
+        validate::protect(args)
+    }
+
+    fn common(config: &ProtectConfig) -> &Common {
+        &config.common
+    }
+
+    fn guard(config: &ProtectConfig, private: &TokenStream) -> Guard {
+        // Session permissions are checked here: `permission` is "any of one".
+        let permissions = match &config.common.permissions {
+            Permissions::Unrestricted => quote!(#private::Permissions::Unrestricted),
+            Permissions::One(permission) => quote!(#private::Permissions::Any(&[#permission])),
+            Permissions::Any(list) => quote!(#private::Permissions::Any(&[#(#list),*])),
+            Permissions::All(list) => quote!(#private::Permissions::All(&[#(#list),*])),
+        };
+        let organization_id = optional(config.organization_id.as_ref());
+        let workspace_id = optional(config.workspace_id.as_ref());
+        let request = request_ident();
+        Guard {
+            setup: quote! {
+                static __WACHT_REQUIREMENT: #private::LazyLock<#private::Requirement> =
+                    #private::LazyLock::new(|| {
+                        #private::requirement(#private::ProtectSpec {
+                            permissions: #permissions,
+                            organization_id: #organization_id,
+                            workspace_id: #workspace_id,
+                        })
+                    });
+            },
+            check: quote! { #private::protect(&#request, &__WACHT_REQUIREMENT).await },
+            insert: quote! { #private::insert_auth },
+        }
     }
 }
 
-/// `#[wacht::machine(args)] item`
-pub(crate) fn machine(args: TokenStream, item: TokenStream) -> TokenStream {
-    let function = match syn::parse2::<ItemFn>(item.clone()) {
-        Ok(function) => function,
-        Err(error) => return not_a_function::<Machine>(item, &error),
-    };
-    let mut errors = Errors::default();
-    let config = syn::parse2::<Args<Machine>>(args)
-        .and_then(validate::machine)
-        .map_err(|error| errors.push(error));
-    let fallback = without_compiler_errors(&function).unwrap_or(item);
-    let handler = Handler::analyze::<Machine>(function).map_err(|error| errors.push(error));
-    match (config, handler) {
-        (Ok(config), Ok(handler)) => expand_machine(&config, handler),
-        _ => unchanged_with_errors(fallback, errors),
+impl Expand for Machine {
+    type Config = MachineConfig;
+
+    fn validate(args: Args<Self>) -> syn::Result<MachineConfig> {
+        validate::machine(args)
+    }
+
+    fn common(config: &MachineConfig) -> &Common {
+        &config.common
+    }
+
+    fn guard(config: &MachineConfig, private: &TokenStream) -> Guard {
+        // The gateway ANDs `required_permissions`: `permission` and `all` go there; `any` is
+        // checked on the permissions the gateway returns.
+        let permissions = match &config.common.permissions {
+            Permissions::Unrestricted => quote!(#private::Permissions::Unrestricted),
+            Permissions::One(permission) => quote!(#private::Permissions::All(&[#permission])),
+            Permissions::Any(list) => quote!(#private::Permissions::Any(&[#(#list),*])),
+            Permissions::All(list) => quote!(#private::Permissions::All(&[#(#list),*])),
+        };
+        let resource = optional(config.resource.as_ref());
+        let method = match &config.method {
+            Some((method, literal)) => {
+                let name = Ident::new(method.as_str(), literal.span());
+                quote!(::core::option::Option::Some(#private::Method::#name))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let principal = match config.principal.as_ref().map(|(principal, _)| *principal) {
+            Some(Principal::OauthAccessToken) => quote!(OauthAccessToken),
+            Some(Principal::Any) => quote!(Any),
+            Some(Principal::ApiKey) | None => quote!(ApiKey),
+        };
+        // Checked at compile time (a `const`): an invalid name cannot reach the runtime.
+        let header = match &config.header {
+            Some(header) => quote! {
+                ::core::option::Option::Some({
+                    const __WACHT_HEADER: #private::HeaderName =
+                        #private::HeaderName::from_static(#header);
+                    __WACHT_HEADER
+                })
+            },
+            None => quote!(::core::option::Option::None),
+        };
+        let request = request_ident();
+        Guard {
+            setup: quote! {
+                static __WACHT_REQUIREMENT: #private::LazyLock<#private::MachineRequirement> =
+                    #private::LazyLock::new(|| {
+                        #private::machine_requirement(#private::MachineSpec {
+                            resource: #resource,
+                            method: #method,
+                            permissions: #permissions,
+                            principal: #private::AcceptedPrincipal::#principal,
+                            header: #header,
+                        })
+                    });
+            },
+            check: quote! { #private::machine(&#request, &__WACHT_REQUIREMENT).await },
+            insert: quote! { #private::insert_machine_auth },
+        }
     }
 }
 
-fn expand_machine(config: &MachineConfig, handler: Handler) -> TokenStream {
-    let private = private_path(config.common.krate.as_ref());
-    // The gateway ANDs `required_permissions`: `permission` and `all` go there; `any` is
-    // checked on the permissions the gateway returns.
-    let (any, all): (&[LitStr], &[LitStr]) = match &config.common.permissions {
-        Permissions::Unrestricted => (&[], &[]),
-        Permissions::One(permission) => (&[], std::slice::from_ref(permission)),
-        Permissions::Any(permissions) => (permissions, &[]),
-        Permissions::All(permissions) => (&[], permissions),
+/// `#[wacht::protect(args)] item` or `#[wacht::machine(args)] item`.
+pub(crate) fn expand<M: Expand>(args: TokenStream, item: TokenStream) -> TokenStream {
+    let function = match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(function) => function,
+        Err(error) => return not_a_function::<M>(item, &error),
     };
-    let resource = optional(config.resource.as_ref());
-    let method = optional(config.method.as_ref().map(|(_, literal)| literal));
-    let principal = match &config.principal {
-        Some((_, literal)) => quote!(#literal),
-        None => quote!("api_key"),
-    };
-    let header = optional(config.header.as_ref());
-    let request = request_ident();
-    let guard = Guard {
-        setup: quote! {
-            static __WACHT_REQUIREMENT: #private::LazyLock<#private::MachineRequirement> =
-                #private::LazyLock::new(|| {
-                    #private::machine_requirement(
-                        #resource, #method, &[#(#any),*], &[#(#all),*], #principal, #header,
-                    )
-                });
-        },
-        check: quote! { #private::machine(&#request, &__WACHT_REQUIREMENT).await },
-        insert: quote! { #private::insert_machine_auth },
-    };
-    guarded(handler, &private, config.common.on_reject.as_ref(), guard)
-}
-
-fn expand_protect(config: &ProtectConfig, handler: Handler) -> TokenStream {
-    let private = private_path(config.common.krate.as_ref());
-    let (any, all): (&[LitStr], &[LitStr]) = match &config.common.permissions {
-        Permissions::Unrestricted => (&[], &[]),
-        Permissions::One(permission) => (std::slice::from_ref(permission), &[]),
-        Permissions::Any(permissions) => (permissions, &[]),
-        Permissions::All(permissions) => (&[], permissions),
-    };
-    let organization_id = optional(config.organization_id.as_ref());
-    let workspace_id = optional(config.workspace_id.as_ref());
-    let request = request_ident();
-    let guard = Guard {
-        setup: quote! {
-            static __WACHT_REQUIREMENT: #private::LazyLock<#private::Requirement> =
-                #private::LazyLock::new(|| {
-                    #private::requirement(&[#(#any),*], &[#(#all),*], #organization_id, #workspace_id)
-                });
-        },
-        check: quote! { #private::protect(&#request, &__WACHT_REQUIREMENT).await },
-        insert: quote! { #private::insert_auth },
-    };
-    guarded(handler, &private, config.common.on_reject.as_ref(), guard)
+    let mut errors = Errors::default();
+    let config = syn::parse2::<Args<M>>(args)
+        .and_then(M::validate)
+        .map_err(|error| errors.push(error));
+    let fallback = without_compiler_errors(&function).unwrap_or(item);
+    let handler = Handler::analyze::<M>(function).map_err(|error| errors.push(error));
+    match (config, handler) {
+        (Ok(config), Ok(handler)) => {
+            let common = M::common(&config);
+            let private = private_path(common.krate.as_ref());
+            let guard = M::guard(&config, &private);
+            guarded(handler, &private, common.on_reject.as_ref(), guard)
+        }
+        _ => unchanged_with_errors(fallback, errors),
+    }
 }
 
 /// The macro-specific parts of a guarded handler.
-struct Guard {
+pub(crate) struct Guard {
     /// Items placed first in the body (the requirement, built once).
     setup: TokenStream,
     /// Evaluates to `Result<Identity, Rejection>`; may read `__wacht_request`.
@@ -145,6 +191,9 @@ fn guarded(
         insert,
     } = guard;
     let request = request_ident();
+    // `wacht` and `wacht-macros` must be the same release: `__private` changes between them.
+    let version_check = Ident::new(&version_check_name(), Span::call_site());
+    let version_check = quote!(let () = #private::#version_check;);
     let identity = Ident::new("__wacht_auth", Span::call_site());
     let rejection = Ident::new("__wacht_rejection", Span::call_site());
 
@@ -210,6 +259,7 @@ fn guarded(
     user_braces.surround(&mut body, |body| {
         body.extend(quote! {
             #(#inner_attrs)*
+            #version_check
             #setup
             let mut #request = #request;
             let #identity = match #check {
@@ -226,6 +276,13 @@ fn guarded(
         #(#attrs)*
         #vis #sig #body
     }
+}
+
+/// `WACHT_MACROS_0_1_0_NEED_WACHT_0_1_0`: a constant of `wacht::__private` the expansion
+/// names, so a `wacht` of another release fails to compile with this name in the message.
+fn version_check_name() -> String {
+    let version = env!("CARGO_PKG_VERSION").replace(['.', '-', '+'], "_");
+    format!("WACHT_MACROS_{version}_NEED_WACHT_{version}")
 }
 
 fn request_ident() -> Ident {
@@ -290,6 +347,14 @@ fn not_a_function<M: Spec>(item: TokenStream, error: &syn::Error) -> TokenStream
 mod tests {
     use super::*;
 
+    fn protect(args: TokenStream, item: TokenStream) -> TokenStream {
+        super::expand::<Protect>(args, item)
+    }
+
+    fn machine(args: TokenStream, item: TokenStream) -> TokenStream {
+        super::expand::<Machine>(args, item)
+    }
+
     fn expand(args: TokenStream, item: TokenStream) -> String {
         protect(args, item).to_string()
     }
@@ -312,12 +377,14 @@ mod tests {
             pub async fn f(__wacht_request: http::Request<Body>, ctx: Ctx)
                 -> Result<http::Response<Body>, Error>
             {
+                let () = ::wacht::__private::WACHT_MACROS_0_1_0_NEED_WACHT_0_1_0;
                 static __WACHT_REQUIREMENT: ::wacht::__private::LazyLock<::wacht::__private::Requirement> =
                     ::wacht::__private::LazyLock::new(|| {
-                        ::wacht::__private::requirement(
-                            &["user:read"], &[],
-                            ::core::option::Option::None, ::core::option::Option::None
-                        )
+                        ::wacht::__private::requirement(::wacht::__private::ProtectSpec {
+                            permissions: ::wacht::__private::Permissions::Any(&["user:read"]),
+                            organization_id: ::core::option::Option::None,
+                            workspace_id: ::core::option::Option::None,
+                        })
                     });
                 let mut __wacht_request = __wacht_request;
                 let __wacht_auth = match ::wacht::__private::protect(&__wacht_request, &__WACHT_REQUIREMENT).await {
@@ -348,10 +415,11 @@ mod tests {
             ),
         );
         let call = normalized(quote!(::wacht::__private::requirement(
-            &[],
-            &["a", "b"],
-            ::core::option::Option::Some("org"),
-            ::core::option::Option::Some("ws")
+            ::wacht::__private::ProtectSpec {
+                permissions: ::wacht::__private::Permissions::All(&["a", "b"]),
+                organization_id: ::core::option::Option::Some("org"),
+                workspace_id: ::core::option::Option::Some("ws"),
+            }
         )));
         assert!(output.contains(&call), "{output}");
 
@@ -362,7 +430,9 @@ mod tests {
             ),
         );
         assert!(
-            output.contains(r#"requirement (& ["a" , "b"] , & [] ,"#),
+            output.contains(
+                r#"permissions : :: wacht :: __private :: Permissions :: Any (& ["a" , "b"]) ,"#
+            ),
             "{output}"
         );
 
@@ -372,7 +442,10 @@ mod tests {
                 async fn f(req: Request<B>) -> Response<B> {}
             ),
         );
-        assert!(output.contains("requirement (& [] , & [] ,"), "{output}");
+        assert!(
+            output.contains("permissions : :: wacht :: __private :: Permissions :: Unrestricted ,"),
+            "{output}"
+        );
     }
 
     #[test]
@@ -414,7 +487,9 @@ mod tests {
             where
                 T: Send,
         });
-        let first = normalized(quote!(#![allow(unused)] static __WACHT_REQUIREMENT));
+        let first = normalized(
+            quote!(#![allow(unused)] let () = ::wacht::__private::WACHT_MACROS_0_1_0_NEED_WACHT_0_1_0; static __WACHT_REQUIREMENT),
+        );
         assert!(
             output.starts_with(&format!("{signature} {{ {first}")),
             "{output}"
@@ -474,8 +549,8 @@ mod tests {
         let start = output
             .find(":: wacht :: __private :: machine_requirement (")
             .unwrap_or_else(|| panic!("no requirement in {output}"));
-        // The call is the closure's whole body: `|| { call }`.
-        let end = start + output[start..].find(" }").unwrap_or(0);
+        // The call is the closure's whole body: `|| { call })`.
+        let end = start + output[start..].find(" }) }").map_or(0, |at| at + 3);
         output[start..end].to_owned()
     }
 
@@ -497,13 +572,16 @@ mod tests {
             pub async fn machine_users(__wacht_request: http::Request<Body>, ctx: Ctx)
                 -> Result<http::Response<Body>, Error>
             {
+                let () = ::wacht::__private::WACHT_MACROS_0_1_0_NEED_WACHT_0_1_0;
                 static __WACHT_REQUIREMENT: ::wacht::__private::LazyLock<::wacht::__private::MachineRequirement> =
                     ::wacht::__private::LazyLock::new(|| {
-                        ::wacht::__private::machine_requirement(
-                            ::core::option::Option::Some("/machine/users"),
-                            ::core::option::Option::Some("GET"),
-                            &[], &["user:read"], "api_key", ::core::option::Option::None,
-                        )
+                        ::wacht::__private::machine_requirement(::wacht::__private::MachineSpec {
+                            resource: ::core::option::Option::Some("/machine/users"),
+                            method: ::core::option::Option::Some(::wacht::__private::Method::GET),
+                            permissions: ::wacht::__private::Permissions::All(&["user:read"]),
+                            principal: ::wacht::__private::AcceptedPrincipal::ApiKey,
+                            header: ::core::option::Option::None,
+                        })
                     });
                 let mut __wacht_request = __wacht_request;
                 let __wacht_auth = match ::wacht::__private::machine(&__wacht_request, &__WACHT_REQUIREMENT).await {
@@ -521,70 +599,98 @@ mod tests {
         assert_eq!(output, expected);
     }
 
+    /// The `MachineSpec { … }` a machine handler with `args` expands to.
+    fn machine_spec(
+        resource: TokenStream,
+        method: TokenStream,
+        permissions: TokenStream,
+        principal: TokenStream,
+        header: TokenStream,
+    ) -> String {
+        normalized(quote! {
+            ::wacht::__private::machine_requirement(::wacht::__private::MachineSpec {
+                resource: #resource,
+                method: #method,
+                permissions: ::wacht::__private::Permissions::#permissions,
+                principal: ::wacht::__private::AcceptedPrincipal::#principal,
+                header: #header,
+            })
+        })
+    }
+
     #[test]
     fn machine_permission_and_all_are_required_permissions_any_is_not() {
-        let requirement = |any: TokenStream, all: TokenStream| {
-            let call = quote! {
-                ::wacht::__private::machine_requirement(
-                    ::core::option::Option::None, ::core::option::Option::None,
-                    &[#any], &[#all], "api_key", ::core::option::Option::None,
-                )
-            };
-            normalized(call)
+        let none = quote!(::core::option::Option::None);
+        let spec = |permissions: TokenStream| {
+            machine_spec(
+                none.clone(),
+                none.clone(),
+                permissions,
+                quote!(ApiKey),
+                none.clone(),
+            )
         };
-        // The gateway ANDs `required_permissions`, the `all` slice.
+        // The gateway ANDs `required_permissions`: `All`.
         assert_eq!(
             machine_call(quote!(permission = "user:read")),
-            requirement(quote!(), quote!("user:read"))
+            spec(quote!(All(&["user:read"])))
         );
         assert_eq!(
             machine_call(quote!(all = ["user:read", "user:write"])),
-            requirement(quote!(), quote!("user:read", "user:write"))
+            spec(quote!(All(&["user:read", "user:write"])))
         );
         // `any` is checked on the permissions the gateway returns.
         assert_eq!(
             machine_call(quote!(any = ["user:read", "user:admin"])),
-            requirement(quote!("user:read", "user:admin"), quote!())
+            spec(quote!(Any(&["user:read", "user:admin"])))
         );
-        assert_eq!(machine_call(quote!()), requirement(quote!(), quote!()));
+        assert_eq!(machine_call(quote!()), spec(quote!(Unrestricted)));
     }
 
     #[test]
-    fn machine_literals_are_passed_through() {
+    fn machine_values_are_emitted_typed() {
+        // The principal as a variant, the method as an `http::Method` constant, the header
+        // as a `const` (checked by the compiler): a changed one cannot compile.
         let call = machine_call(quote!(
             header = "x-custom-key",
             principal = "oauth_access_token",
             method = "DELETE",
             resource = "/machine/users/1"
         ));
-        let expected = normalized(quote! {
-            ::wacht::__private::machine_requirement(
-                ::core::option::Option::Some("/machine/users/1"),
-                ::core::option::Option::Some("DELETE"),
-                &[], &[], "oauth_access_token",
-                ::core::option::Option::Some("x-custom-key"),
-            )
-        });
+        let expected = machine_spec(
+            quote!(::core::option::Option::Some("/machine/users/1")),
+            quote!(::core::option::Option::Some(
+                ::wacht::__private::Method::DELETE
+            )),
+            quote!(Unrestricted),
+            quote!(OauthAccessToken),
+            quote!(::core::option::Option::Some({
+                const __WACHT_HEADER: ::wacht::__private::HeaderName =
+                    ::wacht::__private::HeaderName::from_static("x-custom-key");
+                __WACHT_HEADER
+            })),
+        );
         assert_eq!(call, expected);
 
+        let none = quote!(::core::option::Option::None);
         let call = machine_call(quote!(
             resource = "urn:wacht:organization:123",
             principal = "any"
         ));
-        let expected = normalized(quote! {
-            ::wacht::__private::machine_requirement(
-                ::core::option::Option::Some("urn:wacht:organization:123"),
-                ::core::option::Option::None,
-                &[], &[], "any", ::core::option::Option::None,
-            )
-        });
+        let expected = machine_spec(
+            quote!(::core::option::Option::Some("urn:wacht:organization:123")),
+            none.clone(),
+            quote!(Unrestricted),
+            quote!(Any),
+            none,
+        );
         assert_eq!(call, expected);
 
         // Without `principal`, API keys only.
+        let call = machine_call(quote!(header = "x-k"));
         assert!(
-            machine_call(quote!(header = "x-k")).contains(r#"& [] , & [] , "api_key" ,"#),
-            "{}",
-            machine_call(quote!(header = "x-k"))
+            call.contains("principal : :: wacht :: __private :: AcceptedPrincipal :: ApiKey ,"),
+            "{call}"
         );
     }
 

@@ -87,7 +87,7 @@ use proc_macro::TokenStream;
 /// ```
 #[proc_macro_attribute]
 pub fn protect(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::protect(args.into(), item.into()).into()
+    expand::expand::<args::Protect>(args.into(), item.into()).into()
 }
 
 // As for `protect`: the facade prepends a summary and compiling examples.
@@ -129,5 +129,5 @@ pub fn protect(args: TokenStream, item: TokenStream) -> TokenStream {
 /// the function's signature; the identity is also stored in the request's extensions.
 #[proc_macro_attribute]
 pub fn machine(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::machine(args.into(), item.into()).into()
+    expand::expand::<args::Machine>(args.into(), item.into()).into()
 }

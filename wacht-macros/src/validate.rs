@@ -408,14 +408,27 @@ pub(crate) enum HttpMethod {
 }
 
 impl HttpMethod {
+    /// The name of the `http::Method` constant (`GET`, …).
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+            HttpMethod::Head => "HEAD",
+            HttpMethod::Options => "OPTIONS",
+        }
+    }
+
     const ALL: [(&'static str, HttpMethod); 7] = [
-        ("GET", HttpMethod::Get),
-        ("POST", HttpMethod::Post),
-        ("PUT", HttpMethod::Put),
-        ("PATCH", HttpMethod::Patch),
-        ("DELETE", HttpMethod::Delete),
-        ("HEAD", HttpMethod::Head),
-        ("OPTIONS", HttpMethod::Options),
+        (HttpMethod::Get.as_str(), HttpMethod::Get),
+        (HttpMethod::Post.as_str(), HttpMethod::Post),
+        (HttpMethod::Put.as_str(), HttpMethod::Put),
+        (HttpMethod::Patch.as_str(), HttpMethod::Patch),
+        (HttpMethod::Delete.as_str(), HttpMethod::Delete),
+        (HttpMethod::Head.as_str(), HttpMethod::Head),
+        (HttpMethod::Options.as_str(), HttpMethod::Options),
     ];
 }
 

@@ -108,6 +108,13 @@ impl MachineRequirement {
         self
     }
 
+    /// Requires the permissions of `rule` (`All` is sent as `required_permissions`, `Any` is
+    /// checked on the permissions the gateway returns).
+    pub fn permission_rule(mut self, rule: PermissionRule) -> Self {
+        self.permissions = rule;
+        self
+    }
+
     /// Which credentials are accepted.
     pub fn principal(mut self, principal: AcceptedPrincipal) -> Self {
         self.principal = principal;

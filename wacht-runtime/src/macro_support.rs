@@ -5,11 +5,13 @@
 
 use std::future::Future;
 
+use crate::Wacht;
 use crate::context::Head;
-use crate::{AcceptedPrincipal, Wacht};
+use crate::requirement::PermissionRule;
 
-pub use crate::{Auth, MachineAuth, MachineRequirement, Rejection, Requirement};
+pub use crate::{AcceptedPrincipal, Auth, MachineAuth, MachineRequirement, Rejection, Requirement};
 
+pub use http::{HeaderName, Method};
 pub use std::sync::LazyLock;
 
 /// Runs the session check for a `#[protect]`ed handler. Only the request's head is read,
@@ -37,26 +39,86 @@ pub fn insert_auth<B>(req: &mut http::Request<B>, auth: &Auth) {
     req.extensions_mut().insert(auth.clone());
 }
 
+/// The permissions of an attribute, as the macro checked them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permissions {
+    /// No permission argument.
+    Unrestricted,
+    /// At least one of these (`permission` of `#[protect]`, `any` of both).
+    Any(&'static [&'static str]),
+    /// Every one of these (`all`; `permission` of `#[machine]`, sent to the gateway).
+    All(&'static [&'static str]),
+}
+
+impl Permissions {
+    fn rule(self) -> Option<PermissionRule> {
+        match self {
+            Permissions::Unrestricted => None,
+            Permissions::Any(list) => Some(PermissionRule::any(list.iter().copied())),
+            Permissions::All(list) => Some(PermissionRule::all(list.iter().copied())),
+        }
+    }
+}
+
+/// The checked arguments of a `#[protect]` attribute, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProtectSpec {
+    /// `permission` / `any` / `all`.
+    pub permissions: Permissions,
+    /// `organization_id`.
+    pub organization_id: Option<&'static str>,
+    /// `workspace_id`.
+    pub workspace_id: Option<&'static str>,
+}
+
 /// Builds the requirement of a `#[protect]` attribute (called once per handler, from a
 /// `LazyLock`).
-pub fn requirement(
-    any: &[&str],
-    all: &[&str],
-    organization_id: Option<&str>,
-    workspace_id: Option<&str>,
-) -> Requirement {
+pub fn requirement(spec: ProtectSpec) -> Requirement {
     let mut requirement = Requirement::new();
-    if !any.is_empty() {
-        requirement = requirement.any(any.iter().copied());
+    if let Some(rule) = spec.permissions.rule() {
+        requirement = requirement.permission_rule(rule);
     }
-    if !all.is_empty() {
-        requirement = requirement.all(all.iter().copied());
-    }
-    if let Some(id) = organization_id {
+    if let Some(id) = spec.organization_id {
         requirement = requirement.organization(id);
     }
-    if let Some(id) = workspace_id {
+    if let Some(id) = spec.workspace_id {
         requirement = requirement.workspace(id);
+    }
+    requirement
+}
+
+/// The checked arguments of a `#[machine]` attribute, by name and typed: the macro emits
+/// the principal as a variant and the header as a `const`, so no unchecked value reaches
+/// the runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineSpec {
+    /// `resource`.
+    pub resource: Option<&'static str>,
+    /// `method`.
+    pub method: Option<Method>,
+    /// `permission` / `any` / `all`.
+    pub permissions: Permissions,
+    /// `principal`.
+    pub principal: AcceptedPrincipal,
+    /// `header`.
+    pub header: Option<HeaderName>,
+}
+
+/// Builds the requirement of a `#[machine]` attribute (called once per handler, from a
+/// `LazyLock`).
+pub fn machine_requirement(spec: MachineSpec) -> MachineRequirement {
+    let mut requirement = MachineRequirement::new().principal(spec.principal);
+    if let Some(resource) = spec.resource {
+        requirement = requirement.resource(resource);
+    }
+    if let Some(method) = spec.method {
+        requirement = requirement.method(method.as_str());
+    }
+    if let Some(rule) = spec.permissions.rule() {
+        requirement = requirement.permission_rule(rule);
+    }
+    if let Some(header) = spec.header {
+        requirement = requirement.header(header);
     }
     requirement
 }
@@ -111,40 +173,6 @@ pub fn insert_machine_auth<B>(req: &mut http::Request<B>, auth: &MachineAuth) {
     req.extensions_mut().insert(auth.clone());
 }
 
-/// Builds the requirement of a `#[machine]` attribute (called once per handler, from a
-/// `LazyLock`). The macro has validated every value at compile time; `principal` is
-/// `"api_key"`, `"oauth_access_token"` or `"any"`.
-pub fn machine_requirement(
-    resource: Option<&str>,
-    method: Option<&str>,
-    any: &[&str],
-    all: &[&str],
-    principal: &str,
-    header: Option<&'static str>,
-) -> MachineRequirement {
-    let mut requirement = MachineRequirement::new().principal(match principal {
-        "oauth_access_token" => AcceptedPrincipal::OauthAccessToken,
-        "any" => AcceptedPrincipal::Any,
-        _ => AcceptedPrincipal::ApiKey,
-    });
-    if let Some(resource) = resource {
-        requirement = requirement.resource(resource);
-    }
-    if let Some(method) = method {
-        requirement = requirement.method(method);
-    }
-    if !any.is_empty() {
-        requirement = requirement.any(any.iter().copied());
-    }
-    if !all.is_empty() {
-        requirement = requirement.all(all.iter().copied());
-    }
-    if let Some(header) = header.and_then(|h| http::HeaderName::from_lowercase(h.as_bytes()).ok()) {
-        requirement = requirement.header(header);
-    }
-    requirement
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +181,37 @@ mod tests {
 
     /// A body that is `Send` but not `Sync` (like axum's): handlers must stay `Send`.
     struct NotSync(std::cell::Cell<u8>);
+
+    #[test]
+    fn specs_become_the_same_requirements_as_the_builders() {
+        let session = requirement(ProtectSpec {
+            permissions: Permissions::Any(&["user:read", "user:admin"]),
+            organization_id: Some("org_1"),
+            workspace_id: None,
+        });
+        assert_eq!(
+            session,
+            Requirement::new()
+                .any(["user:read", "user:admin"])
+                .organization("org_1")
+        );
+        let machine = machine_requirement(MachineSpec {
+            resource: Some("/machine/users"),
+            method: Some(Method::GET),
+            permissions: Permissions::All(&["user:read"]),
+            principal: AcceptedPrincipal::OauthAccessToken,
+            header: Some(HeaderName::from_static("x-custom-key")),
+        });
+        assert_eq!(
+            machine,
+            MachineRequirement::new()
+                .resource("/machine/users")
+                .method("GET")
+                .permission("user:read")
+                .principal(AcceptedPrincipal::OauthAccessToken)
+                .header(HeaderName::from_static("x-custom-key"))
+        );
+    }
 
     #[test]
     fn futures_are_send_for_bodies_that_are_not_sync() {

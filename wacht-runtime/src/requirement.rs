@@ -137,6 +137,12 @@ impl Requirement {
         self
     }
 
+    /// Requires the permissions of `rule`.
+    pub fn permission_rule(mut self, rule: PermissionRule) -> Self {
+        self.permissions = rule;
+        self
+    }
+
     /// Requires this active organization.
     pub fn organization(mut self, id: impl Into<String>) -> Self {
         self.organization_id = Some(id.into());

@@ -9,7 +9,7 @@ use http::StatusCode;
 use http::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 use reqwest::Url;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::config::{ConfigError, WachtConfig};
@@ -354,16 +354,16 @@ pub struct User {
     /// Last update time, RFC 3339.
     pub updated_at: String,
     /// First name.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "crate::strict::null_as_default")]
     pub first_name: String,
     /// Last name.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "crate::strict::null_as_default")]
     pub last_name: String,
     /// Username, if the user has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// Avatar URL.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "crate::strict::null_as_default")]
     pub profile_picture_url: String,
     /// Primary email address, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -371,14 +371,6 @@ pub struct User {
     /// Primary phone number, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_phone_number: Option<String>,
-}
-
-fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// The body of a non-2xx answer.

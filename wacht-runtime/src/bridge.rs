@@ -45,7 +45,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 
 use crate::auth::Auth;
-use crate::rejection::Rejection;
+use crate::rejection::{Challenge, Rejection};
 use crate::requirement::{Denial, Requirement};
 
 /// The header's name: `x-wacht-auth`.
@@ -180,7 +180,7 @@ impl BridgedAuth {
             // ISO-8859-1: every byte is the code point of the same number.
             Err(_) => std::borrow::Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
         };
-        let object = crate::session::parse_object(text.as_bytes())
+        let object = crate::strict::parse_object(text.as_bytes())
             .map_err(|_| BridgeError::Malformed("not a JSON object without duplicate names"))?;
         match object.get("tokenType") {
             None => {}
@@ -252,7 +252,11 @@ impl BridgeError {
                 "The forwarded identity is malformed."
             }
         };
-        Rejection::unauthenticated(self.reason(), message)
+        let challenge = match self {
+            BridgeError::Missing => Challenge::Bare,
+            _ => Challenge::InvalidToken,
+        };
+        Rejection::unauthenticated(self.reason(), message).with_challenge(challenge)
     }
 }
 

@@ -536,7 +536,8 @@ impl WachtConfigBuilder {
             None => None,
         };
         if let Some(pem) = &self.public_signing_key {
-            crate::keys::parse_pem(pem)?;
+            crate::jwk::parse_pem(pem)
+                .map_err(|why| ConfigError::InvalidPublicSigningKey(why.0))?;
         }
         if self.leeway_seconds > MAX_LEEWAY_SECONDS {
             return Err(ConfigError::InvalidLeeway(self.leeway_seconds));

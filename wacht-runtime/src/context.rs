@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use tracing::field::Empty;
@@ -13,11 +13,13 @@ use crate::backend::BackendClient;
 use crate::config::{ConfigError, WachtConfig};
 use crate::deadline::Deadline;
 use crate::gateway::GatewayClient;
-use crate::keys::{KeyCache, KeyMiss, KeySet, KeySource, VerifyingKey};
+use crate::head::{Head, bearer_token};
+use crate::jwk::VerifyingKey;
+use crate::keys::{KeyCache, KeyMiss, KeySet, KeySource};
 use crate::machine::{MachineAuth, MachineRequirement};
 use crate::rejection::Rejection;
 use crate::requirement::Requirement;
-use crate::session::{AuthError, UnverifiedToken, VerifiedClaims, bearer_token};
+use crate::session::{AuthError, UnverifiedToken, VerifiedClaims};
 use crate::token_cache::TokenCache;
 
 /// The configured runtime: HTTP client (keep-alive), key cache, verified-token cache.
@@ -71,7 +73,8 @@ impl Wacht {
                 .unwrap_or(ConfigError::MissingPublishableKey)),
             (_, _, None) => Err(ConfigError::MissingPublishableKey),
             (Some(pem), _, Some(_)) => {
-                let key = crate::keys::parse_pem(pem)?;
+                let key = crate::jwk::parse_pem(pem)
+                    .map_err(|why| ConfigError::InvalidPublicSigningKey(why.0))?;
                 Ok(KeySource::Static(Arc::new(KeySet::new(
                     vec![Arc::new(key)],
                     1,
@@ -166,7 +169,7 @@ impl Wacht {
     pub fn for_request<B>(req: &http::Request<B>) -> Result<Wacht, ConfigError> {
         match req.extensions().get::<Wacht>() {
             Some(wacht) => Ok(wacht.clone()),
-            None => crate::global(),
+            None => global(),
         }
     }
 
@@ -430,24 +433,39 @@ fn finish_check<T>(span: &Span, started: Instant, result: &Result<T, Rejection>)
     }
 }
 
-/// The parts of a request the checks read: never the body, so futures holding it are `Send`
-/// whatever the body type.
-#[derive(Clone, Copy)]
-pub(crate) struct Head<'a> {
-    pub(crate) method: &'a http::Method,
-    pub(crate) uri: &'a http::Uri,
-    pub(crate) headers: &'a http::HeaderMap,
-    /// When the platform stops working on the request, if it says.
-    pub(crate) deadline: Option<Deadline>,
+static GLOBAL: OnceLock<Result<Wacht, ConfigError>> = OnceLock::new();
+
+/// Installs the process-wide [`Wacht`] the macros use. Call it before the first protected
+/// request; without it, the first request builds one from the environment
+/// ([`WachtConfig::from_env`]).
+///
+/// Errors with [`ConfigError::AlreadyInitialized`] once the instance exists, and with any
+/// error of [`Wacht::new`].
+pub fn init(config: WachtConfig) -> Result<Wacht, ConfigError> {
+    let wacht = Wacht::new(config)?;
+    let mut installed = false;
+    GLOBAL.get_or_init(|| {
+        installed = true;
+        Ok(wacht.clone())
+    });
+    if installed {
+        Ok(wacht)
+    } else {
+        Err(ConfigError::AlreadyInitialized)
+    }
 }
 
-impl<'a> Head<'a> {
-    pub(crate) fn of<B>(req: &'a http::Request<B>) -> Self {
-        Head {
-            method: req.method(),
-            uri: req.uri(),
-            headers: req.headers(),
-            deadline: Deadline::of(req),
-        }
-    }
+/// The process-wide [`Wacht`]: the one [`init`] installed, else one built from the
+/// environment on first use. A configuration error is remembered and returned every time
+/// (requests then get `500 auth_misconfigured`).
+pub fn global() -> Result<Wacht, ConfigError> {
+    GLOBAL
+        .get_or_init(|| {
+            let built = Wacht::from_env();
+            if let Err(error) = &built {
+                tracing::error!(target: "wacht", %error, "building wacht from the environment failed");
+            }
+            built
+        })
+        .clone()
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+use crate::config::{ConfigError, DEFAULT_HTTP_TIMEOUT};
 use crate::outbound::{self, GATEWAY_BODY_CAP, OutboundError};
 use crate::secret::Secret;
 
@@ -148,29 +149,21 @@ pub struct AuthzResponse {
     #[serde(default)]
     pub identity: Option<Identity>,
     /// The permissions the credential holds.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "crate::strict::null_as_default")]
     pub permissions: Vec<String>,
     /// Any JSON value: an API key's own metadata (an object in practice), the OAuth grant
     /// for an OAuth access token, `null` when absent.
     #[serde(default)]
     pub metadata: Value,
     /// Rate-limit state per rule.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "crate::strict::null_as_default")]
     pub rate_limits: Vec<RateLimitState>,
     /// Seconds to wait, when rate limited.
     #[serde(default)]
     pub retry_after: Option<u64>,
     /// Headers to pass on to the caller (only `X-RateLimit-*` with numeric values are).
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "crate::strict::null_as_default")]
     pub headers: BTreeMap<String, String>,
-}
-
-fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 fn non_negative<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
@@ -298,14 +291,9 @@ impl fmt::Debug for GatewayClient {
 impl GatewayClient {
     /// A client with its own HTTP client (redirects off) and the default 5 s timeout.
     /// Trailing slashes of `base_url` are ignored.
-    pub fn new(base_url: &str) -> Result<Self, crate::ConfigError> {
-        let http = outbound::build_client(crate::DEFAULT_HTTP_TIMEOUT)
-            .map_err(crate::ConfigError::HttpClient)?;
-        Ok(Self::with_client(
-            http,
-            base_url,
-            crate::DEFAULT_HTTP_TIMEOUT,
-        ))
+    pub fn new(base_url: &str) -> Result<Self, ConfigError> {
+        let http = outbound::build_client(DEFAULT_HTTP_TIMEOUT).map_err(ConfigError::HttpClient)?;
+        Ok(Self::with_client(http, base_url, DEFAULT_HTTP_TIMEOUT))
     }
 
     /// A client sharing `http` (and its connection pool). Whatever `http`'s redirect

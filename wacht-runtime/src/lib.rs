@@ -2,6 +2,29 @@
 //! session-token verification, decisions and rejections.
 //!
 //! Use it through the `wacht` facade; the attribute macros there call into this crate.
+//!
+//! # Layout
+//!
+//! One module ("room") per stage; data flows one way: request head → credential → verified
+//! identity → decision → answer. A room imports only the rooms listed for it (never back
+//! through the crate root), so there is no import circle:
+//!
+//! | room | what it holds | may import |
+//! |---|---|---|
+//! | `strict`, `secret`, `clock`, `outbound`, `rejection`, `deadline`, `client_ip` | strict decoders, redacted secrets, time, the outbound-HTTP rules, the one answer shape, request deadlines, client-IP policies | nothing of this crate |
+//! | `head` | the request head and its credentials | `deadline`, `rejection` |
+//! | `jwk` | JWKS and PEM keys, parsed | `strict`, `outbound` |
+//! | `keys` | the key set, key choice, the JWKS cache | `jwk`, `outbound` |
+//! | `config` | configuration from the environment or a builder | `client_ip`, `clock`, `jwk`, `rejection`, `secret` |
+//! | `session` | strict token verification and claims | `config`, `head`, `jwk`, `keys`, `rejection`, `strict` |
+//! | `auth`, `token_cache` | the verified identity; verified tokens remembered | `session` |
+//! | `requirement` | the session decision (403s) | `auth`, `rejection` |
+//! | `gateway`, `backend` | the gateway and backend API clients | `config`, `outbound`, `secret`, `strict` |
+//! | `machine` | the machine decision | `client_ip`, `gateway`, `head`, `rejection`, `requirement`, `secret` |
+//! | `bridge` | the `x-wacht-auth` header bridge | `auth`, `rejection`, `requirement`, `session`, `strict` |
+//! | `context` | [`Wacht`], the process-wide instance ([`init`], [`global`]) | every room above |
+//! | `macro_support` | what the macros' expansions call | `context`, `head` and the types above |
+//! | `testing` | the local emulator (feature `testing`) | the public API |
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -13,6 +36,8 @@ mod config;
 mod context;
 mod deadline;
 mod gateway;
+mod head;
+mod jwk;
 mod keys;
 mod machine;
 mod outbound;
@@ -20,6 +45,7 @@ mod rejection;
 mod requirement;
 mod secret;
 mod session;
+mod strict;
 mod token_cache;
 
 pub mod bridge;
@@ -30,8 +56,6 @@ pub mod macro_support;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
-
-use std::sync::OnceLock;
 
 pub use auth::Auth;
 pub use backend::{
@@ -45,55 +69,19 @@ pub use config::{
     DEFAULT_JWKS_MIN_REFRESH_INTERVAL, DEFAULT_JWKS_TTL, DEFAULT_TOKEN_CACHE_CAPACITY,
     MAX_LEEWAY_SECONDS, WachtConfig, WachtConfigBuilder,
 };
-pub use context::Wacht;
+pub use context::{Wacht, global, init};
 pub use deadline::{DEADLINE_MARGIN, Deadline};
 pub use gateway::{
     AuthzRequest, AuthzResponse, GatewayClient, GatewayError, Identity, Principal, PrincipalType,
     RateLimitState,
 };
+pub use head::CredentialError;
 pub use keys::KeyFetchError;
 pub use machine::{
     AcceptedPrincipal, GATEWAY_METHODS, MAX_CREDENTIAL_LEN, MachineAuth, MachineRequirement,
     OAuthGrant,
 };
-pub use rejection::{Rejection, RejectionCode};
+pub use rejection::{Challenge, Rejection, RejectionCode};
 pub use requirement::{Denial, PermissionRule, Requirement};
 pub use secret::Secret;
 pub use session::AuthError;
-
-static GLOBAL: OnceLock<Result<Wacht, ConfigError>> = OnceLock::new();
-
-/// Installs the process-wide [`Wacht`] the macros use. Call it before the first protected
-/// request; without it, the first request builds one from the environment
-/// ([`WachtConfig::from_env`]).
-///
-/// Errors with [`ConfigError::AlreadyInitialized`] once the instance exists, and with any
-/// error of [`Wacht::new`].
-pub fn init(config: WachtConfig) -> Result<Wacht, ConfigError> {
-    let wacht = Wacht::new(config)?;
-    let mut installed = false;
-    GLOBAL.get_or_init(|| {
-        installed = true;
-        Ok(wacht.clone())
-    });
-    if installed {
-        Ok(wacht)
-    } else {
-        Err(ConfigError::AlreadyInitialized)
-    }
-}
-
-/// The process-wide [`Wacht`]: the one [`init`] installed, else one built from the
-/// environment on first use. A configuration error is remembered and returned every time
-/// (requests then get `500 auth_misconfigured`).
-pub fn global() -> Result<Wacht, ConfigError> {
-    GLOBAL
-        .get_or_init(|| {
-            let built = Wacht::from_env();
-            if let Err(error) = &built {
-                tracing::error!(target: "wacht", %error, "building wacht from the environment failed");
-            }
-            built
-        })
-        .clone()
-}

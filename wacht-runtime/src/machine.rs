@@ -11,6 +11,7 @@ use crate::client_ip::ClientIp;
 use crate::gateway::{
     AuthzRequest, AuthzResponse, GatewayError, Identity, Principal, PrincipalType, RateLimitState,
 };
+use crate::head::{BearerError, CredentialError, Head, bearer_token, single_header};
 use crate::rejection::{Rejection, RejectionCode};
 use crate::requirement::PermissionRule;
 use crate::secret::Secret;
@@ -128,14 +129,16 @@ impl MachineRequirement {
     }
 
     /// The credential in `headers`, or why there is none usable.
-    fn credential(&self, headers: &http::HeaderMap) -> Result<Principal, Rejection> {
+    fn credential(&self, headers: &http::HeaderMap) -> Result<Principal, CredentialError> {
         let api_key = single_header(headers, &self.header)?;
         let bearer = match self.principal {
             AcceptedPrincipal::ApiKey => None,
-            _ => match crate::session::bearer_token(headers) {
+            _ => match bearer_token(headers) {
                 Ok(token) => Some(token.to_owned()),
-                Err(crate::AuthError::MissingToken) => None,
-                Err(_) => return Err(credential_rejection("invalid_authorization_header")),
+                Err(BearerError::Missing) => None,
+                Err(BearerError::Invalid(_)) => {
+                    return Err(CredentialError::InvalidAuthorizationHeader);
+                }
             },
         };
         let principal = match (self.principal, api_key, bearer) {
@@ -144,53 +147,20 @@ impl MachineRequirement {
                 (PrincipalType::OauthAccessToken, token)
             }
             (AcceptedPrincipal::Any, Some(_), Some(_)) => {
-                return Err(credential_rejection("ambiguous_credential"));
+                return Err(CredentialError::Ambiguous);
             }
             (AcceptedPrincipal::Any, Some(key), None) => (PrincipalType::ApiKey, key),
             (AcceptedPrincipal::Any, None, Some(token)) => (PrincipalType::OauthAccessToken, token),
-            _ => return Err(credential_rejection("missing_credential")),
+            _ => return Err(CredentialError::Missing),
         };
         if principal.1.len() > MAX_CREDENTIAL_LEN {
-            return Err(credential_rejection("credential_too_long"));
+            return Err(CredentialError::TooLong);
         }
         Ok(Principal {
             kind: principal.0,
             value: Secret::new(principal.1),
         })
     }
-}
-
-/// Exactly one non-empty, visible-ASCII value of `name`, or none.
-fn single_header(
-    headers: &http::HeaderMap,
-    name: &HeaderName,
-) -> Result<Option<String>, Rejection> {
-    let mut values = headers.get_all(name).iter();
-    let Some(value) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err(credential_rejection("invalid_credential_header"));
-    }
-    let value = value
-        .to_str()
-        .map_err(|_| credential_rejection("invalid_credential_header"))?
-        .trim();
-    if value.is_empty() {
-        Ok(None)
-    } else {
-        Ok(Some(value.to_owned()))
-    }
-}
-
-fn credential_rejection(reason: &'static str) -> Rejection {
-    let message = match reason {
-        "missing_credential" => "This endpoint needs an API key or access token.",
-        "ambiguous_credential" => "Send either an API key or an access token, not both.",
-        "credential_too_long" => "The API key or access token is too long.",
-        _ => "The credential header is malformed.",
-    };
-    Rejection::unauthenticated(reason, message)
 }
 
 /// A machine caller the gateway allowed. Cheap to clone; inserted into the request's
@@ -397,11 +367,13 @@ impl fmt::Debug for MachineAuth {
 /// The gateway request for `req` under `requirement`, or the rejection that needs no
 /// gateway call (no credential, unusable method).
 pub(crate) fn build_request(
-    req: crate::context::Head<'_>,
+    req: Head<'_>,
     requirement: &MachineRequirement,
     client_ip: &ClientIp,
 ) -> Result<AuthzRequest, Rejection> {
-    let principal = requirement.credential(req.headers)?;
+    let principal = requirement
+        .credential(req.headers)
+        .map_err(|error| error.rejection())?;
     let method = match &requirement.method {
         Some(method) => method.clone(),
         None => req.method.as_str().to_ascii_uppercase(),
@@ -565,7 +537,7 @@ mod tests {
         req: &http::Request<B>,
         requirement: &MachineRequirement,
     ) -> Result<AuthzRequest, Rejection> {
-        build_request(crate::context::Head::of(req), requirement, &ClientIp::None)
+        build_request(Head::of(req), requirement, &ClientIp::None)
     }
 
     fn reason(result: Result<AuthzRequest, Rejection>) -> String {
@@ -665,15 +637,10 @@ mod tests {
         assert_eq!(built.method, "GET");
         assert_eq!(built.resource, "urn:wacht:organization:1");
         assert_eq!(built.required_permissions, ["a", "b"]);
-        let netlify = build_request(
-            crate::context::Head::of(&request),
-            &api,
-            &ClientIp::netlify(),
-        )
-        .unwrap();
+        let netlify = build_request(Head::of(&request), &api, &ClientIp::netlify()).unwrap();
         assert_eq!(netlify.client_ip.as_deref(), Some("2001:db8::1"));
         let one_proxy = build_request(
-            crate::context::Head::of(&request),
+            Head::of(&request),
             &api,
             &ClientIp::RightmostForwardedFor(1),
         )

@@ -5,11 +5,14 @@
 
 use std::future::Future;
 
-use crate::Wacht;
-use crate::context::Head;
+use crate::context::Wacht;
+use crate::head::Head;
 use crate::requirement::PermissionRule;
 
-pub use crate::{AcceptedPrincipal, Auth, MachineAuth, MachineRequirement, Rejection, Requirement};
+pub use crate::auth::Auth;
+pub use crate::machine::{AcceptedPrincipal, MachineAuth, MachineRequirement};
+pub use crate::rejection::Rejection;
+pub use crate::requirement::Requirement;
 
 pub use http::{HeaderName, Method};
 pub use std::sync::LazyLock;

@@ -49,6 +49,19 @@ impl RejectionCode {
     }
 }
 
+/// The `WWW-Authenticate` challenge of a 401 (RFC 6750 §3), decided by whoever produces the
+/// rejection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Challenge {
+    /// `Bearer realm="wacht"`: the request carried no credential.
+    Bare,
+    /// `…, error="invalid_request"`: the credential header is malformed.
+    InvalidRequest,
+    /// `…, error="invalid_token"`: the credential was refused (the default for 401s).
+    InvalidToken,
+}
+
 /// A refused request: the handler did not run, and this is what the caller gets.
 ///
 /// The response is `application/json`, `Cache-Control: no-store`, with body
@@ -78,6 +91,8 @@ struct Parts {
     retry_after: Option<u64>,
     required: Vec<String>,
     headers: Vec<(HeaderName, HeaderValue)>,
+    /// For 401s: the `WWW-Authenticate` challenge.
+    challenge: Option<Challenge>,
 }
 
 impl Rejection {
@@ -95,6 +110,7 @@ impl Rejection {
             retry_after: None,
             required: Vec::new(),
             headers: Vec::new(),
+            challenge: (code == RejectionCode::Unauthenticated).then_some(Challenge::InvalidToken),
         }))
     }
 
@@ -129,6 +145,19 @@ impl Rejection {
             reason,
             "Authentication is not configured correctly on this server.",
         )
+    }
+
+    /// Sets the `WWW-Authenticate` challenge of a 401 (no effect on other codes).
+    pub fn with_challenge(mut self, challenge: Challenge) -> Self {
+        if self.0.code == RejectionCode::Unauthenticated {
+            self.0.challenge = Some(challenge);
+        }
+        self
+    }
+
+    /// The `WWW-Authenticate` challenge, for 401s.
+    pub fn challenge(&self) -> Option<Challenge> {
+        self.0.challenge
     }
 
     /// Adds the gateway's request id.
@@ -214,26 +243,19 @@ impl Rejection {
 
     /// The `WWW-Authenticate` value for a 401 (RFC 6750 §3).
     fn www_authenticate(&self) -> HeaderValue {
-        if matches!(
-            self.0.reason.as_ref(),
-            "missing_token" | "missing_credential" | "missing_bridge_header"
-        ) {
-            return HeaderValue::from_static("Bearer realm=\"wacht\"");
-        }
+        let error = match self.0.challenge {
+            None | Some(Challenge::Bare) => {
+                return HeaderValue::from_static("Bearer realm=\"wacht\"");
+            }
+            Some(Challenge::InvalidRequest) => "invalid_request",
+            Some(Challenge::InvalidToken) => "invalid_token",
+        };
         let description: String = self
             .0
             .message
             .chars()
             .filter(|c| c.is_ascii() && !c.is_ascii_control() && *c != '"' && *c != '\\')
             .collect();
-        let error = if matches!(
-            self.0.reason.as_ref(),
-            "invalid_authorization_header" | "invalid_credential_header" | "ambiguous_credential"
-        ) {
-            "invalid_request"
-        } else {
-            "invalid_token"
-        };
         HeaderValue::from_str(&format!(
             "Bearer realm=\"wacht\", error=\"{error}\", error_description=\"{description}\""
         ))
@@ -318,8 +340,9 @@ mod tests {
 
     #[test]
     fn www_authenticate_follows_rfc6750() {
-        let missing: http::Response<String> =
-            Rejection::unauthenticated("missing_token", "x").into_response();
+        let missing: http::Response<String> = Rejection::unauthenticated("missing_token", "x")
+            .with_challenge(Challenge::Bare)
+            .into_response();
         assert_eq!(
             missing.headers()[WWW_AUTHENTICATE],
             "Bearer realm=\"wacht\""

@@ -5,16 +5,15 @@
 //! than its `decode` (duplicate names refused, `exp` required, strict shapes) and because
 //! time must come from the configured [`crate::Clock`].
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use http::HeaderMap;
 use jsonwebtoken::Algorithm;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::config::ConfigError;
-use crate::keys::{KeyFetchError, Unavailable, VerifyingKey, parse_asymmetric_alg};
-use crate::rejection::Rejection;
+use crate::head::BearerError;
+use crate::jwk::{VerifyingKey, parse_asymmetric_alg};
+use crate::keys::{KeyFetchError, Unavailable};
+use crate::rejection::{Challenge, Rejection};
+use crate::strict::{b64url_decode, parse_object};
 
 /// Tokens longer than this are refused before any work is done.
 const MAX_TOKEN_LEN: usize = 16 * 1024;
@@ -101,11 +100,13 @@ impl AuthError {
             AuthError::MissingToken => Rejection::unauthenticated(
                 reason,
                 "Sign in: this request carries no session token.",
-            ),
+            )
+            .with_challenge(Challenge::Bare),
             AuthError::InvalidAuthorizationHeader(_) => Rejection::unauthenticated(
                 reason,
                 "The Authorization header must be `Bearer <session token>`.",
-            ),
+            )
+            .with_challenge(Challenge::InvalidRequest),
             AuthError::MalformedToken(_) => {
                 Rejection::unauthenticated(reason, "The session token is malformed.")
             }
@@ -152,6 +153,15 @@ impl AuthError {
     }
 }
 
+impl From<BearerError> for AuthError {
+    fn from(error: BearerError) -> Self {
+        match error {
+            BearerError::Missing => AuthError::MissingToken,
+            BearerError::Invalid(why) => AuthError::InvalidAuthorizationHeader(why),
+        }
+    }
+}
+
 impl From<Unavailable> for AuthError {
     fn from(unavailable: Unavailable) -> Self {
         // Rounded up: a client retrying after `Retry-After` seconds finds the retry open.
@@ -162,43 +172,6 @@ impl From<Unavailable> for AuthError {
             retry_after_secs,
         }
     }
-}
-
-/// Extracts the bearer token from the `Authorization` header (scheme matched
-/// case-insensitively, RFC 7235). Exactly one header is accepted.
-pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
-    let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
-    let value = values.next().ok_or(AuthError::MissingToken)?;
-    if values.next().is_some() {
-        return Err(AuthError::InvalidAuthorizationHeader(
-            "several Authorization headers",
-        ));
-    }
-    let value = value
-        .to_str()
-        .map_err(|_| AuthError::InvalidAuthorizationHeader("not visible ASCII"))?
-        .trim();
-    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(AuthError::InvalidAuthorizationHeader(
-            "the scheme is not Bearer",
-        ));
-    }
-    let token = token.trim_start_matches(' ');
-    if token.is_empty() {
-        return Err(AuthError::InvalidAuthorizationHeader("empty token"));
-    }
-    if token.contains([' ', '\t']) {
-        return Err(AuthError::InvalidAuthorizationHeader(
-            "the token contains white space",
-        ));
-    }
-    Ok(token)
-}
-
-/// Strict base64url: no padding, no stray characters, no non-zero trailing bits.
-pub(crate) fn b64url_decode(segment: &str) -> Result<Vec<u8>, base64::DecodeError> {
-    URL_SAFE_NO_PAD.decode(segment)
 }
 
 /// A compact JWS split and its header checked; the signature is not verified yet.
@@ -442,129 +415,10 @@ fn string_list(value: Option<&Value>) -> Result<Vec<String>, AuthError> {
     }
 }
 
-/// Parses a JSON object, refusing duplicate member names at any depth.
-pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, serde_json::Error> {
-    match serde_json::from_slice::<Unique>(bytes)?.0 {
-        Value::Object(map) => Ok(map),
-        _ => Err(de::Error::custom("not an object")),
-    }
-}
-
-/// A JSON value whose objects have no duplicate member names.
-struct Unique(Value);
-
-impl<'de> Deserialize<'de> for Unique {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(UniqueVisitor)
-    }
-}
-
-struct UniqueVisitor;
-
-impl<'de> Visitor<'de> for UniqueVisitor {
-    type Value = Unique;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Unique, E> {
-        Ok(Unique(Value::Bool(v)))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Unique, E> {
-        Ok(Unique(Value::from(v)))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Unique, E> {
-        Ok(Unique(Value::from(v)))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Unique, E> {
-        Ok(Unique(Value::from(v)))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Unique, E> {
-        Ok(Unique(Value::String(v.to_owned())))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Unique, E> {
-        Ok(Unique(Value::String(v)))
-    }
-    fn visit_unit<E>(self) -> Result<Unique, E> {
-        Ok(Unique(Value::Null))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Unique, A::Error> {
-        let mut items = Vec::new();
-        while let Some(Unique(item)) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Unique(Value::Array(items)))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Unique, A::Error> {
-        let mut object = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let Unique(value) = map.next_value()?;
-            if object.contains_key(&key) {
-                return Err(de::Error::custom("duplicate member name"));
-            }
-            object.insert(key, value);
-        }
-        Ok(Unique(Value::Object(object)))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn headers(values: &[&str]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for v in values {
-            map.append(http::header::AUTHORIZATION, v.parse().unwrap());
-        }
-        map
-    }
-
-    #[test]
-    fn bearer_scheme_is_case_insensitive_and_strict() {
-        assert_eq!(bearer_token(&headers(&["Bearer abc"])).unwrap(), "abc");
-        assert_eq!(bearer_token(&headers(&["bEaReR   abc"])).unwrap(), "abc");
-        assert!(matches!(
-            bearer_token(&headers(&[])),
-            Err(AuthError::MissingToken)
-        ));
-        for bad in [
-            &["Bearer"][..],
-            &["Bearer "],
-            &["Basic abc"],
-            &["Bearer a b"],
-            &["Bearer a", "Bearer b"],
-        ] {
-            assert!(
-                matches!(
-                    bearer_token(&headers(bad)),
-                    Err(AuthError::InvalidAuthorizationHeader(_))
-                ),
-                "{bad:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn duplicate_names_are_refused_at_any_depth() {
-        assert!(parse_object(br#"{"a":1,"b":2}"#).is_ok());
-        assert!(parse_object(br#"{"a":1,"a":2}"#).is_err());
-        assert!(parse_object(br#"{"p":{"x":[1],"x":[2]}}"#).is_err());
-        assert!(parse_object(br#"[1]"#).is_err());
-    }
-
-    #[test]
-    fn base64url_is_strict() {
-        assert!(b64url_decode("YWJj").is_ok());
-        assert!(b64url_decode("YWI=").is_err());
-        assert!(b64url_decode("YW+j").is_err());
-        assert!(b64url_decode("YWJ").is_err() || b64url_decode("YWI").is_ok());
-        assert!(
-            b64url_decode("YWJ").is_err(),
-            "non-zero trailing bits must be refused"
-        );
-    }
 
     fn check(claims: Value, now: i64) -> Result<VerifiedClaims, AuthError> {
         let Value::Object(map) = claims else { panic!() };

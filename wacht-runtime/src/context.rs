@@ -43,7 +43,8 @@ pub struct Wacht {
 struct Inner {
     config: WachtConfig,
     http: reqwest::Client,
-    /// `None` when session tokens cannot be verified (no publishable key / issuer).
+    /// The session keys, or why session tokens cannot be verified (the configuration error
+    /// every session check answers with).
     keys: Result<KeySource, ConfigError>,
     tokens: TokenCache,
     gateway: GatewayClient,

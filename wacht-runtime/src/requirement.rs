@@ -195,3 +195,95 @@ impl Requirement {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The decision for a caller in `organization`/`workspace` holding `held`.
+    fn decide(
+        requirement: &Requirement,
+        organization: Option<&str>,
+        workspace: Option<&str>,
+        held: &[&str],
+    ) -> Result<(), Denial> {
+        requirement.check_identity(organization, workspace, |p| held.contains(&p))
+    }
+
+    #[test]
+    fn no_requirement_passes_any_signed_in_caller() {
+        assert_eq!(decide(&Requirement::new(), None, None, &[]), Ok(()));
+    }
+
+    #[test]
+    fn any_needs_one_and_all_needs_every_one() {
+        let any = Requirement::new().any(["user:read", "user:admin"]);
+        assert_eq!(decide(&any, None, None, &["user:admin"]), Ok(()));
+        assert!(matches!(
+            decide(&any, None, None, &["billing:read"]),
+            Err(Denial::MissingPermission(PermissionRule::Any(_)))
+        ));
+        let all = Requirement::new().all(["user:read", "user:write"]);
+        assert_eq!(
+            decide(&all, None, None, &["user:write", "user:read", "x"]),
+            Ok(())
+        );
+        assert!(decide(&all, None, None, &["user:read"]).is_err());
+        let one = Requirement::new().permission("user:read");
+        assert_eq!(
+            one.permissions(),
+            &PermissionRule::Any(vec!["user:read".into()])
+        );
+    }
+
+    #[test]
+    fn empty_lists_are_never_satisfied() {
+        // Built programmatically (the macros refuse them): a security check fails closed.
+        let empty_all = Requirement::new().all(Vec::<String>::new());
+        assert!(decide(&empty_all, None, None, &["anything"]).is_err());
+        let empty_any = Requirement::new().any(Vec::<String>::new());
+        assert!(decide(&empty_any, None, None, &["anything"]).is_err());
+    }
+
+    #[test]
+    fn organization_then_workspace_then_permissions_in_the_references_order() {
+        let requirement = Requirement::new()
+            .organization("org_1")
+            .workspace("ws_1")
+            .permission("user:read");
+        assert_eq!(
+            decide(&requirement, Some("org_2"), Some("ws_2"), &[]),
+            Err(Denial::OrganizationMismatch)
+        );
+        assert_eq!(
+            decide(&requirement, None, Some("ws_1"), &["user:read"]),
+            Err(Denial::OrganizationMismatch),
+            "no active organization is not the required one"
+        );
+        assert_eq!(
+            decide(&requirement, Some("org_1"), Some("ws_2"), &[]),
+            Err(Denial::WorkspaceMismatch)
+        );
+        assert!(matches!(
+            decide(&requirement, Some("org_1"), Some("ws_1"), &[]),
+            Err(Denial::MissingPermission(_))
+        ));
+        assert_eq!(
+            decide(&requirement, Some("org_1"), Some("ws_1"), &["user:read"]),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn denials_become_403s_listing_what_was_required() {
+        let rule = PermissionRule::all(["a", "b"]);
+        let rejection = Denial::MissingPermission(rule).rejection();
+        assert_eq!(rejection.status(), 403);
+        assert_eq!(rejection.reason(), "missing_permission");
+        assert_eq!(rejection.required(), ["a", "b"]);
+        assert_eq!(
+            Denial::WorkspaceMismatch.rejection().reason(),
+            "workspace_mismatch"
+        );
+    }
+}

@@ -143,16 +143,63 @@ pub(crate) fn expand<M: Expand>(args: TokenStream, item: TokenStream) -> TokenSt
         .and_then(M::validate)
         .map_err(|error| errors.push(error));
     let fallback = without_compiler_errors(&function).unwrap_or(item);
+    let handler_attrs = function.attrs.clone();
+    let fallback_for_stacking = fallback.clone();
     let handler = Handler::analyze::<M>(function).map_err(|error| errors.push(error));
+    if let Ok(config) = &config
+        && let Some(stacked) = stacked_attribute(&handler_attrs, M::common(config).krate.as_ref())
+    {
+        errors.push(syn::Error::new_spanned(
+            stacked,
+            format!(
+                "`{}` cannot be combined with another `#[wacht::protect]` or \
+                 `#[wacht::machine]` on the same handler: each checks the request on its own \
+                 and the handler receives one identity. Use one attribute per handler (one \
+                 handler for people, another for machines)",
+                M::MACRO
+            ),
+        ));
+        return unchanged_with_errors(fallback_for_stacking, errors);
+    }
     match (config, handler) {
         (Ok(config), Ok(handler)) => {
             let common = M::common(&config);
-            let private = private_path(common.krate.as_ref());
+            let krate = private_path(common.krate.as_ref());
+            // Every runtime path goes through one `use` of `__private`: a wrong `crate = "…"`
+            // is then one error, at its string.
+            let private = quote!(__wacht);
             let guard = M::guard(&config, &private);
-            guarded(handler, &private, common.on_reject.as_ref(), guard)
+            let import = quote!(use #krate as __wacht;);
+            guarded(handler, import, &private, common.on_reject.as_ref(), guard)
         }
         _ => unchanged_with_errors(fallback, errors),
     }
+}
+
+/// Another `wacht` attribute on the same function: `#[wacht::protect]`, `#[wacht::machine]`,
+/// the same through the `crate = "…"` path, or a bare `#[protect]` / `#[machine]`.
+fn stacked_attribute<'a>(
+    attrs: &'a [syn::Attribute],
+    krate: Option<&Path>,
+) -> Option<&'a syn::Attribute> {
+    attrs.iter().find(|attr| {
+        let path = attr.path();
+        let Some(last) = path.segments.last() else {
+            return false;
+        };
+        if last.ident != "protect" && last.ident != "machine" {
+            return false;
+        }
+        let prefix: Vec<String> = path
+            .segments
+            .iter()
+            .take(path.segments.len() - 1)
+            .map(|segment| segment.ident.to_string())
+            .collect();
+        let krate: Option<Vec<String>> =
+            krate.map(|krate| krate.segments.iter().map(|s| s.ident.to_string()).collect());
+        prefix.is_empty() || prefix == ["wacht"] || krate.is_some_and(|krate| krate == prefix)
+    })
 }
 
 /// The macro-specific parts of a guarded handler.
@@ -168,6 +215,7 @@ pub(crate) struct Guard {
 /// The handler with `guard` in front of its body.
 fn guarded(
     handler: Handler,
+    import: TokenStream,
     private: &TokenStream,
     on_reject: Option<&ExprPath>,
     guard: Guard,
@@ -194,18 +242,32 @@ fn guarded(
     // `wacht` and `wacht-macros` must be the same release: `__private` changes between them.
     let version_check = Ident::new(&version_check_name(), Span::call_site());
     let version_check = quote!(let () = #private::#version_check;);
-    let identity = Ident::new("__wacht_auth", Span::call_site());
-    let rejection = Ident::new("__wacht_rejection", Span::call_site());
+    // Internal bindings are hygienic (mixed-site): the user's body cannot see them, and the
+    // user's own bindings of the same names cannot capture them. (A *constant* of the same
+    // name in scope still clashes: rustc resolves identifier patterns against items at the
+    // call site whatever the span, and `def_site` hygiene is unstable.)
+    let identity = Ident::new("__wacht_auth", Span::mixed_site());
+    let rejection = Ident::new("__wacht_rejection", Span::mixed_site());
 
-    // The outer signature: the request under our name, in its place; identity parameters
-    // removed.
+    // The outer signature: the request in its place, under the user's own name when it is a
+    // plain identifier (so `#[tracing::instrument(skip(req))]` below still sees `req`), else
+    // under a hygienic one; identity parameters removed.
+    let outer_ident = match &*user_request.pat {
+        Pat::Ident(PatIdent {
+            by_ref: None,
+            subpat: None,
+            ident,
+            ..
+        }) => ident.clone(),
+        _ => request.clone(),
+    };
     let outer_request = FnArg::Typed(PatType {
         attrs: Vec::new(),
         pat: Box::new(Pat::Ident(PatIdent {
             attrs: Vec::new(),
             by_ref: None,
             mutability: None,
-            ident: request.clone(),
+            ident: outer_ident.clone(),
             subpat: None,
         })),
         colon_token: user_request.colon_token,
@@ -220,7 +282,14 @@ fn guarded(
     // A rejection leaves in the handler's own return type; a missing conversion is reported
     // at that type.
     let reject = match on_reject {
-        Some(path) => quote_spanned! {path.span()=> #path(#rejection) },
+        // Through a `fn(Rejection) -> R` pointer: a function of another shape (`async fn`,
+        // a wrong return type) is reported as that, at the path.
+        Some(path) => quote_spanned! {path.span()=>
+            {
+                let __wacht_on_reject: fn(#private::Rejection) -> #output = #path;
+                __wacht_on_reject(#rejection)
+            }
+        },
         None => {
             let span = Span::call_site().located_at(output.span());
             quote_spanned! {span=>
@@ -236,13 +305,15 @@ fn guarded(
     let last = identities.len().saturating_sub(1);
     let bind_identities = identities.iter().enumerate().map(|(index, param)| {
         let PatType { attrs, pat, ty, .. } = param;
-        // A parameter whose type merely shares the name (`struct Auth;`) is reported at it.
-        let identity = Ident::new("__wacht_auth", Span::call_site().located_at(ty.span()));
         let value = if index == last {
             quote!(#identity)
         } else {
             quote!(::core::clone::Clone::clone(&#identity))
         };
+        // A parameter whose type merely shares the name (`struct Auth;`) is reported at it,
+        // saying that matching is by name.
+        let span = Span::call_site().located_at(ty.span());
+        let value = quote_spanned! {span=> #private::identity::<#ty, _>(#value) };
         quote! { #(#attrs)* let #pat: #ty = #value; }
     });
 
@@ -259,9 +330,10 @@ fn guarded(
     user_braces.surround(&mut body, |body| {
         body.extend(quote! {
             #(#inner_attrs)*
+            #import
             #version_check
             #setup
-            let mut #request = #request;
+            let mut #request = #outer_ident;
             let #identity = match #check {
                 ::core::result::Result::Ok(#identity) => #identity,
                 ::core::result::Result::Err(#rejection) => return #reject,
@@ -286,7 +358,7 @@ fn version_check_name() -> String {
 }
 
 fn request_ident() -> Ident {
-    Ident::new("__wacht_request", Span::call_site())
+    Ident::new("__wacht_request", Span::mixed_site())
 }
 
 /// `::wacht::__private`, or `<crate>::__private` (spanned at the `crate = "…"` string).
@@ -374,28 +446,29 @@ mod tests {
             },
         );
         let expected = normalized(quote! {
-            pub async fn f(__wacht_request: http::Request<Body>, ctx: Ctx)
+            pub async fn f(req: http::Request<Body>, ctx: Ctx)
                 -> Result<http::Response<Body>, Error>
             {
-                let () = ::wacht::__private::WACHT_MACROS_0_1_0_NEED_WACHT_0_1_0;
-                static __WACHT_REQUIREMENT: ::wacht::__private::LazyLock<::wacht::__private::Requirement> =
-                    ::wacht::__private::LazyLock::new(|| {
-                        ::wacht::__private::requirement(::wacht::__private::ProtectSpec {
-                            permissions: ::wacht::__private::Permissions::Any(&["user:read"]),
+                use ::wacht::__private as __wacht;
+                let () = __wacht::WACHT_MACROS_0_1_0_NEED_WACHT_0_1_0;
+                static __WACHT_REQUIREMENT: __wacht::LazyLock<__wacht::Requirement> =
+                    __wacht::LazyLock::new(|| {
+                        __wacht::requirement(__wacht::ProtectSpec {
+                            permissions: __wacht::Permissions::Any(&["user:read"]),
                             organization_id: ::core::option::Option::None,
                             workspace_id: ::core::option::Option::None,
                         })
                     });
-                let mut __wacht_request = __wacht_request;
-                let __wacht_auth = match ::wacht::__private::protect(&__wacht_request, &__WACHT_REQUIREMENT).await {
+                let mut __wacht_request = req;
+                let __wacht_auth = match __wacht::protect(&__wacht_request, &__WACHT_REQUIREMENT).await {
                     ::core::result::Result::Ok(__wacht_auth) => __wacht_auth,
                     ::core::result::Result::Err(__wacht_rejection) => return
-                        <Result<http::Response<Body>, Error> as ::wacht::__private::RejectionResponse>
+                        <Result<http::Response<Body>, Error> as __wacht::RejectionResponse>
                             ::from_rejection(__wacht_rejection),
                 };
-                ::wacht::__private::insert_auth(&mut __wacht_request, &__wacht_auth);
+                __wacht::insert_auth(&mut __wacht_request, &__wacht_auth);
                 let req: http::Request<Body> = __wacht_request;
-                let auth: wacht::Auth = __wacht_auth;
+                let auth: wacht::Auth = __wacht::identity::<wacht::Auth, _>(__wacht_auth);
                 { body(req, auth, ctx) }
             }
         });
@@ -414,13 +487,11 @@ mod tests {
                 async fn f(req: Request<B>) -> Response<B> {}
             ),
         );
-        let call = normalized(quote!(::wacht::__private::requirement(
-            ::wacht::__private::ProtectSpec {
-                permissions: ::wacht::__private::Permissions::All(&["a", "b"]),
-                organization_id: ::core::option::Option::Some("org"),
-                workspace_id: ::core::option::Option::Some("ws"),
-            }
-        )));
+        let call = normalized(quote!(__wacht::requirement(__wacht::ProtectSpec {
+            permissions: __wacht::Permissions::All(&["a", "b"]),
+            organization_id: ::core::option::Option::Some("org"),
+            workspace_id: ::core::option::Option::Some("ws"),
+        })));
         assert!(output.contains(&call), "{output}");
 
         let output = expand(
@@ -430,9 +501,7 @@ mod tests {
             ),
         );
         assert!(
-            output.contains(
-                r#"permissions : :: wacht :: __private :: Permissions :: Any (& ["a" , "b"]) ,"#
-            ),
+            output.contains(r#"permissions : __wacht :: Permissions :: Any (& ["a" , "b"]) ,"#),
             "{output}"
         );
 
@@ -443,7 +512,7 @@ mod tests {
             ),
         );
         assert!(
-            output.contains("permissions : :: wacht :: __private :: Permissions :: Unrestricted ,"),
+            output.contains("permissions : __wacht :: Permissions :: Unrestricted ,"),
             "{output}"
         );
     }
@@ -457,10 +526,20 @@ mod tests {
             ),
         );
         assert!(!output.contains(":: wacht ::"), "{output}");
-        assert!(output.contains(":: renamed :: __private :: protect (& __wacht_request"));
-        assert!(output.contains(&normalized(quote!(
-            return errors::reject(__wacht_rejection)
-        ))));
+        // One import of the overridden path: a wrong one is one error.
+        assert_eq!(output.matches(":: renamed").count(), 1, "{output}");
+        assert!(output.contains("use :: renamed :: __private as __wacht ;"));
+        assert!(output.contains("__wacht :: protect (& __wacht_request"));
+        // `on_reject` goes through a `fn(Rejection) -> R` pointer.
+        assert!(
+            output.contains(&normalized(quote!(
+                return {
+                    let __wacht_on_reject: fn(__wacht::Rejection) -> Response<B> = errors::reject;
+                    __wacht_on_reject(__wacht_rejection)
+                }
+            ))),
+            "{output}"
+        );
         assert!(!output.contains("RejectionResponse"));
     }
 
@@ -483,12 +562,12 @@ mod tests {
         let signature = normalized(quote! {
             #[doc = r" Docs."]
             #[inline]
-            pub(crate) async fn get<'a, T: Clone>(&'a self, __wacht_request: Request<T>, n: u8) -> Response<T>
+            pub(crate) async fn get<'a, T: Clone>(&'a self, req: Request<T>, n: u8) -> Response<T>
             where
                 T: Send,
         });
         let first = normalized(
-            quote!(#![allow(unused)] let () = ::wacht::__private::WACHT_MACROS_0_1_0_NEED_WACHT_0_1_0; static __WACHT_REQUIREMENT),
+            quote!(#![allow(unused)] use ::wacht::__private as __wacht; let () = __wacht::WACHT_MACROS_0_1_0_NEED_WACHT_0_1_0; static __WACHT_REQUIREMENT),
         );
         assert!(
             output.starts_with(&format!("{signature} {{ {first}")),
@@ -496,8 +575,8 @@ mod tests {
         );
         let last = normalized(quote! {
             let mut req: Request<T> = __wacht_request;
-            let a: Auth = ::core::clone::Clone::clone(&__wacht_auth);
-            let b: crate::Auth = __wacht_auth;
+            let a: Auth = __wacht::identity::<Auth, _>(::core::clone::Clone::clone(&__wacht_auth));
+            let b: crate::Auth = __wacht::identity::<crate::Auth, _>(__wacht_auth);
             { return other(req, a, b, n); }
         });
         let tail = format!("{last} }}");
@@ -547,7 +626,7 @@ mod tests {
         );
         assert!(!output.contains("compile_error"), "{output}");
         let start = output
-            .find(":: wacht :: __private :: machine_requirement (")
+            .find("__wacht :: machine_requirement (")
             .unwrap_or_else(|| panic!("no requirement in {output}"));
         // The call is the closure's whole body: `|| { call })`.
         let end = start + output[start..].find(" }) }").map_or(0, |at| at + 3);
@@ -569,30 +648,31 @@ mod tests {
             },
         );
         let expected = normalized(quote! {
-            pub async fn machine_users(__wacht_request: http::Request<Body>, ctx: Ctx)
+            pub async fn machine_users(req: http::Request<Body>, ctx: Ctx)
                 -> Result<http::Response<Body>, Error>
             {
-                let () = ::wacht::__private::WACHT_MACROS_0_1_0_NEED_WACHT_0_1_0;
-                static __WACHT_REQUIREMENT: ::wacht::__private::LazyLock<::wacht::__private::MachineRequirement> =
-                    ::wacht::__private::LazyLock::new(|| {
-                        ::wacht::__private::machine_requirement(::wacht::__private::MachineSpec {
+                use ::wacht::__private as __wacht;
+                let () = __wacht::WACHT_MACROS_0_1_0_NEED_WACHT_0_1_0;
+                static __WACHT_REQUIREMENT: __wacht::LazyLock<__wacht::MachineRequirement> =
+                    __wacht::LazyLock::new(|| {
+                        __wacht::machine_requirement(__wacht::MachineSpec {
                             resource: ::core::option::Option::Some("/machine/users"),
-                            method: ::core::option::Option::Some(::wacht::__private::Method::GET),
-                            permissions: ::wacht::__private::Permissions::All(&["user:read"]),
-                            principal: ::wacht::__private::AcceptedPrincipal::ApiKey,
+                            method: ::core::option::Option::Some(__wacht::Method::GET),
+                            permissions: __wacht::Permissions::All(&["user:read"]),
+                            principal: __wacht::AcceptedPrincipal::ApiKey,
                             header: ::core::option::Option::None,
                         })
                     });
-                let mut __wacht_request = __wacht_request;
-                let __wacht_auth = match ::wacht::__private::machine(&__wacht_request, &__WACHT_REQUIREMENT).await {
+                let mut __wacht_request = req;
+                let __wacht_auth = match __wacht::machine(&__wacht_request, &__WACHT_REQUIREMENT).await {
                     ::core::result::Result::Ok(__wacht_auth) => __wacht_auth,
                     ::core::result::Result::Err(__wacht_rejection) => return
-                        <Result<http::Response<Body>, Error> as ::wacht::__private::RejectionResponse>
+                        <Result<http::Response<Body>, Error> as __wacht::RejectionResponse>
                             ::from_rejection(__wacht_rejection),
                 };
-                ::wacht::__private::insert_machine_auth(&mut __wacht_request, &__wacht_auth);
+                __wacht::insert_machine_auth(&mut __wacht_request, &__wacht_auth);
                 let req: http::Request<Body> = __wacht_request;
-                let auth: wacht::MachineAuth = __wacht_auth;
+                let auth: wacht::MachineAuth = __wacht::identity::<wacht::MachineAuth, _>(__wacht_auth);
                 { body(req, auth, ctx) }
             }
         });
@@ -608,11 +688,11 @@ mod tests {
         header: TokenStream,
     ) -> String {
         normalized(quote! {
-            ::wacht::__private::machine_requirement(::wacht::__private::MachineSpec {
+            __wacht::machine_requirement(__wacht::MachineSpec {
                 resource: #resource,
                 method: #method,
-                permissions: ::wacht::__private::Permissions::#permissions,
-                principal: ::wacht::__private::AcceptedPrincipal::#principal,
+                permissions: __wacht::Permissions::#permissions,
+                principal: __wacht::AcceptedPrincipal::#principal,
                 header: #header,
             })
         })
@@ -659,14 +739,12 @@ mod tests {
         ));
         let expected = machine_spec(
             quote!(::core::option::Option::Some("/machine/users/1")),
-            quote!(::core::option::Option::Some(
-                ::wacht::__private::Method::DELETE
-            )),
+            quote!(::core::option::Option::Some(__wacht::Method::DELETE)),
             quote!(Unrestricted),
             quote!(OauthAccessToken),
             quote!(::core::option::Option::Some({
-                const __WACHT_HEADER: ::wacht::__private::HeaderName =
-                    ::wacht::__private::HeaderName::from_static("x-custom-key");
+                const __WACHT_HEADER: __wacht::HeaderName =
+                    __wacht::HeaderName::from_static("x-custom-key");
                 __WACHT_HEADER
             })),
         );
@@ -689,7 +767,7 @@ mod tests {
         // Without `principal`, API keys only.
         let call = machine_call(quote!(header = "x-k"));
         assert!(
-            call.contains("principal : :: wacht :: __private :: AcceptedPrincipal :: ApiKey ,"),
+            call.contains("principal : __wacht :: AcceptedPrincipal :: ApiKey ,"),
             "{call}"
         );
     }
@@ -704,16 +782,16 @@ mod tests {
         );
         assert!(!output.contains(":: wacht ::"), "{output}");
         for item in [
-            "LazyLock < :: renamed :: __private :: MachineRequirement >",
-            ":: renamed :: __private :: machine_requirement (",
-            ":: renamed :: __private :: machine (& __wacht_request",
-            ":: renamed :: __private :: insert_machine_auth (",
+            "use :: renamed :: __private as __wacht ;",
+            "LazyLock < __wacht :: MachineRequirement >",
+            "__wacht :: machine_requirement (",
+            "__wacht :: machine (& __wacht_request",
+            "__wacht :: insert_machine_auth (",
         ] {
             assert!(output.contains(item), "{item} not in {output}");
         }
-        assert!(output.contains(&normalized(quote!(
-            return errors::reject(__wacht_rejection)
-        ))));
+        assert_eq!(output.matches(":: renamed").count(), 1, "{output}");
+        assert!(output.contains("= errors :: reject ;"), "{output}");
         assert!(!output.contains("RejectionResponse"));
     }
 
@@ -750,12 +828,12 @@ mod tests {
             },
         );
         let signature = normalized(quote! {
-            async fn f(State(s): State<S>, __wacht_request: Request, n: u8) -> Response
+            async fn f(State(s): State<S>, req: Request, n: u8) -> Response
         });
         assert!(output.starts_with(&signature), "{output}");
         let bindings = normalized(quote! {
             let req: Request = __wacht_request;
-            let auth: Auth = __wacht_auth;
+            let auth: Auth = __wacht::identity::<Auth, _>(__wacht_auth);
             { body(auth, s, req, n) }
         });
         assert!(output.ends_with(&format!("{bindings} }}")), "{output}");
@@ -768,9 +846,51 @@ mod tests {
         )
         .to_string();
         let signature = normalized(quote! {
-            async fn g(&self, ctx: Ctx, __wacht_request: Request<B>) -> Response<B>
+            async fn g(&self, ctx: Ctx, req: Request<B>) -> Response<B>
         });
         assert!(output.starts_with(&signature), "{output}");
+
+        // A pattern (or `_`) cannot be named in the signature: a hygienic name stands there.
+        let output = expand(
+            quote!(),
+            quote!(
+                async fn h(_: Request<B>) -> Response<B> {}
+            ),
+        );
+        let signature = normalized(quote! {
+            async fn h(__wacht_request: Request<B>) -> Response<B>
+        });
+        assert!(output.starts_with(&signature), "{output}");
+    }
+
+    #[test]
+    fn stacking_two_attributes_is_refused_at_the_second() {
+        for stacked in [
+            quote!(#[wacht::machine]),
+            quote!(#[wacht::protect(permission = "a")]),
+            quote!(#[machine]),
+        ] {
+            let output = expand(
+                quote!(),
+                quote!(
+                    #stacked
+                    async fn f(req: Request<B>) -> Response<B> {}
+                ),
+            );
+            assert!(
+                output.contains("cannot be combined with another"),
+                "{output}"
+            );
+        }
+        // Attributes of other crates are not ours.
+        let output = expand(
+            quote!(),
+            quote!(
+                #[tracing::instrument(skip(req))]
+                async fn f(req: Request<B>) -> Response<B> {}
+            ),
+        );
+        assert!(!output.contains("compile_error"), "{output}");
     }
 
     #[test]

@@ -65,13 +65,22 @@ impl Handler {
             );
         }
         if sig.asyncness.is_none() {
-            errors.at(
-                sig.fn_token.span,
+            let message = if attrs.iter().any(is_test_attribute) {
+                // `#[tokio::test]` above the macro has already turned the function into a
+                // synchronous test: the macro sees its output, not what the user wrote.
+                format!(
+                    "`{name}` goes on a request handler, not on a test: the test attribute \
+                     above it has already made `{}` a synchronous test function. Protect the \
+                     handler itself and call it from the test (a test takes no request)",
+                    sig.ident
+                )
+            } else {
                 format!(
                     "`{name}` handlers must be `async`; write `async fn {}`",
                     sig.ident
-                ),
-            );
+                )
+            };
+            errors.at(sig.fn_token.span, message);
         }
         if let Some(variadic) = &sig.variadic {
             errors.push(syn::Error::new_spanned(
@@ -566,4 +575,13 @@ mod tests {
             ]
         );
     }
+}
+
+/// `#[test]` (or a path ending in `test`, as `#[tokio::test]` expands to
+/// `#[::core::prelude::v1::test]`).
+fn is_test_attribute(attr: &Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "test")
 }

@@ -161,7 +161,8 @@ fn text(arg: &Arg, errors: &mut Errors) -> Option<LitStr> {
     let example = arg.key.example();
     match &arg.value {
         Value::Str(text) => {
-            let checked = check_text(text, &format!("`{name}`"), example, errors);
+            let word = matches!(arg.key, Key::Permission);
+            let checked = check_text(text, &format!("`{name}`"), example, word, errors);
             checked.then(|| text.clone())
         }
         Value::List(list) => {
@@ -236,6 +237,7 @@ fn text_list(arg: &Arg, unrestricted: &str, errors: &mut Errors) -> Option<Vec<L
                     &text,
                     &format!("a permission in `{name}`"),
                     r#""user:read""#,
+                    true,
                     errors,
                 ) {
                     valid = false;
@@ -261,8 +263,9 @@ fn text_list(arg: &Arg, unrestricted: &str, errors: &mut Errors) -> Option<Vec<L
     valid.then_some(texts)
 }
 
-/// Reports an empty or blank string, or one with surrounding whitespace; true when fine.
-fn check_text(text: &LitStr, what: &str, example: &str, errors: &mut Errors) -> bool {
+/// Reports an empty or blank string, or one with surrounding whitespace (or, for a `word`
+/// such as a permission, any whitespace); true when fine.
+fn check_text(text: &LitStr, what: &str, example: &str, word: bool, errors: &mut Errors) -> bool {
     let value = text.value();
     let trimmed = value.trim();
     if trimmed.is_empty() {
@@ -275,6 +278,17 @@ fn check_text(text: &LitStr, what: &str, example: &str, errors: &mut Errors) -> 
         errors.push(syn::Error::new_spanned(
             text,
             format!("{what} has leading or trailing whitespace; write `{trimmed:?}`"),
+        ));
+        false
+    } else if word && value.contains(char::is_whitespace) {
+        // Permissions are single tokens (`user:read`): one with a space can never be held,
+        // so the handler would be unreachable.
+        let suggestion: String = value.split_whitespace().collect::<Vec<_>>().join(":");
+        errors.push(syn::Error::new_spanned(
+            text,
+            format!(
+                "{what} contains white space, and permissions never do; did you mean `{suggestion:?}`?"
+            ),
         ));
         false
     } else {

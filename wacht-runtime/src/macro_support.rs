@@ -37,6 +37,35 @@ pub fn protect<'a, B>(
     }
 }
 
+/// The identity a handler parameter receives. Parameters are recognised by their type's name
+/// (`Auth`, `MachineAuth`), so a user's own type of that name lands here and is reported.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not the identity this attribute provides",
+    label = "this parameter is taken as the verified identity because its type is named like it",
+    note = "parameters are matched by type name: rename your own type, or write `wacht::Auth` (`#[wacht::protect]`) / `wacht::MachineAuth` (`#[wacht::machine]`)"
+)]
+pub trait Identity<I>: Sized {
+    /// The parameter's value.
+    fn from_identity(identity: I) -> Self;
+}
+
+impl Identity<Auth> for Auth {
+    fn from_identity(identity: Auth) -> Self {
+        identity
+    }
+}
+
+impl Identity<MachineAuth> for MachineAuth {
+    fn from_identity(identity: MachineAuth) -> Self {
+        identity
+    }
+}
+
+/// Hands `identity` to a parameter of type `T`.
+pub fn identity<T: Identity<I>, I>(identity: I) -> T {
+    T::from_identity(identity)
+}
+
 /// Stores the verified identity in the request's extensions.
 pub fn insert_auth<B>(req: &mut http::Request<B>, auth: &Auth) {
     req.extensions_mut().insert(auth.clone());

@@ -355,6 +355,15 @@ fn find_impl_trait(ty: &Type) -> Option<&Type> {
     }
 }
 
+/// `#[test]` (or a path ending in `test`, as `#[tokio::test]` expands to
+/// `#[::core::prelude::v1::test]`).
+fn is_test_attribute(attr: &Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "test")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -575,13 +584,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// `#[test]` (or a path ending in `test`, as `#[tokio::test]` expands to
-/// `#[::core::prelude::v1::test]`).
-fn is_test_attribute(attr: &Attribute) -> bool {
-    attr.path()
-        .segments
-        .last()
-        .is_some_and(|segment| segment.ident == "test")
 }

@@ -983,3 +983,94 @@ async fn a_backend_echoing_its_key_never_gets_it_into_an_error_or_a_log() {
     assert!(logs.contains("backend call failed"));
     assert!(!logs.contains("ECHOED"), "{logs}");
 }
+
+// ----- your own HTTP client, warm starts -----
+
+#[tokio::test]
+async fn a_configured_http_client_is_the_one_used_and_still_never_redirected() {
+    let _serial = SERIAL.lock().await;
+    let local = LocalWacht::start().unwrap();
+    let jwks = local.published_jwks();
+    let agents = Arc::new(Mutex::new(Vec::new()));
+    let seen = agents.clone();
+    let server = FaultServer::start(move |request| {
+        seen.lock()
+            .unwrap()
+            .push(request.header("user-agent").unwrap_or_default());
+        Reply::json(200, &jwks)
+    });
+    let client = reqwest::Client::builder()
+        .user_agent("corporate-proxy-client/1.0")
+        .build()
+        .unwrap();
+    let wacht = Wacht::new(
+        local
+            .config_builder()
+            .jwks_url(format!("{}/jwks", server.url))
+            .http_client(client.clone())
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let session = serve_with(wacht, session_handler).await.unwrap();
+    assert_eq!(bearer(&session, &good_token(&local)).await.status, 200);
+    assert_eq!(*agents.lock().unwrap(), ["corporate-proxy-client/1.0"]);
+
+    // The same client (reqwest's default policy follows redirects) behind a redirecting
+    // gateway: the answer from elsewhere is refused.
+    let elsewhere = FaultServer::always(Reply::json(
+        200,
+        &json!({"request_id": "req_elsewhere", "allowed": true}),
+    ));
+    let redirect = FaultServer::always(Reply::redirect(
+        307,
+        &format!("{}/v1/authz/check", elsewhere.url),
+    ));
+    let wacht = Wacht::new(
+        local
+            .config_builder()
+            .gateway_url(&redirect.url)
+            .http_client(client)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let machine = serve_with(wacht, machine_handler).await.unwrap();
+    let runs = MACHINE_RUNS.load(Ordering::SeqCst);
+    let answer = with_key(&machine, REFLECTED_KEY).await;
+    assert_eq!(rejected(&answer, 503, "auth_unavailable"), "gateway_error");
+    assert_eq!(MACHINE_RUNS.load(Ordering::SeqCst), runs);
+}
+
+#[tokio::test]
+async fn warm_up_fetches_the_keys_and_opens_the_gateway_connection() {
+    let _serial = SERIAL.lock().await;
+    let local = LocalWacht::start().unwrap();
+    let wacht = Wacht::new(local.config()).unwrap();
+    assert_eq!((local.jwks_fetches(), local.connections()), (0, 0));
+    wacht.warm_up().await.unwrap();
+    assert_eq!(local.jwks_fetches(), 1);
+    let opened = local.connections();
+    assert!(opened >= 1, "no connection opened");
+    // The first requests then fetch nothing and open nothing.
+    let session = serve_with(wacht.clone(), session_handler).await.unwrap();
+    let machine = serve_with(wacht.clone(), machine_handler).await.unwrap();
+    assert_eq!(bearer(&session, &good_token(&local)).await.status, 200);
+    let key = local.create_api_key(ApiKeySpec::new().permissions(["user:read"]));
+    assert_eq!(with_key(&machine, key.secret()).await.status, 200);
+    assert_eq!(local.jwks_fetches(), 1);
+    assert_eq!(
+        local.connections(),
+        opened,
+        "the warmed connection was reused"
+    );
+    // A JWKS that cannot be fetched is reported.
+    let down = LocalWacht::start().unwrap();
+    down.set_jwks_fault(JwksFault::Status(500));
+    let error = Wacht::new(down.config())
+        .unwrap()
+        .warm_up()
+        .await
+        .unwrap_err();
+    assert_eq!(error.reason(), "keys_unavailable");
+}

@@ -122,6 +122,7 @@ pub struct WachtConfig {
     pub(crate) jwks_ttl: Duration,
     pub(crate) jwks_min_refresh_interval: Duration,
     pub(crate) token_cache_capacity: usize,
+    pub(crate) http_client: Option<reqwest::Client>,
     pub(crate) session_error: Option<ConfigError>,
     pub(crate) machine_error: Option<ConfigError>,
     pub(crate) backend_error: Option<ConfigError>,
@@ -147,6 +148,10 @@ impl fmt::Debug for WachtConfig {
             .field("jwks_ttl", &self.jwks_ttl)
             .field("jwks_min_refresh_interval", &self.jwks_min_refresh_interval)
             .field("token_cache_capacity", &self.token_cache_capacity)
+            .field(
+                "http_client",
+                &self.http_client.as_ref().map(|_| "<custom>"),
+            )
             .field("session_error", &self.session_error)
             .field("machine_error", &self.machine_error)
             .field("backend_error", &self.backend_error)
@@ -321,6 +326,7 @@ pub struct WachtConfigBuilder {
     jwks_ttl: Duration,
     jwks_min_refresh_interval: Duration,
     token_cache_capacity: usize,
+    http_client: Option<reqwest::Client>,
 }
 
 impl Default for WachtConfigBuilder {
@@ -343,6 +349,7 @@ impl Default for WachtConfigBuilder {
             jwks_ttl: DEFAULT_JWKS_TTL,
             jwks_min_refresh_interval: DEFAULT_JWKS_MIN_REFRESH_INTERVAL,
             token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
+            http_client: None,
         }
     }
 }
@@ -444,6 +451,16 @@ impl WachtConfigBuilder {
         self
     }
 
+    /// The HTTP client every call to Wacht uses (JWKS, gateway, backend API), for proxies,
+    /// private roots or mTLS. Redirects are still never followed: any 3xx is a failed call,
+    /// and an answer from another URL than the one requested is refused, whatever the
+    /// client's own redirect policy. Timeouts and body caps apply per call as usual. Build it
+    /// with `reqwest::redirect::Policy::none()` to spare the round trip of a refused redirect.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
     /// Checks every value and builds the configuration; the first setting that cannot
     /// work is the error.
     pub fn build(self) -> Result<WachtConfig, ConfigError> {
@@ -517,6 +534,7 @@ impl WachtConfigBuilder {
             jwks_ttl: self.jwks_ttl,
             jwks_min_refresh_interval: self.jwks_min_refresh_interval,
             token_cache_capacity: self.token_cache_capacity,
+            http_client: self.http_client,
             session_error,
             machine_error,
             backend_error,

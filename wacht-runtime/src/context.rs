@@ -61,8 +61,11 @@ impl fmt::Debug for Wacht {
 impl Wacht {
     /// Builds the context. Nothing is fetched until the first request needs it.
     pub fn new(config: WachtConfig) -> Result<Self, ConfigError> {
-        let http =
-            crate::outbound::build_client(config.http_timeout).map_err(ConfigError::HttpClient)?;
+        let http = match &config.http_client {
+            Some(client) => client.clone(),
+            None => crate::outbound::build_client(config.http_timeout)
+                .map_err(ConfigError::HttpClient)?,
+        };
         let keys = match (
             &config.public_signing_key,
             config.jwks_url(),
@@ -164,11 +167,56 @@ impl Wacht {
         self.backend().timeout(timeout)
     }
 
+    /// Does now what the first requests would otherwise do: fetches the session keys (when
+    /// they come from a JWKS) and opens a connection to the gateway, so the first protected
+    /// request after a cold start pays for neither. Call it before serving (on Lambda and
+    /// Netlify: before `lambda_http::run`, during the init phase). Waits at most the HTTP
+    /// timeout. A failing key fetch is returned (and the usual retry back-off applies); a
+    /// gateway that cannot be reached is only logged, since machine checks report it
+    /// themselves.
+    pub async fn warm_up(&self) -> Result<(), AuthError> {
+        let until = crate::deadline::budget(self.inner.config.http_timeout, None);
+        let gateway = async {
+            if self.inner.config.machine_error.is_some() {
+                return;
+            }
+            let url = self.inner.config.gateway_url.as_str();
+            let opened = self
+                .inner
+                .http
+                .head(url)
+                .timeout(self.inner.config.http_timeout)
+                .send()
+                .await;
+            if let Err(error) = opened {
+                let error = crate::outbound::cause_chain(&error.without_url());
+                tracing::warn!(target: "wacht", %error, "warm-up: the gateway could not be reached");
+            }
+        };
+        let keys = async {
+            match &self.inner.keys {
+                Err(error) => Err(AuthError::Misconfigured(error.clone())),
+                Ok(KeySource::Static(_)) => Ok(()),
+                Ok(KeySource::Jwks(cache)) => {
+                    cache.keys(until).await.map(|_| ()).map_err(AuthError::from)
+                }
+            }
+        };
+        let ((), keys) = futures_util::future::join(gateway, keys).await;
+        keys
+    }
+
     /// The context `#[protect]` and `#[machine]` use for `req`: the [`Wacht`] in its
     /// extensions, else the process-wide one ([`crate::global`]). Handlers use it to reach
     /// the same configuration, e.g. for [`Wacht::backend`].
     pub fn for_request<B>(req: &http::Request<B>) -> Result<Wacht, ConfigError> {
-        match req.extensions().get::<Wacht>() {
+        Self::for_extensions(req.extensions())
+    }
+
+    /// [`Wacht::for_request`] for a request taken apart: the [`Wacht`] in `extensions`, else
+    /// the process-wide one.
+    pub fn for_extensions(extensions: &http::Extensions) -> Result<Wacht, ConfigError> {
+        match extensions.get::<Wacht>() {
             Some(wacht) => Ok(wacht.clone()),
             None => global(),
         }

@@ -27,6 +27,18 @@ impl<'a> Head<'a> {
             deadline: Deadline::of(req),
         }
     }
+
+    /// The head of a request taken apart (`Request::into_parts`): what a layer or an
+    /// extractor holds, with no body to make futures `!Send`.
+    #[cfg_attr(not(any(feature = "tower", feature = "axum")), allow(dead_code))]
+    pub(crate) fn from_parts(parts: &'a http::request::Parts) -> Self {
+        Head {
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+            deadline: Deadline::in_extensions(&parts.extensions),
+        }
+    }
 }
 
 /// Why the `Authorization` header holds no bearer token.

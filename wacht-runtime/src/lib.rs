@@ -24,6 +24,7 @@
 //! | `bridge` | the `x-wacht-auth` header bridge | `auth`, `rejection`, `requirement`, `session`, `strict` |
 //! | `context` | [`Wacht`], the process-wide instance ([`init`], [`global`]) | every room above |
 //! | `macro_support` | what the macros' expansions call | `context`, `head` and the types above |
+//! | `layer`, `extract` | tower layers, axum extractors (features `tower`, `axum`) | `context`, `head` and the types above |
 //! | `testing` | the local emulator (feature `testing`) | the public API |
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -52,6 +53,13 @@ pub mod bridge;
 
 #[doc(hidden)]
 pub mod macro_support;
+
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod layer;
+
+#[cfg(feature = "axum")]
+mod extract;
 
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]

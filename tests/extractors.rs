@@ -1,0 +1,134 @@
+//! axum extractors: `wacht::Auth`, `wacht::MachineAuth` and `Option<wacht::Auth>` on their
+//! own (they check the request themselves) and behind a layer (they read its identity),
+//! served by axum over real HTTP against the local Wacht. A refused request never runs the
+//! handler's body.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{rejected, send};
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::routing::get;
+use wacht::testing::{ApiKeySpec, LocalWacht};
+use wacht::{Auth, MachineAuth, Requirement, Wacht};
+
+static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+async fn me(auth: Auth) -> String {
+    RUNS.fetch_add(1, Ordering::SeqCst);
+    format!("user {}", auth.user_id())
+}
+
+async fn maybe(auth: Option<Auth>) -> String {
+    RUNS.fetch_add(1, Ordering::SeqCst);
+    match auth {
+        Some(auth) => format!("user {}", auth.user_id()),
+        None => "signed out".to_owned(),
+    }
+}
+
+async fn key(auth: MachineAuth) -> String {
+    RUNS.fetch_add(1, Ordering::SeqCst);
+    format!("key {:?}", auth.key_id())
+}
+
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+async fn call(url: String, header: Option<(&str, &str)>) -> common::Answer {
+    let mut request = reqwest::Client::new().get(url);
+    if let Some((name, value)) = header {
+        request = request.header(name, value);
+    }
+    send(request).await
+}
+
+#[tokio::test]
+async fn extractors_alone_and_behind_a_layer() {
+    let local = LocalWacht::start().unwrap();
+    let wacht = Wacht::new(local.config()).unwrap();
+    let app = axum::Router::new()
+        .route("/me", get(me))
+        .route("/maybe", get(maybe))
+        .route("/key", get(key))
+        .route(
+            "/layered",
+            get(me).route_layer(wacht::layer::protect(
+                Requirement::new().permission("user:read"),
+            )),
+        )
+        .layer(axum::Extension(wacht));
+    let url = serve(app).await;
+    let reader = format!(
+        "Bearer {}",
+        local
+            .token()
+            .subject("user_r")
+            .organization_permissions(["user:read"])
+            .sign()
+    );
+    let plain = format!("Bearer {}", local.token().subject("user_p").sign());
+    let expired = format!("Bearer {}", local.token().expires_at(1).sign());
+    let runs = || RUNS.load(Ordering::SeqCst);
+
+    // `Auth` alone: authentication only.
+    let before = runs();
+    let answer = call(format!("{url}/me"), None).await;
+    assert_eq!(rejected(&answer, 401, "unauthenticated"), "missing_token");
+    let answer = call(format!("{url}/me"), Some(("authorization", &expired))).await;
+    assert_eq!(rejected(&answer, 401, "unauthenticated"), "token_expired");
+    assert_eq!(runs(), before, "refused: the body never ran");
+    let answer = call(format!("{url}/me"), Some(("authorization", &plain))).await;
+    assert_eq!(
+        (answer.status.as_u16(), answer.text.as_str()),
+        (200, "user user_p")
+    );
+
+    // `Option<Auth>`: None without a token, 401 (not None) for a bad one.
+    let answer = call(format!("{url}/maybe"), None).await;
+    assert_eq!(answer.text, "signed out");
+    let before = runs();
+    let answer = call(format!("{url}/maybe"), Some(("authorization", &expired))).await;
+    assert_eq!(rejected(&answer, 401, "unauthenticated"), "token_expired");
+    let answer = call(
+        format!("{url}/maybe"),
+        Some(("authorization", "Bearer x.y.z")),
+    )
+    .await;
+    assert_eq!(rejected(&answer, 401, "unauthenticated"), "malformed_token");
+    assert_eq!(runs(), before);
+    let answer = call(format!("{url}/maybe"), Some(("authorization", &reader))).await;
+    assert_eq!(answer.text, "user user_r");
+
+    // Behind the layer: the layer's requirement decides; the extractor reads its identity.
+    let before = runs();
+    let answer = call(format!("{url}/layered"), Some(("authorization", &plain))).await;
+    assert_eq!(rejected(&answer, 403, "forbidden"), "missing_permission");
+    assert_eq!(runs(), before);
+    let answer = call(format!("{url}/layered"), Some(("authorization", &reader))).await;
+    assert_eq!(answer.text, "user user_r");
+
+    // `MachineAuth` alone: the gateway is asked about this path and method.
+    let good = local.create_api_key(ApiKeySpec::new());
+    let before = runs();
+    let answer = call(format!("{url}/key"), None).await;
+    assert_eq!(
+        rejected(&answer, 401, "unauthenticated"),
+        "missing_credential"
+    );
+    let answer = call(format!("{url}/key"), Some(("x-api-key", "wk_test_nobody"))).await;
+    assert_eq!(
+        rejected(&answer, 401, "unauthenticated"),
+        "invalid_credential"
+    );
+    assert_eq!(runs(), before);
+    let answer = call(format!("{url}/key"), Some(("x-api-key", good.secret()))).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(local.gateway_requests().last().unwrap()["resource"], "/key");
+}

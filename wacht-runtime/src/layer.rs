@@ -1,0 +1,128 @@
+//! Tower layers (feature `tower`): the same checks as `#[wacht::protect]` and
+//! `#[wacht::machine]`, in front of any `Service<http::Request<B>>` (an axum `Router`, a hyper
+//! service, …). Same decisions, same answers, same `wacht.check` span; the verified identity
+//! goes into the request's extensions.
+//!
+//! ```
+//! use wacht_runtime::{layer, MachineRequirement, Requirement};
+//! let people = layer::protect(Requirement::new().permission("user:read"));
+//! let machines = layer::machine(MachineRequirement::new().resource("/machine/users").method("GET"));
+//! # let _ = (people, machines);
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::context::Wacht;
+use crate::head::Head;
+use crate::machine::MachineRequirement;
+use crate::rejection::Rejection;
+use crate::requirement::Requirement;
+
+/// A layer putting the session check of `requirement` in front of a service: the counterpart
+/// of `#[wacht::protect]`. The [`Auth`](crate::Auth) of an allowed caller is in the request's
+/// extensions (an axum handler takes it as a `wacht::Auth` extractor).
+pub fn protect(requirement: Requirement) -> WachtLayer {
+    WachtLayer {
+        check: Check::Session(Arc::new(requirement)),
+    }
+}
+
+/// A layer putting the gateway check of `requirement` in front of a service: the
+/// counterpart of `#[wacht::machine]`. The [`MachineAuth`](crate::MachineAuth) of an allowed
+/// caller is in the request's extensions.
+pub fn machine(requirement: MachineRequirement) -> WachtLayer {
+    WachtLayer {
+        check: Check::Machine(Arc::new(requirement)),
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Check {
+    Session(Arc<Requirement>),
+    Machine(Arc<MachineRequirement>),
+}
+
+/// The layer of [`protect`] or [`machine`]. The context used is the [`Wacht`] in the
+/// request's extensions, else the process-wide one, as for the attributes.
+#[derive(Debug, Clone)]
+pub struct WachtLayer {
+    check: Check,
+}
+
+impl<S> Layer<S> for WachtLayer {
+    type Service = WachtService<S>;
+
+    fn layer(&self, inner: S) -> WachtService<S> {
+        WachtService {
+            inner,
+            check: self.check.clone(),
+        }
+    }
+}
+
+/// The service of a [`WachtLayer`]: checks, then calls the inner service with the identity
+/// in the request's extensions, or answers the rejection itself. The inner service's
+/// readiness and errors pass through; the request body is never cloned or read.
+#[derive(Debug, Clone)]
+pub struct WachtService<S> {
+    inner: S,
+    check: Check,
+}
+
+/// The future of a [`WachtService`] call.
+pub type ResponseFuture<R, E> = Pin<Box<dyn Future<Output = Result<R, E>> + Send>>;
+
+impl<S, B, ResBody> Service<http::Request<B>> for WachtService<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send,
+    B: Send + 'static,
+    ResBody: From<String> + 'static,
+{
+    type Response = http::Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        // The service that was polled ready is the one called (tower's clone-and-swap).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let check = self.check.clone();
+        Box::pin(async move {
+            let (mut parts, body) = req.into_parts();
+            let allowed = match Wacht::for_extensions(&parts.extensions) {
+                Err(error) => Err(error.rejection()),
+                Ok(wacht) => {
+                    let head = Head::from_parts(&parts);
+                    match &check {
+                        Check::Session(requirement) => {
+                            wacht.protect_head(head, requirement).await.map(|auth| {
+                                parts.extensions.insert(auth);
+                            })
+                        }
+                        Check::Machine(requirement) => wacht
+                            .authorize_machine_head(head, requirement)
+                            .await
+                            .map(|auth| {
+                                parts.extensions.insert(auth);
+                            }),
+                    }
+                }
+            };
+            match allowed {
+                Ok(()) => inner.call(http::Request::from_parts(parts, body)).await,
+                Err(rejection) => Ok(Rejection::into_response(rejection)),
+            }
+        })
+    }
+}

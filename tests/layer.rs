@@ -158,6 +158,9 @@ fn comparable(answer: &Answer) -> (u16, Value, Vec<(String, String)>) {
     (answer.status.as_u16(), body, headers)
 }
 
+/// A named case: its request headers and the status the attribute answers.
+type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, u16);
+
 async fn get(url: &str, headers: &[(&str, &str)]) -> Answer {
     let mut request = reqwest::Client::new().get(url);
     for (name, value) in headers {
@@ -184,7 +187,7 @@ async fn layers_answer_exactly_as_the_attributes() {
         "Bearer {}",
         local.token().organization_permissions(["user:read"]).sign()
     );
-    let session_cases: Vec<(&str, Vec<(&str, &str)>, u16)> = vec![
+    let session_cases: Vec<Case> = vec![
         ("no token", vec![], 401),
         ("expired", vec![("authorization", expired.as_str())], 401),
         (
@@ -197,7 +200,7 @@ async fn layers_answer_exactly_as_the_attributes() {
     let reader = local.create_api_key(ApiKeySpec::new().permissions(["user:read"]));
     let writer = local.create_api_key(ApiKeySpec::new().permissions(["billing:write"]));
     let unknown = format!("wk_test_{}", "x".repeat(43));
-    let machine_cases: Vec<(&str, Vec<(&str, &str)>, u16)> = vec![
+    let machine_cases: Vec<Case> = vec![
         ("no key", vec![], 401),
         ("unknown key", vec![("x-api-key", unknown.as_str())], 401),
         ("no permission", vec![("x-api-key", writer.secret())], 403),

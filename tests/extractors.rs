@@ -16,6 +16,9 @@ use wacht::{Auth, MachineAuth, Requirement, Wacht};
 
 static RUNS: AtomicUsize = AtomicUsize::new(0);
 
+/// Held by each test: they share the body-run counter.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn me(auth: Auth) -> String {
     RUNS.fetch_add(1, Ordering::SeqCst);
     format!("user {}", auth.user_id())
@@ -51,6 +54,7 @@ async fn call(url: String, header: Option<(&str, &str)>) -> common::Answer {
 
 #[tokio::test]
 async fn extractors_alone_and_behind_a_layer() {
+    let _serial = SERIAL.lock().await;
     let local = LocalWacht::start().unwrap();
     let wacht = Wacht::new(local.config()).unwrap();
     let app = axum::Router::new()
@@ -131,4 +135,58 @@ async fn extractors_alone_and_behind_a_layer() {
     let answer = call(format!("{url}/key"), Some(("x-api-key", good.secret()))).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(local.gateway_requests().last().unwrap()["resource"], "/key");
+}
+
+#[wacht::protect(optional)]
+async fn home(_req: http::Request<String>, auth: Option<Auth>) -> http::Response<String> {
+    RUNS.fetch_add(1, Ordering::SeqCst);
+    http::Response::new(match auth {
+        Some(auth) => format!("user {}", auth.user_id()),
+        None => "signed out".to_owned(),
+    })
+}
+
+#[tokio::test]
+async fn optional_authentication_with_the_attribute_and_the_layer() {
+    let _serial = SERIAL.lock().await;
+    let local = LocalWacht::start().unwrap();
+    let wacht = Wacht::new(local.config()).unwrap();
+    let attribute = wacht::testing::serve_with(wacht.clone(), home)
+        .await
+        .unwrap();
+    let app = axum::Router::new()
+        .route("/maybe", get(maybe))
+        .route_layer(wacht::layer::optional())
+        .layer(axum::Extension(wacht));
+    let layered = serve(app).await;
+    let good = format!("Bearer {}", local.token().subject("user_o").sign());
+    let expired = format!("Bearer {}", local.token().expires_at(1).sign());
+    for url in [attribute.url(), format!("{layered}/maybe")] {
+        let answer = call(url.clone(), None).await;
+        assert_eq!(
+            (answer.status.as_u16(), answer.text.as_str()),
+            (200, "signed out"),
+            "{url}"
+        );
+        let answer = call(url.clone(), Some(("authorization", &good))).await;
+        assert_eq!(answer.text, "user user_o", "{url}");
+        let before = RUNS.load(Ordering::SeqCst);
+        let answer = call(url.clone(), Some(("authorization", &expired))).await;
+        assert_eq!(
+            rejected(&answer, 401, "unauthenticated"),
+            "token_expired",
+            "{url}"
+        );
+        let answer = call(url.clone(), Some(("authorization", "Basic abc"))).await;
+        assert_eq!(
+            rejected(&answer, 401, "unauthenticated"),
+            "invalid_authorization_header",
+            "{url}"
+        );
+        assert_eq!(
+            RUNS.load(Ordering::SeqCst),
+            before,
+            "{url}: refused, no body run"
+        );
+    }
 }

@@ -21,6 +21,7 @@ mod kw {
     syn::custom_keyword!(principal);
     syn::custom_keyword!(header);
     syn::custom_keyword!(on_reject);
+    syn::custom_keyword!(optional);
 }
 
 /// Declares [`Key`] from one table: variant, the token that spells it, its name and an example
@@ -84,6 +85,7 @@ keys! {
     Principal => kw::principal, "principal", r#"principal = "api_key""#;
     Header => kw::header, "header", r#"header = "x-custom-key""#;
     OnReject => kw::on_reject, "on_reject", "on_reject = my_rejection";
+    Optional => kw::optional, "optional", "optional";
     Crate => syn::token::Crate, "crate", r#"crate = "my_wacht""#;
 }
 
@@ -124,6 +126,7 @@ impl Spec for Protect {
         Key::All,
         Key::OrganizationId,
         Key::WorkspaceId,
+        Key::Optional,
         Key::OnReject,
         Key::Crate,
     ];
@@ -237,6 +240,20 @@ impl<M: Spec> Parse for Args<M> {
 
 fn parse_arg<M: Spec>(input: ParseStream) -> syn::Result<Arg> {
     let (key, key_span) = parse_key::<M>(input)?;
+    if key == Key::Optional {
+        // A flag: `optional`, never `optional = …`.
+        if input.peek(Token![=]) {
+            return Err(syn::Error::new(
+                key_span,
+                "`optional` takes no value; write `optional`",
+            ));
+        }
+        return Ok(Arg {
+            key,
+            key_span,
+            value: Value::Other(syn::parse_quote!(true)),
+        });
+    }
     if !input.peek(Token![=]) {
         return Err(syn::Error::new(
             key_span,
@@ -359,7 +376,7 @@ mod tests {
     fn parses_every_protect_key_and_value_shape() {
         let args = parse::<Protect>(quote! {
             permission = "a", any = ["b", "c"], all = [], organization_id = "o",
-            workspace_id = "w", on_reject = my::reject, crate = "::w",
+            workspace_id = "w", optional, on_reject = my::reject, crate = "::w",
         });
         assert!(messages(&args).is_empty());
         assert_eq!(keys(&args), Protect::KEYS);
@@ -378,12 +395,18 @@ mod tests {
             })
         ));
         assert!(matches!(
-            args.items[5],
+            args.items[6],
             Ok(Arg {
                 value: Value::Path(_),
                 ..
             })
         ));
+        // A flag takes no value.
+        let args = parse::<Protect>(quote!(optional = true));
+        assert_eq!(
+            messages(&args),
+            ["`optional` takes no value; write `optional`"]
+        );
     }
 
     #[test]
@@ -418,10 +441,10 @@ mod tests {
             messages(&args),
             [
                 "unknown argument `permision`; expected one of `permission`, `any`, `all`, \
-                 `organization_id`, `workspace_id`, `on_reject`, `crate`",
+                 `organization_id`, `workspace_id`, `optional`, `on_reject`, `crate`",
                 "`resource` is an argument of `#[wacht::machine]`, not of `#[wacht::protect]`; \
                  expected one of `permission`, `any`, `all`, `organization_id`, `workspace_id`, \
-                 `on_reject`, `crate`",
+                 `optional`, `on_reject`, `crate`",
             ]
         );
         assert_eq!(keys(&args), [Key::Permission]);
@@ -456,7 +479,7 @@ mod tests {
                 "expected `,` between arguments, e.g. `permission = \"user:read\", \
                  organization_id = \"org_123\"`",
                 "expected one of: `permission`, `any`, `all`, `organization_id`, `workspace_id`, \
-                 `on_reject`, `crate`",
+                 `optional`, `on_reject`, `crate`",
             ]
         );
         assert_eq!(keys(&args), [Key::Crate, Key::WorkspaceId]);
@@ -471,7 +494,7 @@ mod tests {
             messages(&args),
             [
                 "argument names are written without quotes; expected one of `permission`, `any`, \
-              `all`, `organization_id`, `workspace_id`, `on_reject`, `crate`"
+              `all`, `organization_id`, `workspace_id`, `optional`, `on_reject`, `crate`"
             ]
         );
     }
@@ -483,7 +506,7 @@ mod tests {
             messages(&args),
             [
                 "unknown argument `fn`; expected one of `permission`, `any`, `all`, \
-              `organization_id`, `workspace_id`, `on_reject`, `crate`"
+              `organization_id`, `workspace_id`, `optional`, `on_reject`, `crate`"
             ]
         );
     }

@@ -27,6 +27,10 @@ pub(crate) trait Expand: Spec + Sized {
     fn common(config: &Self::Config) -> &Common;
     /// The requirement (built once) and the calls that check it.
     fn guard(config: &Self::Config, private: &TokenStream) -> Guard;
+    /// `optional`, where it was written.
+    fn optional(_config: &Self::Config) -> Option<Span> {
+        None
+    }
 }
 
 impl Expand for Protect {
@@ -38,6 +42,10 @@ impl Expand for Protect {
 
     fn common(config: &ProtectConfig) -> &Common {
         &config.common
+    }
+
+    fn optional(config: &ProtectConfig) -> Option<Span> {
+        config.optional
     }
 
     fn guard(config: &ProtectConfig, private: &TokenStream) -> Guard {
@@ -62,8 +70,16 @@ impl Expand for Protect {
                         })
                     });
             },
-            check: quote! { #private::protect(&#request, &__WACHT_REQUIREMENT).await },
-            insert: quote! { #private::insert_auth },
+            check: if config.optional.is_some() {
+                quote! { #private::protect_optional(&#request, &__WACHT_REQUIREMENT).await }
+            } else {
+                quote! { #private::protect(&#request, &__WACHT_REQUIREMENT).await }
+            },
+            insert: if config.optional.is_some() {
+                quote! { #private::insert_optional_auth }
+            } else {
+                quote! { #private::insert_auth }
+            },
         }
     }
 }
@@ -160,6 +176,30 @@ pub(crate) fn expand<M: Expand>(args: TokenStream, item: TokenStream) -> TokenSt
             ),
         ));
         return unchanged_with_errors(fallback_for_stacking, errors);
+    }
+    if let (Ok(config), Ok(handler)) = (&config, &handler) {
+        let optional = M::optional(config).is_some();
+        for (param, option_form) in &handler.identities {
+            if optional && !option_form {
+                errors.push(syn::Error::new_spanned(
+                    &param.ty,
+                    "with `optional`, a signed-out caller has no identity: take \
+                     `Option<wacht::Auth>` (`None` when signed out)",
+                ));
+            } else if !optional && *option_form {
+                errors.push(syn::Error::new_spanned(
+                    &param.ty,
+                    format!(
+                        "an `Option` of the identity is filled only under \
+                         `#[wacht::protect(optional)]`; add `optional`, or take `wacht::{}`",
+                        M::IDENTITY
+                    ),
+                ));
+            }
+        }
+    }
+    if let Err(error) = std::mem::take(&mut errors).finish(()) {
+        return unchanged_with_errors_of(fallback, error);
     }
     match (config, handler) {
         (Ok(config), Ok(handler)) => {
@@ -303,7 +343,7 @@ fn guarded(
         quote! { #(#attrs)* let #pat: #ty = #request; }
     };
     let last = identities.len().saturating_sub(1);
-    let bind_identities = identities.iter().enumerate().map(|(index, param)| {
+    let bind_identities = identities.iter().enumerate().map(|(index, (param, _))| {
         let PatType { attrs, pat, ty, .. } = param;
         let value = if index == last {
             quote!(#identity)
@@ -391,6 +431,13 @@ fn without_compiler_errors(function: &ItemFn) -> Option<TokenStream> {
     function.sig.constness = None;
     function.sig.variadic = None;
     Some(quote!(#function))
+}
+
+/// The item as the user wrote it, followed by `error`.
+fn unchanged_with_errors_of(item: TokenStream, error: syn::Error) -> TokenStream {
+    let mut errors = Errors::default();
+    errors.push(error);
+    unchanged_with_errors(item, errors)
 }
 
 /// The item as the user wrote it, followed by the errors, so the build fails on them alone.

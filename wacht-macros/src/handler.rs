@@ -27,9 +27,10 @@ pub(crate) struct Handler {
     pub(crate) request: PatType,
     /// How many of [`Handler::rest`] come before the request in the signature.
     pub(crate) request_at: usize,
-    /// Parameters that receive the verified identity (`auth: wacht::Auth`), in order, from
-    /// any position.
-    pub(crate) identities: Vec<PatType>,
+    /// Parameters that receive the verified identity (`auth: wacht::Auth`, or
+    /// `auth: Option<wacht::Auth>` under `optional`), in order, from any position, each with
+    /// whether it is the `Option` form.
+    pub(crate) identities: Vec<(PatType, bool)>,
     /// Every other parameter (not `self`, the request or an identity), in order.
     pub(crate) rest: Vec<FnArg>,
     /// The declared return type.
@@ -105,7 +106,8 @@ impl Handler {
                 continue;
             };
             match Kind::of::<M>(&param.ty) {
-                Kind::Identity => identities.push(param.clone()),
+                Kind::Identity => identities.push((param.clone(), false)),
+                Kind::OptionalIdentity => identities.push((param.clone(), true)),
                 Kind::Request if request.is_some() => errors.push(syn::Error::new_spanned(
                     &param.ty,
                     format!(
@@ -195,6 +197,8 @@ enum Kind {
     Request,
     /// `…::Auth` (or `MachineAuth`): receives the verified identity.
     Identity,
+    /// `Option<…::Auth>`: receives it under `optional`.
+    OptionalIdentity,
     /// A macro call or `_`: cannot be told from the tokens.
     Unreadable,
     /// Anything else: passed through untouched.
@@ -207,6 +211,9 @@ impl Kind {
             Type::Macro(_) | Type::Infer(_) | Type::Verbatim(_) => Kind::Unreadable,
             ty if is_named(ty, REQUEST) => Kind::Request,
             ty if is_named(ty, M::IDENTITY) => Kind::Identity,
+            ty if option_of(ty).is_some_and(|inner| is_named(inner, M::IDENTITY)) => {
+                Kind::OptionalIdentity
+            }
             _ => Kind::Other,
         }
     }
@@ -301,6 +308,24 @@ fn is_named(ty: &Type, name: &str) -> bool {
             .last()
             .is_some_and(|last| last.ident == name),
         _ => false,
+    }
+}
+
+/// `T` of `Option<T>` (any path ending in `Option`).
+fn option_of(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = peel(ty) else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    match &last.arguments {
+        PathArguments::AngleBracketed(arguments) => match arguments.args.first()? {
+            GenericArgument::Type(inner) if arguments.args.len() == 1 => Some(inner),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -402,6 +427,7 @@ mod tests {
         let identities: Vec<String> = handler
             .identities
             .iter()
+            .map(|(param, _)| param)
             .map(|p| quote!(#p).to_string())
             .collect();
         assert_eq!(identities, ["a : wacht :: Auth", "b : Auth"]);

@@ -34,6 +34,8 @@ pub(crate) struct ProtectConfig {
     pub(crate) common: Common,
     pub(crate) organization_id: Option<LitStr>,
     pub(crate) workspace_id: Option<LitStr>,
+    /// `optional`: a signed-out caller reaches the handler with `None`.
+    pub(crate) optional: Option<proc_macro2::Span>,
 }
 
 /// Checks `#[wacht::protect]` arguments.
@@ -42,19 +44,45 @@ pub(crate) fn protect(args: Args<Protect>) -> syn::Result<ProtectConfig> {
     let mut common = CommonBuilder::new::<Protect>();
     let mut organization_id = None;
     let mut workspace_id = None;
+    let mut optional = None;
     for_each_arg(args.items, &mut errors, |arg, errors| match arg.key {
         Key::OrganizationId => organization_id = text(&arg, errors),
         Key::WorkspaceId => workspace_id = text(&arg, errors),
+        Key::Optional => optional = Some(arg.key_span),
         Key::Permission | Key::Any | Key::All | Key::OnReject | Key::Crate => {
             common.take(&arg, errors);
         }
         // Not in `Protect::KEYS`: refused while parsing.
         Key::Resource | Key::Method | Key::Principal | Key::Header => {}
     });
+    let common = common.finish();
+    if let Some(span) = optional {
+        let conflicts: Vec<&str> = [
+            (!matches!(common.permissions, Permissions::Unrestricted)).then_some("a permission"),
+            organization_id.is_some().then_some("`organization_id`"),
+            workspace_id.is_some().then_some("`workspace_id`"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !conflicts.is_empty() {
+            errors.at(
+                span,
+                format!(
+                    "`optional` lets signed-out callers in, so it cannot be combined with {}: \
+                     a signed-out caller could never meet it. Check it in the body \
+                     (`auth.as_ref().is_some_and(|a| a.has(\"user:read\"))`), or use a \
+                     second handler",
+                    conflicts.join(" or ")
+                ),
+            );
+        }
+    }
     errors.finish(ProtectConfig {
-        common: common.finish(),
+        common,
         organization_id,
         workspace_id,
+        optional,
     })
 }
 
@@ -124,7 +152,8 @@ impl CommonBuilder {
             | Key::Resource
             | Key::Method
             | Key::Principal
-            | Key::Header => return,
+            | Key::Header
+            | Key::Optional => return,
         };
         match &self.permissions {
             None => self.permissions = Some((arg.key, permissions)),
@@ -479,7 +508,7 @@ pub(crate) fn machine(args: Args<Machine>) -> syn::Result<MachineConfig> {
             common.take(&arg, errors);
         }
         // Not in `Machine::KEYS`: refused while parsing.
-        Key::OrganizationId | Key::WorkspaceId => {}
+        Key::OrganizationId | Key::WorkspaceId | Key::Optional => {}
     });
     errors.finish(MachineConfig {
         common: common.finish(),

@@ -364,6 +364,29 @@ impl Wacht {
         result
     }
 
+    /// Optional authentication: `Ok(None)` for a request without an `Authorization` header
+    /// (signed out), `Ok(Some(auth))` for a valid session token, and the usual 401 for a
+    /// present but invalid or expired one (never a silent downgrade to "signed out"). A
+    /// configuration that cannot verify tokens answers 500 either way.
+    pub fn protect_optional<'a, B>(
+        &'a self,
+        req: &'a http::Request<B>,
+    ) -> impl Future<Output = Result<Option<Auth>, Rejection>> + Send + 'a {
+        self.protect_optional_head(Head::of(req), &NO_REQUIREMENT)
+    }
+
+    pub(crate) async fn protect_optional_head(
+        &self,
+        req: Head<'_>,
+        requirement: &Requirement,
+    ) -> Result<Option<Auth>, Rejection> {
+        if req.headers.contains_key(http::header::AUTHORIZATION) || self.inner.keys.is_err() {
+            self.protect_head(req, requirement).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     /// The gateway client (sharing this context's connections).
     pub fn gateway(&self) -> &GatewayClient {
         &self.inner.gateway
@@ -412,6 +435,9 @@ impl Wacht {
         result
     }
 }
+
+/// Authentication only: any signed-in caller.
+static NO_REQUIREMENT: Requirement = Requirement::none();
 
 /// Verifies the token's signature with the first of `set`'s candidate keys that verifies
 /// it (by `kid`; without one, every compatible key, bounded), and returns that key.

@@ -42,9 +42,20 @@ pub fn machine(requirement: MachineRequirement) -> WachtLayer {
     }
 }
 
+/// Optional authentication in front of a service: a request without an `Authorization`
+/// header passes with no identity in its extensions; a valid token's [`Auth`](crate::Auth) is
+/// stored; a present but invalid or expired token gets the usual 401. (Handlers read it as
+/// `Option<wacht::Auth>`.)
+pub fn optional() -> WachtLayer {
+    WachtLayer {
+        check: Check::Optional,
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Check {
     Session(Arc<Requirement>),
+    Optional,
     Machine(Arc<MachineRequirement>),
 }
 
@@ -110,6 +121,14 @@ where
                                 parts.extensions.insert(auth);
                             })
                         }
+                        Check::Optional => wacht
+                            .protect_optional_head(head, &Requirement::new())
+                            .await
+                            .map(|auth| {
+                                if let Some(auth) = auth {
+                                    parts.extensions.insert(auth);
+                                }
+                            }),
                         Check::Machine(requirement) => wacht
                             .authorize_machine_head(head, requirement)
                             .await

@@ -66,6 +66,35 @@ pub fn identity<T: Identity<I>, I>(identity: I) -> T {
     T::from_identity(identity)
 }
 
+impl Identity<Option<Auth>> for Option<Auth> {
+    fn from_identity(identity: Option<Auth>) -> Self {
+        identity
+    }
+}
+
+/// Runs the optional session check of a `#[protect(optional)]` handler: `None` when signed
+/// out, the identity for a valid token, a rejection for a present but invalid one.
+pub fn protect_optional<'a, B>(
+    req: &'a http::Request<B>,
+    requirement: &'a Requirement,
+) -> impl Future<Output = Result<Option<Auth>, Rejection>> + Send + 'a {
+    let wacht = resolve(req);
+    let head = Head::of(req);
+    async move {
+        match wacht {
+            Ok(wacht) => wacht.protect_optional_head(head, requirement).await,
+            Err(rejection) => Err(rejection),
+        }
+    }
+}
+
+/// Stores the identity of a signed-in caller in the request's extensions.
+pub fn insert_optional_auth<B>(req: &mut http::Request<B>, auth: &Option<Auth>) {
+    if let Some(auth) = auth {
+        req.extensions_mut().insert(auth.clone());
+    }
+}
+
 /// Stores the verified identity in the request's extensions.
 pub fn insert_auth<B>(req: &mut http::Request<B>, auth: &Auth) {
     req.extensions_mut().insert(auth.clone());

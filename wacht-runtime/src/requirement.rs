@@ -112,6 +112,15 @@ impl Requirement {
         Self::default()
     }
 
+    /// [`Requirement::new`], usable in a `static`.
+    pub(crate) const fn none() -> Self {
+        Requirement {
+            permissions: PermissionRule::None,
+            organization_id: None,
+            workspace_id: None,
+        }
+    }
+
     /// Requires this one permission.
     pub fn permission(self, permission: impl Into<String>) -> Self {
         self.any([permission.into()])

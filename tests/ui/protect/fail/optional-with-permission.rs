@@ -1,0 +1,8 @@
+use http::{Request, Response};
+
+#[wacht::protect(optional, permission = "user:read")]
+async fn handler(_req: Request<String>, _auth: Option<wacht::Auth>) -> Response<String> {
+    Response::new(String::new())
+}
+
+fn main() {}

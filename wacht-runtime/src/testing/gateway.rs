@@ -4,17 +4,19 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::io;
+use std::sync::Mutex;
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::server::{Answer, CloseConnection, State, bytes_response, json_response};
+use super::http::{
+    Answer, CloseConnection, bytes_response, json_response, lock, message, status_or_500,
+};
+use super::random::{or_panic, random_digits, random_secret};
 use crate::Clock;
 
 /// Where the gateway's check is served, below the emulator's URL.
@@ -25,35 +27,6 @@ const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OP
 
 /// Length of the url-safe base64 secret at the end of an API key.
 const SECRET_LEN: usize = 43;
-
-// ----- random ids and secrets -----
-
-/// `N` random bytes.
-fn random_bytes<const N: usize>() -> io::Result<[u8; N]> {
-    let mut bytes = [0_u8; N];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| io::Error::other("random generation failed"))?;
-    Ok(bytes)
-}
-
-/// A random id of 18 decimal digits (no leading zero), the shape of Wacht's ids.
-pub(super) fn random_digits() -> io::Result<String> {
-    let value = u64::from_be_bytes(random_bytes::<8>()?);
-    Ok((100_000_000_000_000_000 + value % 900_000_000_000_000_000).to_string())
-}
-
-/// 43 random url-safe base64 characters (256 bits).
-pub(super) fn random_secret() -> io::Result<String> {
-    Ok(URL_SAFE_NO_PAD.encode(random_bytes::<32>()?))
-}
-
-/// Unwraps a random generation, panicking like [`TestKey::generate`](super::TestKey::generate)
-/// when the system's randomness fails (a broken environment, not an error to handle).
-fn or_panic<T>(generated: io::Result<T>) -> T {
-    match generated {
-        Ok(value) => value,
-        Err(err) => panic!("wacht testing: {err}"),
-    }
-}
 
 // ----- rate-limit rules -----
 
@@ -906,7 +879,7 @@ enum PrincipalKind {
 }
 
 /// `/v1/authz/check`, any method (only `POST` is a check).
-pub(super) async fn serve(state: &State, req: Request<Incoming>) -> Answer {
+pub(super) async fn serve(state: &Mutex<GatewayState>, req: Request<Incoming>) -> Answer {
     if req.method() != Method::POST {
         return Ok(message(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -919,7 +892,7 @@ pub(super) async fn serve(state: &State, req: Request<Incoming>) -> Answer {
         Err(_) => return Err(CloseConnection),
     };
     let fault = {
-        let mut gateway = state.gateway();
+        let mut gateway = lock(state);
         gateway.checks += 1;
         if let Ok(value) = serde_json::from_slice::<Value>(&body) {
             gateway.requests.push(value);
@@ -931,8 +904,7 @@ pub(super) async fn serve(state: &State, req: Request<Incoming>) -> Answer {
         GatewayFault::Down => return Err(CloseConnection),
         GatewayFault::Slow(delay) => tokio::time::sleep(delay).await,
         GatewayFault::Status(code) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return Ok(message(status, "injected fault"));
+            return Ok(message(status_or_500(code), "injected fault"));
         }
         GatewayFault::PlainText401 => {
             return Ok(bytes_response(
@@ -942,8 +914,7 @@ pub(super) async fn serve(state: &State, req: Request<Incoming>) -> Answer {
             ));
         }
         GatewayFault::EmptyBody(code) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return Ok(bytes_response(status, "application/json", ""));
+            return Ok(bytes_response(status_or_500(code), "application/json", ""));
         }
         GatewayFault::GarbageJson => {
             return Ok(bytes_response(
@@ -969,7 +940,7 @@ pub(super) async fn serve(state: &State, req: Request<Incoming>) -> Answer {
         }
     };
     let (status, mut body) = {
-        let mut gateway = state.gateway();
+        let mut gateway = lock(state);
         let now = gateway.clock.now();
         decide(&mut gateway, &request, now)
     };
@@ -986,11 +957,6 @@ fn is_json(headers: &HeaderMap) -> bool {
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.split(';').next())
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
-}
-
-/// `{"message": text}` with `status`.
-fn message(status: StatusCode, text: &str) -> http::Response<super::server::Body> {
-    json_response(status, &json!({ "message": text }))
 }
 
 /// A fresh `req_<digits>` id.
@@ -1276,16 +1242,5 @@ mod unit {
             "A".repeat(42)
         )));
         assert!(!is_valid_api_key_format(""));
-    }
-
-    #[test]
-    fn random_ids_are_18_digits() {
-        for _ in 0..100 {
-            let id = random_digits().unwrap();
-            assert_eq!(id.len(), 18);
-            assert!(id.bytes().all(|b| b.is_ascii_digit()) && !id.starts_with('0'));
-        }
-        let secret = random_secret().unwrap();
-        assert_eq!(secret.len(), 43);
     }
 }

@@ -35,9 +35,11 @@
 
 mod backend;
 mod gateway;
+mod http;
 mod jwks;
 mod keys;
 mod mint;
+mod random;
 mod serve;
 mod server;
 

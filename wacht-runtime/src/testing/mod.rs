@@ -34,6 +34,7 @@
 //! Available with the `testing` feature only.
 
 mod backend;
+mod credentials;
 mod gateway;
 mod http;
 mod jwks;
@@ -52,9 +53,10 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 pub use backend::{BackendFault, TestUser};
-pub use gateway::{
-    ApiKey, ApiKeySpec, GatewayFault, OAuthToken, OAuthTokenSpec, RateLimitRule, RateLimitScope,
+pub use credentials::{
+    ApiKey, ApiKeySpec, OAuthToken, OAuthTokenSpec, RateLimitRule, RateLimitScope,
 };
+pub use gateway::GatewayFault;
 pub use jwks::JwksFault;
 pub use keys::{KeyAlgorithm, TestKey, base64url};
 pub use mint::TokenBuilder;

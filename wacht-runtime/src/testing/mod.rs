@@ -32,6 +32,25 @@
 //! ```
 //!
 //! Available with the `testing` feature only.
+//!
+//! # Layout
+//!
+//! Imports go down this table only, so there is no import circle. The server hands each
+//! endpoint (`jwks`, `gateway`, `backend`) its own state; no endpoint imports the server.
+//!
+//! | module        | holds                                                  | may import            |
+//! |---------------|--------------------------------------------------------|-----------------------|
+//! | `mod.rs`      | [`LocalWacht`] and the re-exports                      | any module below      |
+//! | `server`      | thread, accept loop, counters, router, shared state    | endpoints, `http`     |
+//! | `jwks`        | the JWKS endpoint, [`JwksFault`]                       | `http`, `keys`        |
+//! | `gateway`     | the check endpoint: [`GatewayFault`], state, decisions | `http`, `credentials`, `random` |
+//! | `backend`     | the users endpoint, [`TestUser`], [`BackendFault`]     | `http`, `random`      |
+//! | `credentials` | [`ApiKeySpec`], [`ApiKey`], [`OAuthTokenSpec`], …      | `random`              |
+//! | `mint`        | [`TokenBuilder`]                                       | `keys`                |
+//! | `keys`        | [`TestKey`], [`KeyAlgorithm`]                          | `random`              |
+//! | `http`        | answer and body types, response builders, state lock   | nothing               |
+//! | `random`      | random ids and secrets                                 | nothing               |
+//! | `serve`       | [`serve()`], [`serve_with`], [`TestServer`]            | nothing               |
 
 mod backend;
 mod credentials;

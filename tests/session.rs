@@ -158,6 +158,11 @@ fn tamper_payload(token: &str, claims: Value) -> String {
     parts.join(".")
 }
 
+/// An `Authorization` header value carrying `token` as a bearer token.
+fn bearer_header(token: impl std::fmt::Display) -> Option<String> {
+    Some(format!("Bearer {token}"))
+}
+
 fn now() -> i64 {
     Clock::system().now()
 }
@@ -259,141 +264,102 @@ async fn every_bad_credential_is_401_and_the_handler_never_runs() {
             Some("Bearer a.b.c".into()),
             "malformed_token",
         ),
-        (
-            "padded segment",
-            Some(format!("Bearer {padded}")),
-            "malformed_token",
-        ),
+        ("padded segment", bearer_header(&padded), "malformed_token"),
         (
             "duplicate claim",
-            Some(format!("Bearer {duplicate_sub}")),
+            bearer_header(&duplicate_sub),
             "malformed_token",
         ),
         (
             "tampered payload",
-            Some(format!("Bearer {}", tamper_payload(&good, forged_claims))),
+            bearer_header(tamper_payload(&good, forged_claims)),
             "invalid_signature",
         ),
         (
             "tampered signature",
-            Some(format!("Bearer {tampered_signature}")),
+            bearer_header(&tampered_signature),
             "invalid_signature",
         ),
         (
             "expired",
-            Some(format!(
-                "Bearer {}",
-                local.token().expires_at(now() - 5).sign()
-            )),
+            bearer_header(local.token().expires_at(now() - 5).sign()),
             "token_expired",
         ),
         (
             "nbf in the future",
-            Some(format!(
-                "Bearer {}",
-                local.token().not_before(now() + 600).sign()
-            )),
+            bearer_header(local.token().not_before(now() + 600).sign()),
             "token_not_yet_valid",
         ),
         (
             "wrong iss",
-            Some(format!(
-                "Bearer {}",
-                local.token().issuer("https://evil.example").sign()
-            )),
+            bearer_header(local.token().issuer("https://evil.example").sign()),
             "invalid_issuer",
         ),
         (
             "missing iss",
-            Some(format!(
-                "Bearer {}",
-                local.token().remove_claim("iss").sign()
-            )),
+            bearer_header(local.token().remove_claim("iss").sign()),
             "invalid_issuer",
         ),
         (
             "missing exp",
-            Some(format!(
-                "Bearer {}",
-                local.token().remove_claim("exp").sign()
-            )),
+            bearer_header(local.token().remove_claim("exp").sign()),
             "invalid_claims",
         ),
         (
             "missing sub",
-            Some(format!(
-                "Bearer {}",
-                local.token().remove_claim("sub").sign()
-            )),
+            bearer_header(local.token().remove_claim("sub").sign()),
             "missing_subject",
         ),
         (
             "unknown kid",
-            Some(format!(
-                "Bearer {}",
-                local.token().header("kid", json!("key_nobody")).sign()
-            )),
+            bearer_header(local.token().header("kid", json!("key_nobody")).sign()),
             "unknown_key",
         ),
         (
             "alg none",
-            Some(format!("Bearer {}", local.token().unsigned())),
+            bearer_header(local.token().unsigned()),
             "unsupported_algorithm",
         ),
         (
             "HS256 with the public key",
-            Some(format!(
-                "Bearer {}",
-                local.token().sign_hs256(public_jwk.as_bytes())
-            )),
+            bearer_header(local.token().sign_hs256(public_jwk.as_bytes())),
             "unsupported_algorithm",
         ),
         (
             "alg not matching the key",
-            Some(format!(
-                "Bearer {}",
-                local.token().header("alg", json!("ES384")).sign()
-            )),
+            bearer_header(local.token().header("alg", json!("ES384")).sign()),
             "algorithm_mismatch",
         ),
         (
             "alg RS256 on an EC key",
-            Some(format!(
-                "Bearer {}",
-                local.token().header("alg", json!("RS256")).sign()
-            )),
+            bearer_header(local.token().header("alg", json!("RS256")).sign()),
             "algorithm_mismatch",
         ),
         (
             "kid of one key, signed by another",
-            Some(format!(
-                "Bearer {}",
+            bearer_header(
                 local
                     .token()
                     .key(&es384)
                     .header("kid", json!(key.kid()))
                     .header("alg", json!("ES256"))
-                    .sign()
-            )),
+                    .sign(),
+            ),
             "invalid_signature",
         ),
         (
             "no kid, signed by a key nobody published",
-            Some(format!(
-                "Bearer {}",
-                local.token().key(&unpublished).without_kid().sign()
-            )),
+            bearer_header(local.token().key(&unpublished).without_kid().sign()),
             "invalid_signature",
         ),
         (
             "malformed permissions claim",
-            Some(format!(
-                "Bearer {}",
+            bearer_header(
                 local
                     .token()
                     .claim("permissions", json!("user:read user:write"))
-                    .sign()
-            )),
+                    .sign(),
+            ),
             "invalid_claims",
         ),
     ];

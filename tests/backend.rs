@@ -3,10 +3,14 @@
 //! errors, the API key kept out of every `Debug` and error.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{rejected, send};
+
 use std::time::Duration;
 
 use http::{Request, Response, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use wacht::testing::{BackendFault, LocalWacht, TestUser, serve, serve_with};
 use wacht::{
     Auth, BackendClient, BackendError, ErrorBody, ListUsersOptions, SortOrder, Wacht, WachtConfig,
@@ -37,8 +41,8 @@ async fn a_protected_function_lists_users_from_the_backend() {
     let server = serve_with(wacht, list_users).await.unwrap();
     let http = reqwest::Client::new();
 
-    let refused = http.get(server.url()).send().await.unwrap();
-    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let refused = send(http.get(server.url())).await;
+    assert_eq!(rejected(&refused, 401, "unauthenticated"), "missing_token");
     assert!(local.backend_requests().is_empty());
 
     let token = local
@@ -46,16 +50,10 @@ async fn a_protected_function_lists_users_from_the_backend() {
         .subject("user_ada")
         .workspace_permissions(["user:read"])
         .sign();
-    let response = http
-        .get(server.url())
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
-    assert_eq!(body["caller"], "user_ada");
-    let page = &body["page"];
+    let answer = send(http.get(server.url()).bearer_auth(token)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.body["caller"], "user_ada");
+    let page = &answer.body["page"];
     let last_names: Vec<&str> = page["data"]
         .as_array()
         .unwrap()

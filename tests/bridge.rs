@@ -4,6 +4,10 @@
 //! garbled, missing and wrongly typed headers refused.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{Answer, rejected, send};
+
 use http::header::HeaderValue;
 use http::{Request, Response, StatusCode};
 use serde_json::{Value, json};
@@ -76,20 +80,12 @@ async fn setup() -> Setup {
 
 impl Setup {
     /// Calls the downstream service directly with these `x-wacht-auth` values.
-    async fn downstream_with(&self, values: &[HeaderValue]) -> (StatusCode, Value, String) {
+    async fn downstream_with(&self, values: &[HeaderValue]) -> Answer {
         let mut request = self.http.get(self.downstream.url());
         for value in values {
             request = request.header(bridge::HEADER, value.clone());
         }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let www_authenticate = response
-            .headers()
-            .get("www-authenticate")
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
-        let body = serde_json::from_str(&response.text().await.unwrap()).unwrap();
-        (status, body, www_authenticate)
+        send(request).await
     }
 }
 
@@ -106,21 +102,20 @@ async fn identity_round_trips_through_an_edge_with_non_latin1_text() {
         .organization_permissions(["user:read", "李:read"])
         .workspace_permissions(["😀"])
         .sign();
-    let response = s
-        .http
-        .get(s.edge.url())
-        .bearer_auth(token)
-        .header("x-test-downstream", s.downstream.url())
-        // A forged identity sent by the caller: the edge replaces it.
-        .header(
-            bridge::HEADER,
-            r#"{"userId":"admin","organizationPermissions":["*"]}"#,
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    let answer = send(
+        s.http
+            .get(s.edge.url())
+            .bearer_auth(token)
+            .header("x-test-downstream", s.downstream.url())
+            // A forged identity sent by the caller: the edge replaces it.
+            .header(
+                bridge::HEADER,
+                r#"{"userId":"admin","organizationPermissions":["*"]}"#,
+            ),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let body = &answer.body;
     assert_eq!(
         body["raw"],
         r#"{"userId":"user_Zo\u00eb","sessionId":"sess_\u674e","organizationId":"org_\ud83d\ude00","workspaceId":"ws_1","organizationPermissions":["user:read","\u674e:read"],"workspacePermissions":["\ud83d\ude00"]}"#
@@ -138,17 +133,14 @@ async fn identity_round_trips_through_an_edge_with_non_latin1_text() {
     assert_eq!(body["can_read_users"], true);
 
     // Without a token the edge answers 401 itself; nothing reaches downstream.
-    let refused = s
-        .http
-        .get(s.edge.url())
-        .header("x-test-downstream", s.downstream.url())
-        .header(bridge::HEADER, r#"{"userId":"admin"}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-    let refused: Value = serde_json::from_str(&refused.text().await.unwrap()).unwrap();
-    assert_eq!(refused["reason"], "missing_token");
+    let refused = send(
+        s.http
+            .get(s.edge.url())
+            .header("x-test-downstream", s.downstream.url())
+            .header(bridge::HEADER, r#"{"userId":"admin"}"#),
+    )
+    .await;
+    assert_eq!(rejected(&refused, 401, "unauthenticated"), "missing_token");
 }
 
 /// The exact bytes for a fixed session, and the shape the JavaScript SDK reads
@@ -210,11 +202,12 @@ async fn the_header_is_the_javascript_sdks_json_byte_for_byte() {
 #[tokio::test]
 async fn forged_garbled_missing_and_wrongly_typed_headers_are_refused() {
     let s = setup().await;
-    let (status, body, www) = s.downstream_with(&[]).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(body["error"], "unauthenticated");
-    assert_eq!(body["reason"], "missing_bridge_header");
-    assert_eq!(www, "Bearer realm=\"wacht\"");
+    let answer = s.downstream_with(&[]).await;
+    assert_eq!(
+        rejected(&answer, 401, "unauthenticated"),
+        "missing_bridge_header"
+    );
+    assert_eq!(answer.headers["www-authenticate"], "Bearer realm=\"wacht\"");
 
     let refused = [
         ("not json", "invalid_bridge_header"),
@@ -249,20 +242,22 @@ async fn forged_garbled_missing_and_wrongly_typed_headers_are_refused() {
         ("{\"userId\":\"\"}", "missing_subject"),
     ];
     for (value, reason) in refused {
-        let (status, body, _) = s
+        let answer = s
             .downstream_with(&[HeaderValue::from_str(value).unwrap()])
             .await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{value}");
-        assert_eq!(body["reason"], reason, "{value}");
-        assert!(body.get("user_id").is_none(), "{value}");
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{value}");
+        assert_eq!(rejected(&answer, 401, "unauthenticated"), reason, "{value}");
+        assert!(answer.body.get("user_id").is_none(), "{value}");
     }
 
     // Two headers (a forged one appended next to a real one) are ambiguous: refused.
     let real = HeaderValue::from_static(r#"{"userId":"user_1"}"#);
     let forged = HeaderValue::from_static(r#"{"userId":"admin"}"#);
-    let (status, body, _) = s.downstream_with(&[real, forged]).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(body["reason"], "invalid_bridge_header");
+    let answer = s.downstream_with(&[real, forged]).await;
+    assert_eq!(
+        rejected(&answer, 401, "unauthenticated"),
+        "invalid_bridge_header"
+    );
 }
 
 #[tokio::test]
@@ -270,29 +265,29 @@ async fn raw_utf8_and_javascript_latin1_headers_are_read() {
     let s = setup().await;
     // Raw UTF-8, as a non-JavaScript upstream might send it.
     let utf8 = r#"{"userId":"李","sessionId":null,"organizationId":"org_😀","workspaceId":null,"organizationPermissions":["user:read"],"workspacePermissions":[]}"#;
-    let (status, body, _) = s
+    let answer = s
         .downstream_with(&[HeaderValue::from_bytes(utf8.as_bytes()).unwrap()])
         .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["user_id"], "李");
-    assert_eq!(body["organization_id"], "org_😀");
-    assert_eq!(body["can_read_users"], true);
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.body["user_id"], "李");
+    assert_eq!(answer.body["organization_id"], "org_😀");
+    assert_eq!(answer.body["can_read_users"], true);
 
     // What Node's http module sends for JSON.stringify({userId: "Zoë", …}): Latin-1 bytes.
     let latin1 = b"{\"userId\":\"Zo\xeb\",\"sessionId\":\"sess_1\",\"organizationId\":null,\"workspaceId\":null,\"organizationPermissions\":[],\"workspacePermissions\":[]}";
-    let (status, body, _) = s
+    let answer = s
         .downstream_with(&[HeaderValue::from_bytes(latin1).unwrap()])
         .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["user_id"], "Zoë");
-    assert_eq!(body["session_id"], "sess_1");
-    assert_eq!(body["can_read_users"], false);
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.body["user_id"], "Zoë");
+    assert_eq!(answer.body["session_id"], "sess_1");
+    assert_eq!(answer.body["can_read_users"], false);
 
     // The Next.js SDK's longer header: extra members ignored.
     let next = r#"{"userId":"user_1","sessionId":"sess_1","organizationId":null,"workspaceId":null,"organizationPermissions":[],"workspacePermissions":["user:read"],"tokenType":"session_token","ownerUserId":null,"identity":{"principal_type":"session_token"},"metadata":null}"#;
-    let (status, body, _) = s
+    let answer = s
         .downstream_with(&[HeaderValue::from_str(next).unwrap()])
         .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["can_read_users"], true);
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.body["can_read_users"], true);
 }

@@ -3,6 +3,10 @@
 //! subscriber, so no other test's events mix in.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::send;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -87,26 +91,19 @@ async fn every_refusal_is_logged_and_no_credential_ever_is() {
         local.token().organization_permissions(["user:read"]).sign(), // 200
     ];
     for token in &tokens {
-        http.get(session.url())
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+        send(http.get(session.url()).bearer_auth(token)).await;
         secrets.push(token.clone());
     }
-    http.get(session.url()).send().await.unwrap();
+    send(http.get(session.url())).await;
     let down = LocalWacht::start().unwrap();
     down.set_jwks_fault(JwksFault::Down);
     let unavailable = Wacht::new(down.config()).unwrap();
     let down_server = serve_with(unavailable, session_handler).await.unwrap();
     let token = down.token().organization_permissions(["user:read"]).sign();
     assert_eq!(
-        http.get(down_server.url())
-            .bearer_auth(&token)
-            .send()
+        send(http.get(down_server.url()).bearer_auth(&token))
             .await
-            .unwrap()
-            .status(),
+            .status,
         503
     );
     secrets.push(token);
@@ -121,57 +118,27 @@ async fn every_refusal_is_logged_and_no_credential_ever_is() {
     );
     let oauth = local.create_oauth_token(OAuthTokenSpec::new().permissions(["user:write"]));
     let unknown = format!("wk_test_{}", "B".repeat(43));
-    let denied = http
-        .get(&url)
-        .header("x-api-key", writer_key.secret())
-        .send()
-        .await
-        .unwrap();
-    let request_id = serde_json::from_str::<serde_json::Value>(&denied.text().await.unwrap())
-        .unwrap()["request_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    http.get(&url)
-        .header("x-api-key", &unknown)
-        .send()
-        .await
-        .unwrap();
-    http.get(&url)
-        .bearer_auth(oauth.token())
-        .send()
-        .await
-        .unwrap();
-    http.get(&url)
-        .header("x-api-key", limited.secret())
-        .send()
-        .await
-        .unwrap();
-    let limited_answer = http
-        .get(&url)
-        .header("x-api-key", limited.secret())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(limited_answer.status(), 429);
-    http.get(&url)
-        .header("x-api-key", writer_key.secret())
-        .bearer_auth(oauth.token())
-        .send()
-        .await
-        .unwrap();
-    http.get(&url).send().await.unwrap();
+    let denied = send(http.get(&url).header("x-api-key", writer_key.secret())).await;
+    let request_id = denied.body["request_id"].as_str().unwrap().to_owned();
+    send(http.get(&url).header("x-api-key", &unknown)).await;
+    send(http.get(&url).bearer_auth(oauth.token())).await;
+    send(http.get(&url).header("x-api-key", limited.secret())).await;
+    let limited_answer = send(http.get(&url).header("x-api-key", limited.secret())).await;
+    assert_eq!(limited_answer.status, 429);
+    send(
+        http.get(&url)
+            .header("x-api-key", writer_key.secret())
+            .bearer_auth(oauth.token()),
+    )
+    .await;
+    send(http.get(&url)).await;
     for fault in [
         GatewayFault::Status(500),
         GatewayFault::GarbageJson,
         GatewayFault::Slow(Duration::from_secs(2)),
     ] {
         local.set_gateway_fault(fault);
-        http.get(&url)
-            .header("x-api-key", writer_key.secret())
-            .send()
-            .await
-            .unwrap();
+        send(http.get(&url).header("x-api-key", writer_key.secret())).await;
     }
     secrets.extend([
         writer_key.secret().to_owned(),

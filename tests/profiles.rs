@@ -6,10 +6,13 @@
 //! was built in the profile it names, and both must refuse the same requests the same way.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{get, rejected};
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use http::{Request, Response};
-use serde_json::Value;
 use wacht::testing::{ApiKeySpec, LocalWacht, serve_with};
 use wacht::{Auth, MachineAuth, Wacht};
 
@@ -50,20 +53,6 @@ fn built_in_the_expected_profile() {
     }
 }
 
-async fn get(url: &str, header: Option<(&str, &str)>) -> (u16, Value) {
-    let mut request = reqwest::Client::new().get(url);
-    if let Some((name, value)) = header {
-        request = request.header(name, value);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
 #[tokio::test]
 async fn refuses_the_same_requests_in_every_profile() {
     let local = LocalWacht::start().unwrap();
@@ -82,28 +71,28 @@ async fn refuses_the_same_requests_in_every_profile() {
         .sign();
     let key = local.create_api_key(ApiKeySpec::new().permissions(["user:read"]));
 
-    let (status, body) = get(&session_url, None).await;
+    let answer = get(&session_url, &[]).await;
     assert_eq!(
-        (status, &body["reason"]),
-        (401, &"missing_token".into()),
+        rejected(&answer, 401, "unauthenticated"),
+        "missing_token",
         "{}",
         profile()
     );
-    let (status, body) = get(
+    let answer = get(
         &session_url,
-        Some(("authorization", &format!("Bearer {writer}"))),
+        &[("authorization", &format!("Bearer {writer}"))],
     )
     .await;
     assert_eq!(
-        (status, &body["reason"]),
-        (403, &"missing_permission".into()),
+        rejected(&answer, 403, "forbidden"),
+        "missing_permission",
         "{}",
         profile()
     );
-    let (status, body) = get(&machine_url, None).await;
+    let answer = get(&machine_url, &[]).await;
     assert_eq!(
-        (status, &body["reason"]),
-        (401, &"missing_credential".into()),
+        rejected(&answer, 401, "unauthenticated"),
+        "missing_credential",
         "{}",
         profile()
     );
@@ -118,14 +107,17 @@ async fn refuses_the_same_requests_in_every_profile() {
         "a refused caller ran the handler"
     );
 
-    let (status, body) = get(
+    let answer = get(
         &session_url,
-        Some(("authorization", &format!("Bearer {reader}"))),
+        &[("authorization", &format!("Bearer {reader}"))],
     )
     .await;
-    assert_eq!((status, body), (200, Value::String("user_42".to_owned())));
-    let (status, _) = get(&machine_url, Some(("x-api-key", key.secret()))).await;
-    assert_eq!(status, 200);
+    assert_eq!(
+        (answer.status.as_u16(), answer.text.as_str()),
+        (200, "user_42")
+    );
+    let answer = get(&machine_url, &[("x-api-key", key.secret())]).await;
+    assert_eq!(answer.status, 200);
     assert_eq!(SESSION_RUNS.load(Ordering::SeqCst), 1);
     assert_eq!(MACHINE_RUNS.load(Ordering::SeqCst), 1);
 }

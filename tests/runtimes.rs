@@ -10,6 +10,10 @@
 //! `lambda_http::service_fn`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{Answer, counting, get, rejected};
+
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -45,32 +49,6 @@ fn local() -> Local {
         token,
         api_key,
     }
-}
-
-/// Runs `call`, returning what it returned and how many times `runs` went up meanwhile.
-async fn counting<T>(runs: &AtomicUsize, call: impl Future<Output = T>) -> (T, usize) {
-    let before = runs.load(Ordering::SeqCst);
-    let value = call.await;
-    (value, runs.load(Ordering::SeqCst) - before)
-}
-
-/// Asserts a rejection's status and JSON `error`, returning its `reason`.
-fn rejected(status: u16, body: &str, expected: u16) -> String {
-    assert_eq!(status, expected, "body: {body}");
-    let body: Value = serde_json::from_str(body).unwrap();
-    assert_eq!(body["error"], "unauthenticated", "{body}");
-    body["reason"].as_str().unwrap().to_owned()
-}
-
-/// A GET over real HTTP: status and body text.
-async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
-    let mut request = reqwest::Client::new().get(url);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.text().await.unwrap())
 }
 
 mod lambda {
@@ -166,22 +144,25 @@ mod lambda {
 
     /// The event → `lambda_http::Request` → `service_fn(handler)` path of `lambda_http::run`,
     /// with this test's Wacht in the request's extensions.
-    async fn invoke<F, Fut>(wacht: &Wacht, handler: F, event: &str) -> (u16, String)
+    async fn invoke<F, Fut>(wacht: &Wacht, handler: F, event: &str) -> Answer
     where
         F: Fn(Request) -> Fut,
         Fut: Future<Output = Result<Response<Body>, Error>>,
     {
         let mut request = lambda_http::request::from_str(event).unwrap();
         request.extensions_mut().insert(wacht.clone());
-        let response = service_fn(handler).oneshot(request).await.unwrap();
-        let status = response.status().as_u16();
-        let body = match response.into_body() {
+        let (parts, body) = service_fn(handler)
+            .oneshot(request)
+            .await
+            .unwrap()
+            .into_parts();
+        let text = match body {
             Body::Text(text) => text,
             Body::Binary(bytes) => String::from_utf8(bytes).unwrap(),
             Body::Empty => String::new(),
             _ => panic!("unexpected body"),
         };
-        (status, body)
+        Answer::from_parts(parts.status, parts.headers, text)
     }
 
     #[tokio::test]
@@ -190,25 +171,22 @@ mod lambda {
         let l = local();
         let bearer = format!("Bearer {}", l.token);
         for event in [http_api_event, rest_event] {
-            let ((status, body), runs) = counting(
+            let (answer, runs) = counting(
                 &USERS_RUNS,
                 invoke(&l.wacht, users, &event("/admin/users", json!({}))),
             )
             .await;
-            assert_eq!(rejected(status, &body, 401), "missing_token");
+            assert_eq!(rejected(&answer, 401, "unauthenticated"), "missing_token");
             assert_eq!(runs, 0, "the handler ran for a caller without a token");
 
             let headers = json!({ "authorization": bearer });
-            let ((status, body), runs) = counting(
+            let (answer, runs) = counting(
                 &USERS_RUNS,
                 invoke(&l.wacht, users, &event("/admin/users", headers)),
             )
             .await;
-            assert_eq!(status, 200, "{body}");
-            assert_eq!(
-                serde_json::from_str::<Value>(&body).unwrap()["user"],
-                "user_42"
-            );
+            assert_eq!(answer.status, 200, "{}", answer.text);
+            assert_eq!(answer.body["user"], "user_42");
             assert_eq!(runs, 1);
         }
     }
@@ -217,21 +195,24 @@ mod lambda {
     async fn machine_on_http_api_and_rest_events() {
         let l = local();
         for event in [http_api_event, rest_event] {
-            let ((status, body), runs) = counting(
+            let (answer, runs) = counting(
                 &MACHINE_RUNS,
                 invoke(&l.wacht, machine_users, &event("/machine/users", json!({}))),
             )
             .await;
-            assert_eq!(rejected(status, &body, 401), "missing_credential");
+            assert_eq!(
+                rejected(&answer, 401, "unauthenticated"),
+                "missing_credential"
+            );
             assert_eq!(runs, 0);
 
             let headers = json!({ "x-api-key": l.api_key });
-            let ((status, body), runs) = counting(
+            let (answer, runs) = counting(
                 &MACHINE_RUNS,
                 invoke(&l.wacht, machine_users, &event("/machine/users", headers)),
             )
             .await;
-            assert_eq!(status, 200, "{body}");
+            assert_eq!(answer.status, 200, "{}", answer.text);
             assert_eq!(runs, 1);
         }
     }
@@ -298,25 +279,23 @@ mod axum_router {
         let l = local();
         let url = serve(app(l.wacht.clone())).await;
 
-        let ((status, body), runs) =
-            counting(&USERS_RUNS, get(&format!("{url}/admin/users"), &[])).await;
-        assert_eq!(rejected(status, &body, 401), "missing_token");
+        let (answer, runs) = counting(&USERS_RUNS, get(&format!("{url}/admin/users"), &[])).await;
+        assert_eq!(rejected(&answer, 401, "unauthenticated"), "missing_token");
         assert_eq!(runs, 0);
         let bearer = format!("Bearer {}", l.token);
-        let ((status, body), runs) = counting(
+        let (answer, runs) = counting(
             &USERS_RUNS,
             get(&format!("{url}/admin/users"), &[("authorization", &bearer)]),
         )
         .await;
-        assert_eq!(status, 200, "{body}");
-        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(answer.status, 200, "{}", answer.text);
         assert_eq!(
-            body,
+            answer.body,
             json!({ "greeting": "hello", "user": "user_42", "path": "/admin/users" })
         );
         assert_eq!(runs, 1);
 
-        let ((status, body), runs) = counting(
+        let (answer, runs) = counting(
             &MACHINE_RUNS,
             get(
                 &format!("{url}/machine/users"),
@@ -324,9 +303,12 @@ mod axum_router {
             ),
         )
         .await;
-        assert_eq!(rejected(status, &body, 401), "invalid_credential");
+        assert_eq!(
+            rejected(&answer, 401, "unauthenticated"),
+            "invalid_credential"
+        );
         assert_eq!(runs, 0);
-        let ((status, body), runs) = counting(
+        let (answer, runs) = counting(
             &MACHINE_RUNS,
             get(
                 &format!("{url}/machine/users"),
@@ -334,7 +316,7 @@ mod axum_router {
             ),
         )
         .await;
-        assert_eq!(status, 200, "{body}");
+        assert_eq!(answer.status, 200, "{}", answer.text);
         assert_eq!(runs, 1);
     }
 }
@@ -415,31 +397,31 @@ mod hyper_service {
             .expires_at(wacht::Clock::system().now() - 60)
             .sign();
         let bad = format!("Bearer {expired}");
-        let ((status, body), runs) = counting(
+        let (answer, runs) = counting(
             &USERS_RUNS,
             get(&format!("{url}/admin/users"), &[("authorization", &bad)]),
         )
         .await;
-        assert_eq!(rejected(status, &body, 401), "token_expired");
+        assert_eq!(rejected(&answer, 401, "unauthenticated"), "token_expired");
         assert_eq!(runs, 0);
         let bearer = format!("Bearer {}", l.token);
-        let ((status, body), runs) = counting(
+        let (answer, runs) = counting(
             &USERS_RUNS,
             get(&format!("{url}/admin/users"), &[("authorization", &bearer)]),
         )
         .await;
-        assert_eq!(status, 200, "{body}");
-        assert_eq!(
-            serde_json::from_str::<Value>(&body).unwrap()["user"],
-            "user_42"
-        );
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        assert_eq!(answer.body["user"], "user_42");
         assert_eq!(runs, 1);
 
-        let ((status, body), runs) =
+        let (answer, runs) =
             counting(&MACHINE_RUNS, get(&format!("{url}/machine/users"), &[])).await;
-        assert_eq!(rejected(status, &body, 401), "missing_credential");
+        assert_eq!(
+            rejected(&answer, 401, "unauthenticated"),
+            "missing_credential"
+        );
         assert_eq!(runs, 0);
-        let ((status, body), runs) = counting(
+        let (answer, runs) = counting(
             &MACHINE_RUNS,
             get(
                 &format!("{url}/machine/users"),
@@ -447,7 +429,7 @@ mod hyper_service {
             ),
         )
         .await;
-        assert_eq!(status, 200, "{body}");
+        assert_eq!(answer.status, 200, "{}", answer.text);
         assert_eq!(runs, 1);
     }
 }
@@ -546,28 +528,27 @@ mod vercel {
         let l = local();
         let url = serve(l.wacht.clone()).await;
 
-        let ((status, body), runs) =
-            counting(&USERS_RUNS, get(&format!("{url}/admin/users"), &[])).await;
-        assert_eq!(rejected(status, &body, 401), "missing_token");
+        let (answer, runs) = counting(&USERS_RUNS, get(&format!("{url}/admin/users"), &[])).await;
+        assert_eq!(rejected(&answer, 401, "unauthenticated"), "missing_token");
         assert_eq!(runs, 0);
         let bearer = format!("Bearer {}", l.token);
-        let ((status, body), runs) = counting(
+        let (answer, runs) = counting(
             &USERS_RUNS,
             get(&format!("{url}/admin/users"), &[("authorization", &bearer)]),
         )
         .await;
-        assert_eq!(status, 200, "{body}");
-        assert_eq!(
-            serde_json::from_str::<Value>(&body).unwrap()["user"],
-            "user_42"
-        );
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        assert_eq!(answer.body["user"], "user_42");
         assert_eq!(runs, 1);
 
-        let ((status, body), runs) =
+        let (answer, runs) =
             counting(&MACHINE_RUNS, get(&format!("{url}/machine/users"), &[])).await;
-        assert_eq!(rejected(status, &body, 401), "missing_credential");
+        assert_eq!(
+            rejected(&answer, 401, "unauthenticated"),
+            "missing_credential"
+        );
         assert_eq!(runs, 0);
-        let ((status, body), runs) = counting(
+        let (answer, runs) = counting(
             &MACHINE_RUNS,
             get(
                 &format!("{url}/machine/users"),
@@ -575,7 +556,7 @@ mod vercel {
             ),
         )
         .await;
-        assert_eq!(status, 200, "{body}");
+        assert_eq!(answer.status, 200, "{}", answer.text);
         assert_eq!(runs, 1);
     }
 }

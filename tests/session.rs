@@ -7,6 +7,7 @@ mod common;
 use common::{Answer, rejected, send};
 
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -14,18 +15,34 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::{Request, Response};
 use serde_json::{Value, json};
-use wacht::testing::{JwksFault, KeyAlgorithm, LocalWacht, TestKey, TestServer, serve_with};
-use wacht::{Auth, Clock, Wacht};
+use wacht::testing::{
+    JwksFault, KeyAlgorithm, LocalWacht, TestKey, TestServer, TokenBuilder, serve_with,
+};
+use wacht::{Auth, Clock, Wacht, WachtConfig, WachtConfigBuilder};
 
-/// Counts handler-body runs, per handler.
-static READ_RUNS: AtomicUsize = AtomicUsize::new(0);
-static ANY_RUNS: AtomicUsize = AtomicUsize::new(0);
-static ALL_RUNS: AtomicUsize = AtomicUsize::new(0);
-static ORG_RUNS: AtomicUsize = AtomicUsize::new(0);
+/// Counts the body runs of one served handler. Each [`Setup`] has its own, so tests running
+/// in parallel never see each other's runs.
+#[derive(Clone, Default)]
+struct Runs(Arc<AtomicUsize>);
+
+impl Runs {
+    /// Records a body run of the handler serving `req` ([`Handler::serve`] puts the counter
+    /// in its extensions).
+    fn ran(req: &Request<String>) {
+        let runs = req.extensions().get::<Runs>();
+        runs.expect("served by `Handler::serve`")
+            .0
+            .fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
 
 #[wacht::protect(permission = "user:read")]
 async fn read_users(req: Request<String>, auth: Auth) -> Response<String> {
-    READ_RUNS.fetch_add(1, Ordering::SeqCst);
+    Runs::ran(&req);
     assert!(
         req.extensions().get::<Auth>().is_some(),
         "Auth is in the extensions"
@@ -34,50 +51,81 @@ async fn read_users(req: Request<String>, auth: Auth) -> Response<String> {
 }
 
 #[wacht::protect(any = ["user:read", "user:admin"])]
-async fn any_handler(_req: Request<String>) -> Result<Response<String>, std::io::Error> {
-    ANY_RUNS.fetch_add(1, Ordering::SeqCst);
+async fn any_handler(req: Request<String>) -> Result<Response<String>, std::io::Error> {
+    Runs::ran(&req);
     Ok(Response::new("ok".to_owned()))
 }
 
 #[wacht::protect(all = ["user:read", "user:write"])]
-async fn all_handler(_req: Request<String>) -> Response<String> {
-    ALL_RUNS.fetch_add(1, Ordering::SeqCst);
+async fn all_handler(req: Request<String>) -> Response<String> {
+    Runs::ran(&req);
     Response::new("ok".to_owned())
 }
 
 #[wacht::protect(organization_id = "org_1", workspace_id = "ws_1")]
-async fn org_handler(_req: Request<String>) -> Response<String> {
-    ORG_RUNS.fetch_add(1, Ordering::SeqCst);
+async fn org_handler(req: Request<String>) -> Response<String> {
+    Runs::ran(&req);
     Response::new("ok".to_owned())
+}
+
+/// The protected handler a test serves.
+#[derive(Debug, Clone, Copy)]
+enum Handler {
+    /// [`read_users`]: `permission = "user:read"`.
+    Read,
+    /// [`any_handler`]: `any = ["user:read", "user:admin"]`.
+    Any,
+    /// [`all_handler`]: `all = ["user:read", "user:write"]`.
+    All,
+    /// [`org_handler`]: `organization_id = "org_1", workspace_id = "ws_1"`.
+    Org,
+}
+
+impl Handler {
+    /// Serves the handler with `wacht`, counting its body runs in `runs`.
+    async fn serve(self, wacht: Wacht, runs: Runs) -> TestServer {
+        let counted = move |mut req: Request<String>| {
+            req.extensions_mut().insert(runs.clone());
+            req
+        };
+        match self {
+            Handler::Read => serve_with(wacht, move |req| read_users(counted(req))).await,
+            Handler::Any => serve_with(wacht, move |req| any_handler(counted(req))).await,
+            Handler::All => serve_with(wacht, move |req| all_handler(counted(req))).await,
+            Handler::Org => serve_with(wacht, move |req| org_handler(counted(req))).await,
+        }
+        .unwrap()
+    }
 }
 
 struct Setup {
     local: LocalWacht,
-    wacht: Wacht,
     server: TestServer,
     http: reqwest::Client,
+    runs: Runs,
 }
 
-async fn setup_with(local: LocalWacht, wacht: Wacht, which: &str) -> Setup {
-    let server = match which {
-        "read" => serve_with(wacht.clone(), read_users).await,
-        "any" => serve_with(wacht.clone(), any_handler).await,
-        "all" => serve_with(wacht.clone(), all_handler).await,
-        _ => serve_with(wacht.clone(), org_handler).await,
-    }
-    .unwrap();
+/// A fresh local Wacht, and `handler` served with a context on its default configuration.
+async fn setup(handler: Handler) -> Setup {
+    setup_configured(handler, LocalWacht::config_builder).await
+}
+
+/// A fresh local Wacht, and `handler` served with a context on the configuration
+/// `configure` gives for it.
+async fn setup_configured(
+    handler: Handler,
+    configure: impl FnOnce(&LocalWacht) -> WachtConfigBuilder,
+) -> Setup {
+    let local = LocalWacht::start().unwrap();
+    let wacht = Wacht::new(configure(&local).build().unwrap()).unwrap();
+    let runs = Runs::default();
+    let server = handler.serve(wacht, runs.clone()).await;
     Setup {
         local,
-        wacht,
         server,
         http: reqwest::Client::new(),
+        runs,
     }
-}
-
-async fn setup(which: &str) -> Setup {
-    let local = LocalWacht::start().unwrap();
-    let wacht = Wacht::new(local.config()).unwrap();
-    setup_with(local, wacht, which).await
 }
 
 impl Setup {
@@ -92,6 +140,16 @@ impl Setup {
     async fn bearer(&self, token: &str) -> Answer {
         self.call(Some(&format!("Bearer {token}"))).await
     }
+
+    /// A token of this local Wacht holding `user:read` in its organization permissions.
+    fn reader(&self) -> TokenBuilder {
+        self.local.token().organization_permissions(["user:read"])
+    }
+
+    /// Body runs of the served handler so far.
+    fn runs(&self) -> usize {
+        self.runs.count()
+    }
 }
 
 fn tamper_payload(token: &str, claims: Value) -> String {
@@ -100,20 +158,19 @@ fn tamper_payload(token: &str, claims: Value) -> String {
     parts.join(".")
 }
 
+/// An `Authorization` header value carrying `token` as a bearer token.
+fn bearer_header(token: impl std::fmt::Display) -> Option<String> {
+    Some(format!("Bearer {token}"))
+}
+
 fn now() -> i64 {
     Clock::system().now()
 }
 
 #[tokio::test]
 async fn allowed_with_the_permission_in_either_claim_shape() {
-    let s = setup("read").await;
-    let before = READ_RUNS.load(Ordering::SeqCst);
-    let flat = s
-        .local
-        .token()
-        .subject("user_flat")
-        .organization_permissions(["user:read"])
-        .sign();
+    let s = setup(Handler::Read).await;
+    let flat = s.reader().subject("user_flat").sign();
     let answer = s.bearer(&flat).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(answer.body["user"], "user_flat");
@@ -130,19 +187,17 @@ async fn allowed_with_the_permission_in_either_claim_shape() {
     assert_eq!(s.bearer(&nested).await.status, 200);
 
     let legacy_session = s
-        .local
-        .token()
+        .reader()
         .remove_claim("sid")
         .claim("sess", json!("sess_old"))
-        .organization_permissions(["user:read"])
         .sign();
     assert_eq!(s.bearer(&legacy_session).await.body["session"], "sess_old");
-    assert!(READ_RUNS.load(Ordering::SeqCst) >= before + 4);
+    assert_eq!(s.runs(), 4);
 }
 
 #[tokio::test]
 async fn every_bad_credential_is_401_and_the_handler_never_runs() {
-    let s = setup("all").await;
+    let s = setup(Handler::All).await;
     let local = &s.local;
     let good = local
         .token()
@@ -153,7 +208,7 @@ async fn every_bad_credential_is_401_and_the_handler_never_runs() {
         200,
         "control: the good token passes"
     );
-    let runs = ALL_RUNS.load(Ordering::SeqCst);
+    let runs = s.runs();
 
     let key = local.current_key();
     let claims = local
@@ -209,141 +264,102 @@ async fn every_bad_credential_is_401_and_the_handler_never_runs() {
             Some("Bearer a.b.c".into()),
             "malformed_token",
         ),
-        (
-            "padded segment",
-            Some(format!("Bearer {padded}")),
-            "malformed_token",
-        ),
+        ("padded segment", bearer_header(&padded), "malformed_token"),
         (
             "duplicate claim",
-            Some(format!("Bearer {duplicate_sub}")),
+            bearer_header(&duplicate_sub),
             "malformed_token",
         ),
         (
             "tampered payload",
-            Some(format!("Bearer {}", tamper_payload(&good, forged_claims))),
+            bearer_header(tamper_payload(&good, forged_claims)),
             "invalid_signature",
         ),
         (
             "tampered signature",
-            Some(format!("Bearer {tampered_signature}")),
+            bearer_header(&tampered_signature),
             "invalid_signature",
         ),
         (
             "expired",
-            Some(format!(
-                "Bearer {}",
-                local.token().expires_at(now() - 5).sign()
-            )),
+            bearer_header(local.token().expires_at(now() - 5).sign()),
             "token_expired",
         ),
         (
             "nbf in the future",
-            Some(format!(
-                "Bearer {}",
-                local.token().not_before(now() + 600).sign()
-            )),
+            bearer_header(local.token().not_before(now() + 600).sign()),
             "token_not_yet_valid",
         ),
         (
             "wrong iss",
-            Some(format!(
-                "Bearer {}",
-                local.token().issuer("https://evil.example").sign()
-            )),
+            bearer_header(local.token().issuer("https://evil.example").sign()),
             "invalid_issuer",
         ),
         (
             "missing iss",
-            Some(format!(
-                "Bearer {}",
-                local.token().remove_claim("iss").sign()
-            )),
+            bearer_header(local.token().remove_claim("iss").sign()),
             "invalid_issuer",
         ),
         (
             "missing exp",
-            Some(format!(
-                "Bearer {}",
-                local.token().remove_claim("exp").sign()
-            )),
+            bearer_header(local.token().remove_claim("exp").sign()),
             "invalid_claims",
         ),
         (
             "missing sub",
-            Some(format!(
-                "Bearer {}",
-                local.token().remove_claim("sub").sign()
-            )),
+            bearer_header(local.token().remove_claim("sub").sign()),
             "missing_subject",
         ),
         (
             "unknown kid",
-            Some(format!(
-                "Bearer {}",
-                local.token().header("kid", json!("key_nobody")).sign()
-            )),
+            bearer_header(local.token().header("kid", json!("key_nobody")).sign()),
             "unknown_key",
         ),
         (
             "alg none",
-            Some(format!("Bearer {}", local.token().unsigned())),
+            bearer_header(local.token().unsigned()),
             "unsupported_algorithm",
         ),
         (
             "HS256 with the public key",
-            Some(format!(
-                "Bearer {}",
-                local.token().sign_hs256(public_jwk.as_bytes())
-            )),
+            bearer_header(local.token().sign_hs256(public_jwk.as_bytes())),
             "unsupported_algorithm",
         ),
         (
             "alg not matching the key",
-            Some(format!(
-                "Bearer {}",
-                local.token().header("alg", json!("ES384")).sign()
-            )),
+            bearer_header(local.token().header("alg", json!("ES384")).sign()),
             "algorithm_mismatch",
         ),
         (
             "alg RS256 on an EC key",
-            Some(format!(
-                "Bearer {}",
-                local.token().header("alg", json!("RS256")).sign()
-            )),
+            bearer_header(local.token().header("alg", json!("RS256")).sign()),
             "algorithm_mismatch",
         ),
         (
             "kid of one key, signed by another",
-            Some(format!(
-                "Bearer {}",
+            bearer_header(
                 local
                     .token()
                     .key(&es384)
                     .header("kid", json!(key.kid()))
                     .header("alg", json!("ES256"))
-                    .sign()
-            )),
+                    .sign(),
+            ),
             "invalid_signature",
         ),
         (
             "no kid, signed by a key nobody published",
-            Some(format!(
-                "Bearer {}",
-                local.token().key(&unpublished).without_kid().sign()
-            )),
+            bearer_header(local.token().key(&unpublished).without_kid().sign()),
             "invalid_signature",
         ),
         (
             "malformed permissions claim",
-            Some(format!(
-                "Bearer {}",
+            bearer_header(
                 local
                     .token()
                     .claim("permissions", json!("user:read user:write"))
-                    .sign()
-            )),
+                    .sign(),
+            ),
             "invalid_claims",
         ),
     ];
@@ -365,25 +381,20 @@ async fn every_bad_credential_is_401_and_the_handler_never_runs() {
             );
         }
     }
-    assert_eq!(
-        ALL_RUNS.load(Ordering::SeqCst),
-        runs,
-        "a rejected request ran the handler"
-    );
+    assert_eq!(s.runs(), runs, "a rejected request ran the handler");
 }
 
 #[tokio::test]
 async fn expiry_is_exact_with_a_fixed_clock_even_for_cached_tokens() {
-    let local = LocalWacht::start().unwrap();
     let clock = Clock::fixed(1_900_000_000);
-    let wacht = Wacht::new(local.config_builder().clock(clock.clone()).build().unwrap()).unwrap();
-    let s = setup_with(local, wacht, "read").await;
+    let s = setup_configured(Handler::Read, |local| {
+        local.config_builder().clock(clock.clone())
+    })
+    .await;
     let token = s
-        .local
-        .token()
+        .reader()
         .now(1_900_000_000 - 60)
         .expires_at(1_900_000_100)
-        .organization_permissions(["user:read"])
         .sign();
     clock.set(1_900_000_099);
     assert_eq!(s.bearer(&token).await.status, 200, "one second before exp");
@@ -418,8 +429,7 @@ async fn expiry_is_exact_with_a_fixed_clock_even_for_cached_tokens() {
 
 #[tokio::test]
 async fn permissions_and_membership_give_403() {
-    let s = setup("read").await;
-    let runs = READ_RUNS.load(Ordering::SeqCst);
+    let s = setup(Handler::Read).await;
     let answer = s
         .bearer(
             &s.local
@@ -433,10 +443,9 @@ async fn permissions_and_membership_give_403() {
     assert!(!answer.headers.contains_key("www-authenticate"));
     let answer = s.bearer(&s.local.token().sign()).await;
     assert_eq!(rejected(&answer, 403, "forbidden"), "missing_permission");
-    assert_eq!(READ_RUNS.load(Ordering::SeqCst), runs);
+    assert_eq!(s.runs(), 0);
 
-    let org = setup("org").await;
-    let runs = ORG_RUNS.load(Ordering::SeqCst);
+    let org = setup(Handler::Org).await;
     for (token, reason) in [
         (
             org.local
@@ -468,7 +477,7 @@ async fn permissions_and_membership_give_403() {
             reason
         );
     }
-    assert_eq!(ORG_RUNS.load(Ordering::SeqCst), runs);
+    assert_eq!(org.runs(), 0);
     let ok = org
         .local
         .token()
@@ -476,13 +485,12 @@ async fn permissions_and_membership_give_403() {
         .workspace("ws_1")
         .sign();
     assert_eq!(org.bearer(&ok).await.status, 200);
-    assert_eq!(ORG_RUNS.load(Ordering::SeqCst), runs + 1);
+    assert_eq!(org.runs(), 1);
 }
 
 #[tokio::test]
 async fn any_needs_one_and_all_needs_every_one() {
-    let any = setup("any").await;
-    let runs = ANY_RUNS.load(Ordering::SeqCst);
+    let any = setup(Handler::Any).await;
     assert_eq!(
         any.bearer(
             &any.local
@@ -503,32 +511,22 @@ async fn any_needs_one_and_all_needs_every_one() {
         )
         .await;
     assert_eq!(rejected(&answer, 403, "forbidden"), "missing_permission");
-    assert_eq!(ANY_RUNS.load(Ordering::SeqCst), runs + 1);
+    assert_eq!(any.runs(), 1);
 
-    let all = setup("all").await;
-    let runs = ALL_RUNS.load(Ordering::SeqCst);
-    let one = all
-        .local
-        .token()
-        .organization_permissions(["user:read"])
-        .sign();
+    let all = setup(Handler::All).await;
+    let one = all.reader().sign();
     let answer = all.bearer(&one).await;
     assert_eq!(rejected(&answer, 403, "forbidden"), "missing_permission");
     assert_eq!(answer.body["required"], json!(["user:read", "user:write"]));
     // One from the organization and one from the workspace: checked together.
-    let split = all
-        .local
-        .token()
-        .organization_permissions(["user:read"])
-        .workspace_permissions(["user:write"])
-        .sign();
+    let split = all.reader().workspace_permissions(["user:write"]).sign();
     assert_eq!(all.bearer(&split).await.status, 200);
-    assert_eq!(ALL_RUNS.load(Ordering::SeqCst), runs + 1);
+    assert_eq!(all.runs(), 1);
 }
 
 #[tokio::test]
 async fn every_supported_key_type_verifies() {
-    let s = setup("read").await;
+    let s = setup(Handler::Read).await;
     // Published before the first fetch: unknown-kid refreshes are rate limited.
     let keys: Vec<_> = [
         KeyAlgorithm::Es256,
@@ -540,30 +538,18 @@ async fn every_supported_key_type_verifies() {
     .map(|algorithm| (algorithm, s.local.add_key(algorithm)))
     .collect();
     for (algorithm, key) in keys {
-        let token = s
-            .local
-            .token()
-            .key(&key)
-            .organization_permissions(["user:read"])
-            .sign();
-        let answer = s.bearer(&token).await;
+        let answer = s.bearer(&s.reader().key(&key).sign()).await;
         assert_eq!(answer.status, 200, "{algorithm:?}: {}", answer.text);
     }
 }
 
 #[tokio::test]
 async fn fifty_concurrent_first_requests_fetch_the_jwks_once() {
-    let s = setup("read").await;
+    let s = setup(Handler::Read).await;
     s.local
         .set_jwks_fault(JwksFault::Slow(Duration::from_millis(300)));
     let tokens: Vec<String> = (0..50)
-        .map(|i| {
-            s.local
-                .token()
-                .subject(format!("user_{i}"))
-                .organization_permissions(["user:read"])
-                .sign()
-        })
+        .map(|i| s.reader().subject(format!("user_{i}")).sign())
         .collect();
     let answers = futures_join_all(tokens.iter().map(|t| s.bearer(t))).await;
     assert!(answers.iter().all(|a| a.status == 200));
@@ -599,31 +585,19 @@ async fn futures_join_all<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F:
 
 #[tokio::test]
 async fn rotation_unknown_kids_and_stale_keys() {
-    let local = LocalWacht::start().unwrap();
-    let wacht = Wacht::new(
+    let s = setup_configured(Handler::Read, |local| {
         local
             .config_builder()
             .jwks_min_refresh_interval(Duration::from_secs(60))
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
-    let s = setup_with(local, wacht, "read").await;
-    let old = s
-        .local
-        .token()
-        .organization_permissions(["user:read"])
-        .sign();
+    })
+    .await;
+    let old = s.reader().sign();
     assert_eq!(s.bearer(&old).await.status, 200);
     assert_eq!(s.local.jwks_fetches(), 1);
 
     // Rotation: the new kid is unknown, one refresh finds it.
     s.local.rotate(KeyAlgorithm::Es256);
-    let new = s
-        .local
-        .token()
-        .organization_permissions(["user:read"])
-        .sign();
+    let new = s.reader().sign();
     assert_eq!(s.bearer(&new).await.status, 200);
     assert_eq!(s.local.jwks_fetches(), 2);
     // The old key is gone from the set, so its (previously cached) token no longer passes.
@@ -653,18 +627,8 @@ async fn rotation_unknown_kids_and_stale_keys() {
 
 #[tokio::test]
 async fn unknown_kids_refresh_at_most_once_per_interval_from_a_warm_cache() {
-    let s = setup("read").await;
-    assert_eq!(
-        s.bearer(
-            &s.local
-                .token()
-                .organization_permissions(["user:read"])
-                .sign()
-        )
-        .await
-        .status,
-        200
-    );
+    let s = setup(Handler::Read).await;
+    assert_eq!(s.bearer(&s.reader().sign()).await.status, 200);
     let before = s.local.jwks_fetches();
     for i in 0..200 {
         let token = s
@@ -683,25 +647,15 @@ async fn unknown_kids_refresh_at_most_once_per_interval_from_a_warm_cache() {
 
 #[tokio::test]
 async fn keys_held_keep_serving_when_the_jwks_goes_down() {
-    let local = LocalWacht::start().unwrap();
     // TTL zero: every request wants a refresh, so the failing refresh path is exercised.
-    let wacht = Wacht::new(
+    let s = setup_configured(Handler::Read, |local| {
         local
             .config_builder()
             .jwks_ttl(Duration::ZERO)
             .jwks_min_refresh_interval(Duration::from_millis(500))
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
-    let s = setup_with(local, wacht, "read").await;
-    let token = |i: usize| {
-        s.local
-            .token()
-            .subject(format!("u{i}"))
-            .organization_permissions(["user:read"])
-            .sign()
-    };
+    })
+    .await;
+    let token = |i: usize| s.reader().subject(format!("u{i}")).sign();
     assert_eq!(s.bearer(&token(0)).await.status, 200);
     for fault in [
         JwksFault::Down,
@@ -727,24 +681,15 @@ async fn no_keys_at_all_gives_503() {
         JwksFault::Status(500),
         JwksFault::InvalidJson,
     ] {
-        let local = LocalWacht::start().unwrap();
         // The shortest back-off there is: one second after a failed fetch.
-        let wacht = Wacht::new(
+        let s = setup_configured(Handler::Read, |local| {
             local
                 .config_builder()
                 .jwks_min_refresh_interval(Duration::from_millis(1))
-                .build()
-                .unwrap(),
-        )
-        .unwrap();
-        let s = setup_with(local, wacht, "read").await;
+        })
+        .await;
         s.local.set_jwks_fault(fault);
-        let runs = READ_RUNS.load(Ordering::SeqCst);
-        let token = s
-            .local
-            .token()
-            .organization_permissions(["user:read"])
-            .sign();
+        let token = s.reader().sign();
         let answer = s.bearer(&token).await;
         assert_eq!(
             rejected(&answer, 503, "auth_unavailable"),
@@ -752,7 +697,7 @@ async fn no_keys_at_all_gives_503() {
             "{fault:?}"
         );
         assert_eq!(answer.headers["retry-after"], "1", "{fault:?}");
-        assert_eq!(READ_RUNS.load(Ordering::SeqCst), runs);
+        assert_eq!(s.runs(), 0);
         // Inside the back-off the endpoint is not asked again, even once it has recovered.
         s.local.set_jwks_fault(JwksFault::None);
         assert_eq!(s.bearer(&token).await.status, 503);
@@ -766,27 +711,16 @@ async fn no_keys_at_all_gives_503() {
 
 #[tokio::test]
 async fn a_jwks_slower_than_the_timeout_gives_503_in_time() {
-    let local = LocalWacht::start().unwrap();
-    let wacht = Wacht::new(
+    let s = setup_configured(Handler::Read, |local| {
         local
             .config_builder()
             .http_timeout(Duration::from_millis(500))
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
-    let s = setup_with(local, wacht, "read").await;
+    })
+    .await;
     s.local
         .set_jwks_fault(JwksFault::Slow(Duration::from_secs(5)));
     let started = Instant::now();
-    let answer = s
-        .bearer(
-            &s.local
-                .token()
-                .organization_permissions(["user:read"])
-                .sign(),
-        )
-        .await;
+    let answer = s.bearer(&s.reader().sign()).await;
     assert_eq!(rejected(&answer, 503, "auth_unavailable"), "keys_timeout");
     assert!(
         started.elapsed() < Duration::from_millis(1500),
@@ -797,52 +731,16 @@ async fn a_jwks_slower_than_the_timeout_gives_503_in_time() {
 
 #[tokio::test]
 async fn a_pem_key_verifies_with_no_network() {
-    let local = LocalWacht::start().unwrap();
-    let pem = local.current_key().public_key_pem();
-    let wacht = Wacht::new(
-        local
-            .config_builder()
-            .public_signing_key(pem)
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
-    let s = setup_with(local, wacht, "read").await;
-    assert_eq!(
-        s.bearer(
-            &s.local
-                .token()
-                .organization_permissions(["user:read"])
-                .sign()
-        )
-        .await
-        .status,
-        200
-    );
-    assert_eq!(
-        s.bearer(
-            &s.local
-                .token()
-                .without_kid()
-                .organization_permissions(["user:read"])
-                .sign()
-        )
-        .await
-        .status,
-        200
-    );
+    let s = setup_configured(Handler::Read, |local| {
+        let pem = local.current_key().public_key_pem();
+        local.config_builder().public_signing_key(pem)
+    })
+    .await;
+    assert_eq!(s.bearer(&s.reader().sign()).await.status, 200);
+    assert_eq!(s.bearer(&s.reader().without_kid().sign()).await.status, 200);
     assert_eq!(s.local.jwks_fetches(), 0);
     let other = s.local.add_key(KeyAlgorithm::Es256);
-    let answer = s
-        .bearer(
-            &s.local
-                .token()
-                .key(&other)
-                .without_kid()
-                .organization_permissions(["user:read"])
-                .sign(),
-        )
-        .await;
+    let answer = s.bearer(&s.reader().key(&other).without_kid().sign()).await;
     assert_eq!(
         rejected(&answer, 401, "unauthenticated"),
         "invalid_signature"
@@ -851,31 +749,21 @@ async fn a_pem_key_verifies_with_no_network() {
 
 #[tokio::test]
 async fn no_publishable_key_is_500_misconfigured() {
-    let local = LocalWacht::start().unwrap();
-    let wacht = Wacht::new(wacht::WachtConfig::builder().build().unwrap()).unwrap();
-    let s = setup_with(local, wacht, "read").await;
-    let runs = READ_RUNS.load(Ordering::SeqCst);
-    let answer = s
-        .bearer(
-            &s.local
-                .token()
-                .organization_permissions(["user:read"])
-                .sign(),
-        )
-        .await;
+    let s = setup_configured(Handler::Read, |_| WachtConfig::builder()).await;
+    let answer = s.bearer(&s.reader().sign()).await;
     assert_eq!(
         rejected(&answer, 500, "auth_misconfigured"),
         "missing_publishable_key"
     );
-    assert_eq!(READ_RUNS.load(Ordering::SeqCst), runs);
-    let _ = &s.wacht;
+    assert_eq!(s.runs(), 0);
 }
 
 #[tokio::test]
 async fn kidless_tokens_verify_against_either_key_during_a_rotation() {
-    let local = LocalWacht::start().unwrap();
-    let old = local.current_key();
-    let new = local.add_key(KeyAlgorithm::Es256);
+    // Nothing is fetched before the first request: publishing after the set-up is in time.
+    let s = setup(Handler::Read).await;
+    let old = s.local.current_key();
+    let new = s.local.add_key(KeyAlgorithm::Es256);
     // Both ES256 keys published without `kid`, as a signer that never sets one would.
     let published: Vec<Value> = [&old, &new]
         .iter()
@@ -885,29 +773,15 @@ async fn kidless_tokens_verify_against_either_key_during_a_rotation() {
             jwk
         })
         .collect();
-    local.publish(published);
-    let wacht = Wacht::new(local.config()).unwrap();
-    let s = setup_with(local, wacht, "read").await;
+    s.local.publish(published);
     for key in [&old, &new] {
-        let token = s
-            .local
-            .token()
-            .key(key)
-            .without_kid()
-            .organization_permissions(["user:read"])
-            .sign();
+        let token = s.reader().key(key).without_kid().sign();
         let answer = s.bearer(&token).await;
         assert_eq!(answer.status, 200, "{}", answer.text);
     }
     // A kid-less token signed by neither is still refused.
     let stranger = TestKey::generate(KeyAlgorithm::Es256);
-    let forged = s
-        .local
-        .token()
-        .key(&stranger)
-        .without_kid()
-        .organization_permissions(["user:read"])
-        .sign();
+    let forged = s.reader().key(&stranger).without_kid().sign();
     assert_eq!(
         rejected(&s.bearer(&forged).await, 401, "unauthenticated"),
         "invalid_signature"

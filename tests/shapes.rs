@@ -11,12 +11,16 @@
 // package on itself, so the rename cannot be spelled in this package's own Cargo.toml.)
 extern crate wacht as wacht_renamed;
 
+mod common;
+
+use common::{Answer, counting, rejected, send};
+
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use http::{Request, Response, StatusCode};
-use serde_json::{Value, json};
+use http::{Request, Response};
+use serde_json::json;
 use wacht::testing::{ApiKeySpec, LocalWacht, ServedResponse, serve_with};
 use wacht::{Auth, MachineAuth, Rejection, Wacht};
 
@@ -159,19 +163,8 @@ async fn setup() -> Setup {
     }
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: http::HeaderMap,
-    text: String,
-    /// Handler-body runs during the request.
-    runs: usize,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap()
-    }
-}
+/// An answer, and the handler-body runs while it was made.
+type Sent = (Answer, usize);
 
 impl Setup {
     fn token(&self, permissions: &[&str]) -> String {
@@ -182,8 +175,8 @@ impl Setup {
             .sign()
     }
 
-    /// Serves `handler` and sends one request with `headers` and `body`.
-    async fn send<H, Fut, R>(&self, handler: H, headers: &[(&str, &str)], body: &str) -> Answer
+    /// Serves `handler` and `POST`s one request with `headers` and `body`.
+    async fn post<H, Fut, R>(&self, handler: H, headers: &[(&str, &str)], body: &str) -> Sent
     where
         H: Fn(Request<String>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = R> + Send + 'static,
@@ -197,20 +190,10 @@ impl Setup {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let before = RUNS.load(Ordering::SeqCst);
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        Answer {
-            status,
-            headers,
-            text,
-            runs: RUNS.load(Ordering::SeqCst) - before,
-        }
+        counting(&RUNS, send(request)).await
     }
 
-    async fn bearer<H, Fut, R>(&self, handler: H, token: Option<&str>, body: &str) -> Answer
+    async fn bearer<H, Fut, R>(&self, handler: H, token: Option<&str>, body: &str) -> Sent
     where
         H: Fn(Request<String>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = R> + Send + 'static,
@@ -219,17 +202,23 @@ impl Setup {
         match token {
             Some(token) => {
                 let value = format!("Bearer {token}");
-                self.send(handler, &[("authorization", &value)], body).await
+                self.post(handler, &[("authorization", &value)], body).await
             }
-            None => self.send(handler, &[], body).await,
+            None => self.post(handler, &[], body).await,
         }
     }
 }
 
-fn assert_rejected(answer: &Answer, status: u16, reason: &str) {
-    assert_eq!(answer.status.as_u16(), status, "{}", answer.text);
-    assert_eq!(answer.json()["reason"], reason, "{}", answer.text);
-    assert_eq!(answer.runs, 0, "the handler ran for a refused caller");
+/// Asserts a refusal in the one rejection shape with this `reason`, and that no handler body
+/// ran.
+fn assert_refused((answer, runs): &Sent, status: u16, reason: &str) {
+    let error = match status {
+        401 => "unauthenticated",
+        403 => "forbidden",
+        _ => panic!("no refusal of these handlers answers {status}"),
+    };
+    assert_eq!(rejected(answer, status, error), reason, "{}", answer.text);
+    assert_eq!(*runs, 0, "the handler ran for a refused caller");
 }
 
 #[tokio::test]
@@ -242,20 +231,20 @@ async fn a_method_with_self() {
         let api = Arc::clone(&api);
         async move { api.get(req).await }
     };
-    assert_rejected(
+    assert_refused(
         &s.bearer(handler.clone(), None, "").await,
         401,
         "missing_token",
     );
-    let answer = s.bearer(handler.clone(), Some(&s.token(&[])), "").await;
-    assert_rejected(&answer, 403, "missing_permission");
-    let answer = s.bearer(handler, Some(&s.token(&["user:read"])), "").await;
+    let sent = s.bearer(handler.clone(), Some(&s.token(&[])), "").await;
+    assert_refused(&sent, 403, "missing_permission");
+    let (answer, runs) = s.bearer(handler, Some(&s.token(&["user:read"])), "").await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(
-        answer.json(),
+        answer.body,
         json!({ "greeting": "hello", "user": "user_42", "path": "/shapes" })
     );
-    assert_eq!(answer.runs, 1);
+    assert_eq!(runs, 1);
 }
 
 #[tokio::test]
@@ -264,53 +253,53 @@ async fn a_generic_handler_returning_its_own_error() {
     let handler = |req| generic(req, "twice:");
     let both = s.token(&["user:read", "user:write"]);
 
-    let answer = s
+    let sent = s
         .bearer(handler, Some(&s.token(&["user:read"])), "21")
         .await;
-    assert_rejected(&answer, 403, "missing_permission");
-    let answer = s.bearer(handler, Some(&both), "21").await;
+    assert_refused(&sent, 403, "missing_permission");
+    let (answer, _) = s.bearer(handler, Some(&both), "21").await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(answer.text, "twice: 42");
     // `?` in the body still means the handler's own error.
-    let answer = s.bearer(handler, Some(&both), "abc").await;
+    let (answer, runs) = s.bearer(handler, Some(&both), "abc").await;
     assert_eq!(answer.status, 500);
     assert_eq!(answer.text, "handler error: not a number");
-    assert_eq!(answer.runs, 1);
+    assert_eq!(runs, 1);
 }
 
 #[tokio::test]
 async fn several_extra_parameters_with_the_identity_and_request_anywhere() {
     let s = setup().await;
     let handler = |req| many("acme", 10, req, (2, 3));
-    assert_rejected(&s.bearer(handler, None, "").await, 401, "missing_token");
-    let answer = s.bearer(handler, Some(&s.token(&[])), "").await;
+    assert_refused(&s.bearer(handler, None, "").await, 401, "missing_token");
+    let (answer, runs) = s.bearer(handler, Some(&s.token(&[])), "").await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(
-        answer.json(),
+        answer.body,
         json!({ "tenant": "acme", "limit": 10, "sum": 5, "same": true, "stored": "user_42" })
     );
-    assert_eq!(answer.runs, 1);
+    assert_eq!(runs, 1);
 }
 
 #[tokio::test]
 async fn on_reject_builds_a_custom_response() {
     let s = setup().await;
-    let answer = s.bearer(custom_page, None, "").await;
+    let (answer, runs) = s.bearer(custom_page, None, "").await;
     assert_eq!(answer.status, 401);
     assert_eq!(answer.text, "custom: missing_token");
     assert_eq!(answer.headers["x-rejected-by"], "my-app");
-    assert_eq!(answer.runs, 0);
-    let answer = s
+    assert_eq!(runs, 0);
+    let (answer, runs) = s
         .bearer(custom_page, Some(&s.token(&["user:write"])), "")
         .await;
     assert_eq!(answer.status, 403);
     assert_eq!(answer.text, "custom: missing_permission");
-    assert_eq!(answer.runs, 0);
-    let answer = s
+    assert_eq!(runs, 0);
+    let (answer, runs) = s
         .bearer(custom_page, Some(&s.token(&["user:read"])), "")
         .await;
     assert_eq!((answer.status.as_u16(), answer.text.as_str()), (200, "ok"));
-    assert_eq!(answer.runs, 1);
+    assert_eq!(runs, 1);
 }
 
 #[tokio::test]
@@ -323,42 +312,42 @@ async fn machine_identity_before_the_request_and_on_reject_as_an_error() {
         .local
         .create_api_key(ApiKeySpec::new().permissions(["user:write"]));
 
-    let answer = s.send(machine_first, &[], "").await;
+    let (answer, runs) = s.post(machine_first, &[], "").await;
     assert_eq!(answer.status, 500);
     assert_eq!(answer.text, "handler error: who are you");
-    assert_eq!(answer.runs, 0);
-    let answer = s
-        .send(machine_first, &[("x-api-key", writer.secret())], "")
+    assert_eq!(runs, 0);
+    let (answer, runs) = s
+        .post(machine_first, &[("x-api-key", writer.secret())], "")
         .await;
     assert_eq!(answer.text, "handler error: not you");
-    assert_eq!(answer.runs, 0);
-    let answer = s
-        .send(machine_first, &[("x-api-key", key.secret())], "")
+    assert_eq!(runs, 0);
+    let (answer, runs) = s
+        .post(machine_first, &[("x-api-key", key.secret())], "")
         .await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(answer.text, format!("{} /shapes", key.key_id()));
-    assert_eq!(answer.runs, 1);
+    assert_eq!(runs, 1);
 }
 
 #[tokio::test]
 async fn the_crate_override_through_a_renamed_dependency() {
     let s = setup().await;
-    assert_rejected(&s.bearer(renamed, None, "").await, 401, "missing_token");
-    let answer = s.bearer(renamed, Some(&s.token(&["user:read"])), "").await;
+    assert_refused(&s.bearer(renamed, None, "").await, 401, "missing_token");
+    let (answer, _) = s.bearer(renamed, Some(&s.token(&["user:read"])), "").await;
     assert_eq!(
         (answer.status.as_u16(), answer.text.as_str()),
         (200, "user_42")
     );
 
     let key = s.local.create_api_key(ApiKeySpec::new());
-    assert_rejected(
-        &s.send(renamed_machine, &[], "").await,
+    assert_refused(
+        &s.post(renamed_machine, &[], "").await,
         401,
         "missing_credential",
     );
-    let answer = s
-        .send(renamed_machine, &[("x-api-key", key.secret())], "")
+    let (answer, runs) = s
+        .post(renamed_machine, &[("x-api-key", key.secret())], "")
         .await;
     assert_eq!(answer.status, 200, "{}", answer.text);
-    assert_eq!(answer.runs, 1);
+    assert_eq!(runs, 1);
 }

@@ -1,16 +1,34 @@
-//! What the behaviour tests share: sending a request and checking the rejection shape.
+//! What the behaviour tests share: sending a request, counting handler-body runs, and checking
+//! the rejection shape.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use http::StatusCode;
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
 /// A response, read whole.
 pub struct Answer {
     pub status: StatusCode,
-    pub headers: http::HeaderMap,
+    pub headers: HeaderMap,
     /// The body as JSON (`null` when it is not JSON).
     pub body: Value,
     pub text: String,
+}
+
+impl Answer {
+    /// An answer from its parts, for responses that did not come over HTTP (a Lambda
+    /// function's, for instance).
+    pub fn from_parts(status: StatusCode, headers: HeaderMap, text: String) -> Self {
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
 }
 
 /// Sends `request` and reads the whole answer.
@@ -19,13 +37,26 @@ pub async fn send(request: reqwest::RequestBuilder) -> Answer {
     let status = response.status();
     let headers = response.headers().clone();
     let text = response.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Answer {
-        status,
-        headers,
-        body,
-        text,
+    Answer::from_parts(status, headers, text)
+}
+
+/// A `GET` of `url` with these headers, on a fresh client.
+pub async fn get(url: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut request = reqwest::Client::new().get(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
+    send(request).await
+}
+
+/// Runs `call`, returning what it returned and how many times `runs` went up meanwhile.
+///
+/// Exact only while nothing else bumps `runs` at the same time: a counter shared by tests
+/// that run in parallel needs those tests serialized.
+pub async fn counting<T>(runs: &AtomicUsize, call: impl Future<Output = T>) -> (T, usize) {
+    let before = runs.load(Ordering::SeqCst);
+    let value = call.await;
+    (value, runs.load(Ordering::SeqCst) - before)
 }
 
 /// Asserts the one rejection shape (status, JSON `error`, a message, `no-store`, the RFC 6750

@@ -3,13 +3,14 @@
 
 use std::cmp::Ordering;
 use std::io;
+use std::sync::Mutex;
 
 use http::{HeaderMap, Request, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::gateway::random_secret;
-use super::server::{Answer, CloseConnection, State, bytes_response, json_response};
+use super::http::{Answer, CloseConnection, bytes_response, json_response, lock, status_or_500};
+use super::random::random_secret;
 
 /// Where the user list is served, below the emulator's URL.
 pub(super) const USERS_PATH: &str = "/users";
@@ -202,10 +203,10 @@ impl BackendState {
 }
 
 /// `GET /users`.
-pub(super) async fn serve<B>(state: &State, req: &Request<B>) -> Answer {
+pub(super) async fn serve<B>(state: &Mutex<BackendState>, req: &Request<B>) -> Answer {
     let query = req.uri().query().unwrap_or_default().to_owned();
     let (fault, api_key) = {
-        let mut backend = state.backend();
+        let mut backend = lock(state);
         backend.requests.push(query.clone());
         (backend.fault, backend.api_key.clone())
     };
@@ -213,13 +214,15 @@ pub(super) async fn serve<B>(state: &State, req: &Request<B>) -> Answer {
         BackendFault::None => {}
         BackendFault::Down => return Err(CloseConnection),
         BackendFault::Status(code) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let body = json!({ "message": "injected fault", "code": "internal_error" });
-            return Ok(json_response(status, &body));
+            return Ok(json_response(status_or_500(code), &body));
         }
         BackendFault::PlainText(code) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return Ok(bytes_response(status, "text/plain", "injected fault"));
+            return Ok(bytes_response(
+                status_or_500(code),
+                "text/plain",
+                "injected fault",
+            ));
         }
     }
     if bearer(req.headers()) != Some(api_key.as_str()) {
@@ -233,7 +236,7 @@ pub(super) async fn serve<B>(state: &State, req: &Request<B>) -> Answer {
             return Ok(json_response(StatusCode::BAD_REQUEST, &body));
         }
     };
-    let users = state.backend().users.clone();
+    let users = lock(state).users.clone();
     Ok(json_response(StatusCode::OK, &params.page(users)))
 }
 

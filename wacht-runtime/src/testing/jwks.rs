@@ -1,12 +1,15 @@
 //! The frontend API's JWKS endpoint: published keys, raw documents, injected faults.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
-use http::{Response, StatusCode};
+use http::StatusCode;
 use serde_json::{Value, json};
 
+use super::http::{
+    Answer, CloseConnection, bytes_response, json_response, lock, message, status_or_500,
+};
 use super::keys::TestKey;
-use super::server::{Answer, Body, CloseConnection, State, bytes_response, json_response};
 
 /// Where the JWKS is served, below the emulator's URL.
 pub(super) const JWKS_PATH: &str = "/.well-known/jwks.json";
@@ -90,16 +93,16 @@ impl JwksState {
 }
 
 /// `GET /.well-known/jwks.json`.
-pub(super) async fn serve(state: &State) -> Answer {
+pub(super) async fn serve(state: &Mutex<JwksState>) -> Answer {
     let fault = {
-        let mut jwks = state.jwks();
+        let mut jwks = lock(state);
         jwks.fetches += 1;
         jwks.fault
     };
     match fault {
         JwksFault::None => {}
         JwksFault::Down => return Err(CloseConnection),
-        JwksFault::Status(code) => return Ok(fault_status(code)),
+        JwksFault::Status(code) => return Ok(message(status_or_500(code), "injected fault")),
         JwksFault::InvalidJson => {
             return Ok(bytes_response(
                 StatusCode::OK,
@@ -109,11 +112,6 @@ pub(super) async fn serve(state: &State) -> Answer {
         }
         JwksFault::Slow(delay) => tokio::time::sleep(delay).await,
     }
-    let document = state.jwks().document();
+    let document = lock(state).document();
     Ok(json_response(StatusCode::OK, &document))
-}
-
-fn fault_status(code: u16) -> Response<Body> {
-    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    json_response(status, &json!({ "message": "injected fault" }))
 }

@@ -16,6 +16,8 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 
+use super::random::random_id;
+
 /// The signature algorithm of a [`TestKey`].
 ///
 /// The names are the JWS `alg` values the key signs with (see [`KeyAlgorithm::jws_name`]).
@@ -324,16 +326,4 @@ pub fn base64url(bytes: &[u8]) -> String {
 /// `base64url(header) "." base64url(claims)`: the bytes a JWS signature covers.
 pub(super) fn signing_input(header: &[u8], claims: &[u8]) -> String {
     format!("{}.{}", base64url(header), base64url(claims))
-}
-
-/// `prefix` followed by 24 random hex digits.
-pub(super) fn random_id(prefix: &str) -> io::Result<String> {
-    let mut bytes = [0_u8; 12];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| io::Error::other("random generation failed"))?;
-    let mut id = String::with_capacity(prefix.len() + 2 * bytes.len());
-    id.push_str(prefix);
-    for byte in bytes {
-        id.push_str(&format!("{byte:02x}"));
-    }
-    Ok(id)
 }

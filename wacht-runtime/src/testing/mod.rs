@@ -32,12 +32,34 @@
 //! ```
 //!
 //! Available with the `testing` feature only.
+//!
+//! # Layout
+//!
+//! Imports go down this table only, so there is no import circle. The server hands each
+//! endpoint (`jwks`, `gateway`, `backend`) its own state; no endpoint imports the server.
+//!
+//! | module        | holds                                                  | may import            |
+//! |---------------|--------------------------------------------------------|-----------------------|
+//! | `mod.rs`      | [`LocalWacht`] and the re-exports                      | any module below      |
+//! | `server`      | thread, accept loop, counters, router, shared state    | endpoints, `http`     |
+//! | `jwks`        | the JWKS endpoint, [`JwksFault`]                       | `http`, `keys`        |
+//! | `gateway`     | the check endpoint: [`GatewayFault`], state, decisions | `http`, `credentials`, `random` |
+//! | `backend`     | the users endpoint, [`TestUser`], [`BackendFault`]     | `http`, `random`      |
+//! | `credentials` | [`ApiKeySpec`], [`ApiKey`], [`OAuthTokenSpec`], …      | `random`              |
+//! | `mint`        | [`TokenBuilder`]                                       | `keys`                |
+//! | `keys`        | [`TestKey`], [`KeyAlgorithm`]                          | `random`              |
+//! | `http`        | answer and body types, response builders, state lock   | nothing               |
+//! | `random`      | random ids and secrets                                 | nothing               |
+//! | `serve`       | [`serve()`], [`serve_with`], [`TestServer`]            | nothing               |
 
 mod backend;
+mod credentials;
 mod gateway;
+mod http;
 mod jwks;
 mod keys;
 mod mint;
+mod random;
 mod serve;
 mod server;
 
@@ -50,9 +72,10 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 pub use backend::{BackendFault, TestUser};
-pub use gateway::{
-    ApiKey, ApiKeySpec, GatewayFault, OAuthToken, OAuthTokenSpec, RateLimitRule, RateLimitScope,
+pub use credentials::{
+    ApiKey, ApiKeySpec, OAuthToken, OAuthTokenSpec, RateLimitRule, RateLimitScope,
 };
+pub use gateway::GatewayFault;
 pub use jwks::JwksFault;
 pub use keys::{KeyAlgorithm, TestKey, base64url};
 pub use mint::TokenBuilder;

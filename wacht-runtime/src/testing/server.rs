@@ -1,48 +1,27 @@
-//! The emulator's HTTP server: its thread and runtime, the accept loop and the one router.
+//! The emulator's HTTP server: its thread and runtime, the accept loop, the counters of
+//! requests and connections, and the one router.
 //!
-//! Every endpoint is one arm of [`route`]; an endpoint lives in its own module and reads and
-//! writes its part of [`State`].
+//! Every endpoint is one arm of [`route`]; an endpoint lives in its own module and is handed
+//! its own part of [`State`] (it never sees the rest, nor this module).
 
-use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdTcpListener};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::Full;
+use http::{Method, Request};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use super::backend::{self, BackendState, USERS_PATH};
 use super::gateway::{self, GATEWAY_PATH, GatewayState};
+use super::http::{Answer, lock, not_found};
 use super::jwks::{self, JWKS_PATH, JwksState};
-
-/// The body type of every emulator response.
-pub(super) type Body = Full<Bytes>;
-
-/// What a handler answers: a response, or [`CloseConnection`] to drop the connection
-/// without writing any response (hyper closes a connection whose service fails).
-pub(super) type Answer = Result<Response<Body>, CloseConnection>;
-
-/// A handler's request to close the connection without a response.
-#[derive(Debug)]
-pub(super) struct CloseConnection;
-
-impl fmt::Display for CloseConnection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("connection closed by an injected fault")
-    }
-}
-
-impl std::error::Error for CloseConnection {}
 
 /// Everything the server and the handles share.
 pub(super) struct State {
@@ -64,17 +43,17 @@ impl State {
     /// Locks the JWKS state (a panic in another thread holding the lock does not poison it:
     /// the state stays usable).
     pub(super) fn jwks(&self) -> MutexGuard<'_, JwksState> {
-        self.jwks.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.jwks)
     }
 
     /// Locks the gateway state (never poisoned, as [`State::jwks`]).
     pub(super) fn gateway(&self) -> MutexGuard<'_, GatewayState> {
-        self.gateway.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.gateway)
     }
 
     /// Locks the backend state (never poisoned, as [`State::jwks`]).
     pub(super) fn backend(&self) -> MutexGuard<'_, BackendState> {
-        self.backend.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.backend)
     }
 }
 
@@ -147,33 +126,9 @@ async fn serve_connection(stream: tokio::net::TcpStream, state: Arc<State>) {
 async fn route(state: &State, req: Request<Incoming>) -> Answer {
     state.requests.fetch_add(1, Ordering::Relaxed);
     match (req.method(), req.uri().path()) {
-        (&Method::GET, JWKS_PATH) => jwks::serve(state).await,
-        (_, GATEWAY_PATH) => gateway::serve(state, req).await,
-        (&Method::GET, USERS_PATH) => backend::serve(state, &req).await,
+        (&Method::GET, JWKS_PATH) => jwks::serve(&state.jwks).await,
+        (_, GATEWAY_PATH) => gateway::serve(&state.gateway, req).await,
+        (&Method::GET, USERS_PATH) => backend::serve(&state.backend, &req).await,
         _ => Ok(not_found()),
     }
-}
-
-/// A JSON response with `Content-Type: application/json`.
-pub(super) fn json_response(status: StatusCode, body: &Value) -> Response<Body> {
-    bytes_response(status, "application/json", body.to_string())
-}
-
-/// A response with the given status, content type and body.
-pub(super) fn bytes_response(
-    status: StatusCode,
-    content_type: &'static str,
-    body: impl Into<Bytes>,
-) -> Response<Body> {
-    let mut response = Response::new(Full::new(body.into()));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
-}
-
-/// `404 {"message":"not found"}`.
-pub(super) fn not_found() -> Response<Body> {
-    json_response(StatusCode::NOT_FOUND, &json!({ "message": "not found" }))
 }

@@ -63,6 +63,9 @@ fn app(wacht: Wacht) -> Router {
         .layer(axum::Extension(wacht))
 }
 
+/// A path, the credential header sent (if any), and the status expected.
+type Case = (&'static str, Option<(&'static str, String)>, u16);
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let local = LocalWacht::start()?;
@@ -79,15 +82,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .sign();
     let plain = local.token().subject("user_bob").sign();
     let key = local.create_api_key(ApiKeySpec::new().permissions(["user:read"]));
-    let cases: [(&str, Option<(&str, String)>, u16); 8] = [
+    let cases: [Case; 8] = [
         ("/admin/users", None, 401),
-        ("/admin/users", Some(("authorization", format!("Bearer {plain}"))), 403),
-        ("/admin/users", Some(("authorization", format!("Bearer {reader}"))), 200),
-        ("/me", Some(("authorization", format!("Bearer {plain}"))), 200),
+        (
+            "/admin/users",
+            Some(("authorization", format!("Bearer {plain}"))),
+            403,
+        ),
+        (
+            "/admin/users",
+            Some(("authorization", format!("Bearer {reader}"))),
+            200,
+        ),
+        (
+            "/me",
+            Some(("authorization", format!("Bearer {plain}"))),
+            200,
+        ),
         ("/home", None, 200),
-        ("/home", Some(("authorization", "Bearer not.a.token".to_owned())), 401),
+        (
+            "/home",
+            Some(("authorization", "Bearer not.a.token".to_owned())),
+            401,
+        ),
         ("/machine/users", None, 401),
-        ("/machine/users", Some(("x-api-key", key.secret().to_owned())), 200),
+        (
+            "/machine/users",
+            Some(("x-api-key", key.secret().to_owned())),
+            200,
+        ),
     ];
     let http = reqwest::Client::new();
     let mut wrong = 0;

@@ -22,6 +22,7 @@ mod kw {
     syn::custom_keyword!(header);
     syn::custom_keyword!(on_reject);
     syn::custom_keyword!(optional);
+    syn::custom_keyword!(or_machine);
 }
 
 /// Declares [`Key`] from one table: variant, the token that spells it, its name and an example
@@ -86,6 +87,7 @@ keys! {
     Header => kw::header, "header", r#"header = "x-custom-key""#;
     OnReject => kw::on_reject, "on_reject", "on_reject = my_rejection";
     Optional => kw::optional, "optional", "optional";
+    OrMachine => kw::or_machine, "or_machine", r#"or_machine(resource = "/machine/users", method = "GET")"#;
     Crate => syn::token::Crate, "crate", r#"crate = "my_wacht""#;
 }
 
@@ -101,6 +103,8 @@ pub(crate) trait Spec {
     const IDENTITY: &'static str;
     /// The other macro's identity type, refused here.
     const OTHER_IDENTITY: &'static str;
+    /// The identity of a people-or-machines handler (`Caller`), where the macro has one.
+    const EITHER_IDENTITY: Option<&'static str> = None;
     /// Who passes when no permission is required ("a signed-in caller"), for messages.
     const UNRESTRICTED: &'static str;
 
@@ -127,11 +131,13 @@ impl Spec for Protect {
         Key::OrganizationId,
         Key::WorkspaceId,
         Key::Optional,
+        Key::OrMachine,
         Key::OnReject,
         Key::Crate,
     ];
     const IDENTITY: &'static str = "Auth";
     const OTHER_IDENTITY: &'static str = "MachineAuth";
+    const EITHER_IDENTITY: Option<&'static str> = Some("Caller");
     const UNRESTRICTED: &'static str = "a signed-in caller";
 }
 
@@ -252,6 +258,26 @@ fn parse_arg<M: Spec>(input: ParseStream) -> syn::Result<Arg> {
             key,
             key_span,
             value: Value::Other(syn::parse_quote!(true)),
+        });
+    }
+    if key == Key::OrMachine {
+        // `or_machine(…)`: `#[wacht::machine]`'s arguments, in parentheses.
+        if !input.peek(syn::token::Paren) {
+            return Err(syn::Error::new(
+                key_span,
+                format!(
+                    "`or_machine` takes the machine side's arguments in parentheses; write `{}`",
+                    key.example()
+                ),
+            ));
+        }
+        let content;
+        syn::parenthesized!(content in input);
+        let tokens: proc_macro2::TokenStream = content.parse()?;
+        return Ok(Arg {
+            key,
+            key_span,
+            value: Value::Other(Expr::Verbatim(tokens)),
         });
     }
     if !input.peek(Token![=]) {
@@ -376,7 +402,8 @@ mod tests {
     fn parses_every_protect_key_and_value_shape() {
         let args = parse::<Protect>(quote! {
             permission = "a", any = ["b", "c"], all = [], organization_id = "o",
-            workspace_id = "w", optional, on_reject = my::reject, crate = "::w",
+            workspace_id = "w", optional, or_machine(method = "GET"), on_reject = my::reject,
+            crate = "::w",
         });
         assert!(messages(&args).is_empty());
         assert_eq!(keys(&args), Protect::KEYS);
@@ -395,7 +422,7 @@ mod tests {
             })
         ));
         assert!(matches!(
-            args.items[6],
+            args.items[7],
             Ok(Arg {
                 value: Value::Path(_),
                 ..
@@ -441,10 +468,10 @@ mod tests {
             messages(&args),
             [
                 "unknown argument `permision`; expected one of `permission`, `any`, `all`, \
-                 `organization_id`, `workspace_id`, `optional`, `on_reject`, `crate`",
+                 `organization_id`, `workspace_id`, `optional`, `or_machine`, `on_reject`, `crate`",
                 "`resource` is an argument of `#[wacht::machine]`, not of `#[wacht::protect]`; \
                  expected one of `permission`, `any`, `all`, `organization_id`, `workspace_id`, \
-                 `optional`, `on_reject`, `crate`",
+                 `optional`, `or_machine`, `on_reject`, `crate`",
             ]
         );
         assert_eq!(keys(&args), [Key::Permission]);
@@ -479,7 +506,7 @@ mod tests {
                 "expected `,` between arguments, e.g. `permission = \"user:read\", \
                  organization_id = \"org_123\"`",
                 "expected one of: `permission`, `any`, `all`, `organization_id`, `workspace_id`, \
-                 `optional`, `on_reject`, `crate`",
+                 `optional`, `or_machine`, `on_reject`, `crate`",
             ]
         );
         assert_eq!(keys(&args), [Key::Crate, Key::WorkspaceId]);
@@ -494,7 +521,7 @@ mod tests {
             messages(&args),
             [
                 "argument names are written without quotes; expected one of `permission`, `any`, \
-              `all`, `organization_id`, `workspace_id`, `optional`, `on_reject`, `crate`"
+              `all`, `organization_id`, `workspace_id`, `optional`, `or_machine`, `on_reject`, `crate`"
             ]
         );
     }
@@ -506,7 +533,7 @@ mod tests {
             messages(&args),
             [
                 "unknown argument `fn`; expected one of `permission`, `any`, `all`, \
-              `organization_id`, `workspace_id`, `optional`, `on_reject`, `crate`"
+              `organization_id`, `workspace_id`, `optional`, `or_machine`, `on_reject`, `crate`"
             ]
         );
     }

@@ -8,7 +8,7 @@
 
 use crate::args::{Args, Machine, Protect, Spec};
 use crate::errors::Errors;
-use crate::handler::Handler;
+use crate::handler::{Handler, IdentityForm};
 use crate::validate::{self, Common, MachineConfig, Permissions, Principal, ProtectConfig};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -27,9 +27,9 @@ pub(crate) trait Expand: Spec + Sized {
     fn common(config: &Self::Config) -> &Common;
     /// The requirement (built once) and the calls that check it.
     fn guard(config: &Self::Config, private: &TokenStream) -> Guard;
-    /// `optional`, where it was written.
-    fn optional(_config: &Self::Config) -> Option<Span> {
-        None
+    /// The identity form parameters must take under this configuration.
+    fn form(_config: &Self::Config) -> IdentityForm {
+        IdentityForm::Plain
     }
 }
 
@@ -44,8 +44,12 @@ impl Expand for Protect {
         &config.common
     }
 
-    fn optional(config: &ProtectConfig) -> Option<Span> {
-        config.optional
+    fn form(config: &ProtectConfig) -> IdentityForm {
+        match (config.optional, &config.or_machine) {
+            (Some(_), _) => IdentityForm::Option,
+            (None, Some(_)) => IdentityForm::Caller,
+            (None, None) => IdentityForm::Plain,
+        }
     }
 
     fn guard(config: &ProtectConfig, private: &TokenStream) -> Guard {
@@ -58,16 +62,36 @@ impl Expand for Protect {
         };
         let organization_id = optional(config.organization_id.as_ref());
         let workspace_id = optional(config.workspace_id.as_ref());
+        let session = quote! {
+            #private::ProtectSpec {
+                permissions: #permissions,
+                organization_id: #organization_id,
+                workspace_id: #workspace_id,
+            }
+        };
         let request = request_ident();
+        if let Some((_, machine)) = &config.or_machine {
+            let machine = machine_spec(machine, private);
+            return Guard {
+                setup: quote! {
+                    static __WACHT_REQUIREMENT: #private::LazyLock<(
+                        #private::Requirement,
+                        #private::MachineRequirement,
+                    )> = #private::LazyLock::new(|| {
+                        #private::either_requirement(#session, #machine)
+                    });
+                },
+                check: quote! {
+                    #private::protect_or_machine(&#request, &__WACHT_REQUIREMENT).await
+                },
+                insert: quote! { #private::insert_caller },
+            };
+        }
         Guard {
             setup: quote! {
                 static __WACHT_REQUIREMENT: #private::LazyLock<#private::Requirement> =
                     #private::LazyLock::new(|| {
-                        #private::requirement(#private::ProtectSpec {
-                            permissions: #permissions,
-                            organization_id: #organization_id,
-                            workspace_id: #workspace_id,
-                        })
+                        #private::requirement(#session)
                     });
             },
             check: if config.optional.is_some() {
@@ -96,54 +120,62 @@ impl Expand for Machine {
     }
 
     fn guard(config: &MachineConfig, private: &TokenStream) -> Guard {
-        // The gateway ANDs `required_permissions`: `permission` and `all` go there; `any` is
-        // checked on the permissions the gateway returns.
-        let permissions = match &config.common.permissions {
-            Permissions::Unrestricted => quote!(#private::Permissions::Unrestricted),
-            Permissions::One(permission) => quote!(#private::Permissions::All(&[#permission])),
-            Permissions::Any(list) => quote!(#private::Permissions::Any(&[#(#list),*])),
-            Permissions::All(list) => quote!(#private::Permissions::All(&[#(#list),*])),
-        };
-        let resource = optional(config.resource.as_ref());
-        let method = match &config.method {
-            Some((method, literal)) => {
-                let name = Ident::new(method.as_str(), literal.span());
-                quote!(::core::option::Option::Some(#private::Method::#name))
-            }
-            None => quote!(::core::option::Option::None),
-        };
-        let principal = match config.principal.as_ref().map(|(principal, _)| *principal) {
-            Some(Principal::OauthAccessToken) => quote!(OauthAccessToken),
-            Some(Principal::Any) => quote!(Any),
-            Some(Principal::ApiKey) | None => quote!(ApiKey),
-        };
-        // Checked at compile time (a `const`): an invalid name cannot reach the runtime.
-        let header = match &config.header {
-            Some(header) => quote! {
-                ::core::option::Option::Some({
-                    const __WACHT_HEADER: #private::HeaderName =
-                        #private::HeaderName::from_static(#header);
-                    __WACHT_HEADER
-                })
-            },
-            None => quote!(::core::option::Option::None),
-        };
+        let spec = machine_spec(config, private);
         let request = request_ident();
         Guard {
             setup: quote! {
                 static __WACHT_REQUIREMENT: #private::LazyLock<#private::MachineRequirement> =
                     #private::LazyLock::new(|| {
-                        #private::machine_requirement(#private::MachineSpec {
-                            resource: #resource,
-                            method: #method,
-                            permissions: #permissions,
-                            principal: #private::AcceptedPrincipal::#principal,
-                            header: #header,
-                        })
+                        #private::machine_requirement(#spec)
                     });
             },
             check: quote! { #private::machine(&#request, &__WACHT_REQUIREMENT).await },
             insert: quote! { #private::insert_machine_auth },
+        }
+    }
+}
+
+/// The `MachineSpec { … }` of a machine configuration: typed, by field.
+fn machine_spec(config: &MachineConfig, private: &TokenStream) -> TokenStream {
+    // The gateway ANDs `required_permissions`: `permission` and `all` go there; `any` is
+    // checked on the permissions the gateway returns.
+    let permissions = match &config.common.permissions {
+        Permissions::Unrestricted => quote!(#private::Permissions::Unrestricted),
+        Permissions::One(permission) => quote!(#private::Permissions::All(&[#permission])),
+        Permissions::Any(list) => quote!(#private::Permissions::Any(&[#(#list),*])),
+        Permissions::All(list) => quote!(#private::Permissions::All(&[#(#list),*])),
+    };
+    let resource = optional(config.resource.as_ref());
+    let method = match &config.method {
+        Some((method, literal)) => {
+            let name = Ident::new(method.as_str(), literal.span());
+            quote!(::core::option::Option::Some(#private::Method::#name))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let principal = match config.principal.as_ref().map(|(principal, _)| *principal) {
+        Some(Principal::OauthAccessToken) => quote!(OauthAccessToken),
+        Some(Principal::Any) => quote!(Any),
+        Some(Principal::ApiKey) | None => quote!(ApiKey),
+    };
+    // Checked at compile time (a `const`): an invalid name cannot reach the runtime.
+    let header = match &config.header {
+        Some(header) => quote! {
+            ::core::option::Option::Some({
+                const __WACHT_HEADER: #private::HeaderName =
+                    #private::HeaderName::from_static(#header);
+                __WACHT_HEADER
+            })
+        },
+        None => quote!(::core::option::Option::None),
+    };
+    quote! {
+        #private::MachineSpec {
+            resource: #resource,
+            method: #method,
+            permissions: #permissions,
+            principal: #private::AcceptedPrincipal::#principal,
+            header: #header,
         }
     }
 }
@@ -178,24 +210,31 @@ pub(crate) fn expand<M: Expand>(args: TokenStream, item: TokenStream) -> TokenSt
         return unchanged_with_errors(fallback_for_stacking, errors);
     }
     if let (Ok(config), Ok(handler)) = (&config, &handler) {
-        let optional = M::optional(config).is_some();
-        for (param, option_form) in &handler.identities {
-            if optional && !option_form {
-                errors.push(syn::Error::new_spanned(
-                    &param.ty,
-                    "with `optional`, a signed-out caller has no identity: take \
-                     `Option<wacht::Auth>` (`None` when signed out)",
-                ));
-            } else if !optional && *option_form {
-                errors.push(syn::Error::new_spanned(
-                    &param.ty,
-                    format!(
-                        "an `Option` of the identity is filled only under \
-                         `#[wacht::protect(optional)]`; add `optional`, or take `wacht::{}`",
-                        M::IDENTITY
-                    ),
-                ));
+        let expected = M::form(config);
+        for (param, form) in &handler.identities {
+            if *form == expected {
+                continue;
             }
+            let message = match (expected, form) {
+                (IdentityForm::Option, _) => "with `optional`, a signed-out caller has no \
+                    identity: take `Option<wacht::Auth>` (`None` when signed out)"
+                    .to_owned(),
+                (IdentityForm::Caller, _) => "with `or_machine(…)`, the caller is a person or a \
+                    machine: take `wacht::Caller` (`Caller::Session(auth)` or \
+                    `Caller::Machine(auth)`)"
+                    .to_owned(),
+                (IdentityForm::Plain, IdentityForm::Option) => format!(
+                    "an `Option` of the identity is filled only under \
+                     `#[wacht::protect(optional)]`; add `optional`, or take `wacht::{}`",
+                    M::IDENTITY
+                ),
+                (IdentityForm::Plain, _) => format!(
+                    "`wacht::Caller` is filled only under `#[wacht::protect(…, or_machine(…))]`; \
+                     add `or_machine(…)`, or take `wacht::{}`",
+                    M::IDENTITY
+                ),
+            };
+            errors.push(syn::Error::new_spanned(&param.ty, message));
         }
     }
     if let Err(error) = std::mem::take(&mut errors).finish(()) {

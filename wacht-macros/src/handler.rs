@@ -12,6 +12,17 @@ use syn::{
     ReturnType, Signature, Type, Visibility,
 };
 
+/// How a parameter receives the identity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IdentityForm {
+    /// `auth: wacht::Auth` (or `MachineAuth`).
+    Plain,
+    /// `auth: Option<wacht::Auth>`, under `optional`.
+    Option,
+    /// `caller: wacht::Caller`, under `or_machine(…)`.
+    Caller,
+}
+
 /// A function that satisfies the handler contract, taken apart for re-emission.
 pub(crate) struct Handler {
     /// Outer attributes, re-emitted as written.
@@ -30,7 +41,7 @@ pub(crate) struct Handler {
     /// Parameters that receive the verified identity (`auth: wacht::Auth`, or
     /// `auth: Option<wacht::Auth>` under `optional`), in order, from any position, each with
     /// whether it is the `Option` form.
-    pub(crate) identities: Vec<(PatType, bool)>,
+    pub(crate) identities: Vec<(PatType, IdentityForm)>,
     /// Every other parameter (not `self`, the request or an identity), in order.
     pub(crate) rest: Vec<FnArg>,
     /// The declared return type.
@@ -106,8 +117,9 @@ impl Handler {
                 continue;
             };
             match Kind::of::<M>(&param.ty) {
-                Kind::Identity => identities.push((param.clone(), false)),
-                Kind::OptionalIdentity => identities.push((param.clone(), true)),
+                Kind::Identity => identities.push((param.clone(), IdentityForm::Plain)),
+                Kind::OptionalIdentity => identities.push((param.clone(), IdentityForm::Option)),
+                Kind::Caller => identities.push((param.clone(), IdentityForm::Caller)),
                 Kind::Request if request.is_some() => errors.push(syn::Error::new_spanned(
                     &param.ty,
                     format!(
@@ -199,6 +211,8 @@ enum Kind {
     Identity,
     /// `Option<…::Auth>`: receives it under `optional`.
     OptionalIdentity,
+    /// `…::Caller`: receives it under `or_machine(…)`.
+    Caller,
     /// A macro call or `_`: cannot be told from the tokens.
     Unreadable,
     /// Anything else: passed through untouched.
@@ -214,6 +228,7 @@ impl Kind {
             ty if option_of(ty).is_some_and(|inner| is_named(inner, M::IDENTITY)) => {
                 Kind::OptionalIdentity
             }
+            ty if M::EITHER_IDENTITY.is_some_and(|name| is_named(ty, name)) => Kind::Caller,
             _ => Kind::Other,
         }
     }

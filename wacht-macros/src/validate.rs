@@ -36,6 +36,8 @@ pub(crate) struct ProtectConfig {
     pub(crate) workspace_id: Option<LitStr>,
     /// `optional`: a signed-out caller reaches the handler with `None`.
     pub(crate) optional: Option<proc_macro2::Span>,
+    /// `or_machine(…)`: machines may call too, checked as `#[wacht::machine(…)]` would.
+    pub(crate) or_machine: Option<(proc_macro2::Span, MachineConfig)>,
 }
 
 /// Checks `#[wacht::protect]` arguments.
@@ -45,10 +47,12 @@ pub(crate) fn protect(args: Args<Protect>) -> syn::Result<ProtectConfig> {
     let mut organization_id = None;
     let mut workspace_id = None;
     let mut optional = None;
+    let mut or_machine = None;
     for_each_arg(args.items, &mut errors, |arg, errors| match arg.key {
         Key::OrganizationId => organization_id = text(&arg, errors),
         Key::WorkspaceId => workspace_id = text(&arg, errors),
         Key::Optional => optional = Some(arg.key_span),
+        Key::OrMachine => or_machine = check_or_machine(&arg, errors),
         Key::Permission | Key::Any | Key::All | Key::OnReject | Key::Crate => {
             common.take(&arg, errors);
         }
@@ -78,12 +82,46 @@ pub(crate) fn protect(args: Args<Protect>) -> syn::Result<ProtectConfig> {
             );
         }
     }
+    if let (Some(span), Some(_)) = (optional, &or_machine) {
+        errors.at(
+            span,
+            "`optional` cannot be combined with `or_machine(…)`: an endpoint for people and \
+             machines always knows its caller; remove one",
+        );
+    }
     errors.finish(ProtectConfig {
         common,
         organization_id,
         workspace_id,
         optional,
+        or_machine,
     })
+}
+
+/// `or_machine(…)`: the machine side, checked as `#[wacht::machine(…)]` is; `on_reject` and
+/// `crate` belong to the outer attribute.
+fn check_or_machine(arg: &Arg, errors: &mut Errors) -> Option<(proc_macro2::Span, MachineConfig)> {
+    let Value::Other(Expr::Verbatim(tokens)) = &arg.value else {
+        return None;
+    };
+    let config = syn::parse2::<Args<Machine>>(tokens.clone())
+        .and_then(machine)
+        .map_err(|error| errors.push(error))
+        .ok()?;
+    let mut valid = true;
+    for (present, name) in [
+        (config.common.on_reject.is_some(), "on_reject"),
+        (config.common.krate.is_some(), "crate"),
+    ] {
+        if present {
+            errors.at(
+                arg.key_span,
+                format!("give `{name}` on the outer attribute, not inside `or_machine(…)`"),
+            );
+            valid = false;
+        }
+    }
+    valid.then_some((arg.key_span, config))
 }
 
 /// Calls `check` on each argument in source order, except repeated keys, which are reported;
@@ -153,7 +191,8 @@ impl CommonBuilder {
             | Key::Method
             | Key::Principal
             | Key::Header
-            | Key::Optional => return,
+            | Key::Optional
+            | Key::OrMachine => return,
         };
         match &self.permissions {
             None => self.permissions = Some((arg.key, permissions)),
@@ -508,7 +547,7 @@ pub(crate) fn machine(args: Args<Machine>) -> syn::Result<MachineConfig> {
             common.take(&arg, errors);
         }
         // Not in `Machine::KEYS`: refused while parsing.
-        Key::OrganizationId | Key::WorkspaceId | Key::Optional => {}
+        Key::OrganizationId | Key::WorkspaceId | Key::Optional | Key::OrMachine => {}
     });
     errors.finish(MachineConfig {
         common: common.finish(),

@@ -10,10 +10,11 @@ use tracing::{Instrument, Span};
 
 use crate::auth::Auth;
 use crate::backend::BackendClient;
+use crate::caller::{Caller, looks_like_jws};
 use crate::config::{ConfigError, WachtConfig};
 use crate::deadline::Deadline;
 use crate::gateway::GatewayClient;
-use crate::head::{Head, bearer_token};
+use crate::head::{BearerError, CredentialError, Head, bearer_token};
 use crate::jwk::VerifyingKey;
 use crate::keys::{KeyCache, KeyMiss, KeySet, KeySource};
 use crate::machine::{MachineAuth, MachineRequirement};
@@ -387,6 +388,62 @@ impl Wacht {
         }
     }
 
+    /// One endpoint for people and machines: a session token meeting `requirement`, or a
+    /// machine credential meeting `machine`. Routing: an API key (in the machine
+    /// requirement's header) goes to the gateway; a Bearer value shaped like a JWT is a
+    /// session token; another Bearer value is an OAuth access token for the gateway, if the
+    /// machine requirement accepts those (else it is refused as a session token); an API key
+    /// and a Bearer value together are refused (`401 ambiguous_credential`).
+    pub fn protect_or_machine<'a, B>(
+        &'a self,
+        req: &'a http::Request<B>,
+        requirement: &'a Requirement,
+        machine: &'a MachineRequirement,
+    ) -> impl Future<Output = Result<Caller, Rejection>> + Send + 'a {
+        self.protect_or_machine_head(Head::of(req), requirement, machine)
+    }
+
+    pub(crate) async fn protect_or_machine_head(
+        &self,
+        req: Head<'_>,
+        requirement: &Requirement,
+        machine: &MachineRequirement,
+    ) -> Result<Caller, Rejection> {
+        let api_key = req.headers.contains_key(machine.api_key_header());
+        let route = match (api_key, bearer_token(req.headers)) {
+            (true, Ok(_)) => Err(CredentialError::Ambiguous.rejection()),
+            (true, Err(BearerError::Missing)) => Ok(Route::Machine),
+            (true, Err(BearerError::Invalid(_))) => {
+                Err(CredentialError::InvalidAuthorizationHeader.rejection())
+            }
+            (false, Ok(token)) if looks_like_jws(token) || !machine.accepts_oauth() => {
+                Ok(Route::Session)
+            }
+            (false, Ok(_)) => Ok(Route::Machine),
+            (false, Err(BearerError::Missing)) => Err(CredentialError::Missing.rejection()),
+            (false, Err(BearerError::Invalid(why))) => {
+                Err(AuthError::InvalidAuthorizationHeader(why).rejection())
+            }
+        };
+        match route {
+            Ok(Route::Session) => self
+                .protect_head(req, requirement)
+                .await
+                .map(Caller::Session),
+            Ok(Route::Machine) => self
+                .authorize_machine_head(req, machine)
+                .await
+                .map(Caller::Machine),
+            Err(rejection) => {
+                // Refused before either check: still one `wacht.check` span and event.
+                let span = check_span("either", req);
+                let result: Result<Caller, Rejection> = Err(rejection);
+                finish_check(&span, Instant::now(), &result);
+                result
+            }
+        }
+    }
+
     /// The gateway client (sharing this context's connections).
     pub fn gateway(&self) -> &GatewayClient {
         &self.inner.gateway
@@ -434,6 +491,12 @@ impl Wacht {
         finish_check(&span, started, &result);
         result
     }
+}
+
+/// Which check a request for people-or-machines goes to.
+enum Route {
+    Session,
+    Machine,
 }
 
 /// Authentication only: any signed-in caller.

@@ -61,6 +61,23 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Auth {
     }
 }
 
+/// `wacht::Caller` behind [`layer::either`](crate::layer) (or an attribute with
+/// `or_machine`): who called. Without such a check in front it is a server mistake (500), since
+/// an extractor alone cannot know the two requirements.
+impl<S: Send + Sync> FromRequestParts<S> for crate::caller::Caller {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Rejection> {
+        match parts.extensions.get::<crate::caller::Caller>() {
+            Some(caller) => Ok(caller.clone()),
+            None => {
+                tracing::error!(target: "wacht", "a `wacht::Caller` extractor without `wacht::layer::either` in front of it");
+                Err(Rejection::misconfigured("missing_either_check"))
+            }
+        }
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for MachineAuth {
     type Rejection = Rejection;
 

@@ -52,11 +52,22 @@ pub fn optional() -> WachtLayer {
     }
 }
 
+/// One route for people and machines: a session token meeting `requirement`, or a machine
+/// credential meeting `machine` (routing as [`Wacht::protect_or_machine`]). The
+/// [`Caller`](crate::Caller) goes into the request's extensions, with its `Auth` or
+/// `MachineAuth`.
+pub fn either(requirement: Requirement, machine: MachineRequirement) -> WachtLayer {
+    WachtLayer {
+        check: Check::Either(Arc::new((requirement, machine))),
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Check {
     Session(Arc<Requirement>),
     Optional,
     Machine(Arc<MachineRequirement>),
+    Either(Arc<(Requirement, MachineRequirement)>),
 }
 
 /// The layer of [`protect`] or [`machine`]. The context used is the [`Wacht`] in the
@@ -128,6 +139,20 @@ where
                                 if let Some(auth) = auth {
                                     parts.extensions.insert(auth);
                                 }
+                            }),
+                        Check::Either(requirements) => wacht
+                            .protect_or_machine_head(head, &requirements.0, &requirements.1)
+                            .await
+                            .map(|caller| {
+                                match &caller {
+                                    crate::caller::Caller::Session(auth) => {
+                                        parts.extensions.insert(auth.clone());
+                                    }
+                                    crate::caller::Caller::Machine(auth) => {
+                                        parts.extensions.insert(auth.clone());
+                                    }
+                                }
+                                parts.extensions.insert(caller);
                             }),
                         Check::Machine(requirement) => wacht
                             .authorize_machine_head(head, requirement)

@@ -18,6 +18,7 @@
 //! | `config` | configuration from the environment or a builder | `client_ip`, `clock`, `jwk`, `rejection`, `secret` |
 //! | `session` | strict token verification and claims | `config`, `head`, `jwk`, `keys`, `rejection`, `strict` |
 //! | `auth`, `token_cache` | the verified identity; verified tokens remembered | `session` |
+//! | `caller` | a person or a machine, for endpoints taking both | `auth`, `machine` |
 //! | `requirement` | the session decision (403s) | `auth`, `rejection` |
 //! | `gateway`, `backend` | the gateway and backend API clients | `config`, `outbound`, `secret`, `strict` |
 //! | `machine` | the machine decision | `client_ip`, `gateway`, `head`, `rejection`, `requirement`, `secret` |
@@ -31,6 +32,7 @@
 
 mod auth;
 mod backend;
+mod caller;
 mod client_ip;
 mod clock;
 mod config;
@@ -70,6 +72,7 @@ pub use backend::{
     BackendClient, BackendError, ErrorBody, ListUsersOptions, Page, SortOrder, User, Users,
 };
 pub use bridge::{BridgeError, BridgedAuth};
+pub use caller::Caller;
 pub use client_ip::ClientIp;
 pub use clock::Clock;
 pub use config::{

@@ -128,6 +128,19 @@ impl MachineRequirement {
         self
     }
 
+    /// The header API keys are read from.
+    pub(crate) fn api_key_header(&self) -> &HeaderName {
+        &self.header
+    }
+
+    /// Whether OAuth access tokens (`Authorization: Bearer`) are accepted.
+    pub(crate) fn accepts_oauth(&self) -> bool {
+        matches!(
+            self.principal,
+            AcceptedPrincipal::OauthAccessToken | AcceptedPrincipal::Any
+        )
+    }
+
     /// The credential in `headers`, or why there is none usable.
     fn credential(&self, headers: &http::HeaderMap) -> Result<Principal, CredentialError> {
         let api_key = single_header(headers, &self.header)?;

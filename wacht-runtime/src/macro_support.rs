@@ -10,6 +10,7 @@ use crate::head::Head;
 use crate::requirement::PermissionRule;
 
 pub use crate::auth::Auth;
+pub use crate::caller::Caller;
 pub use crate::machine::{AcceptedPrincipal, MachineAuth, MachineRequirement};
 pub use crate::rejection::Rejection;
 pub use crate::requirement::Requirement;
@@ -93,6 +94,49 @@ pub fn insert_optional_auth<B>(req: &mut http::Request<B>, auth: &Option<Auth>) 
     if let Some(auth) = auth {
         req.extensions_mut().insert(auth.clone());
     }
+}
+
+impl Identity<Caller> for Caller {
+    fn from_identity(identity: Caller) -> Self {
+        identity
+    }
+}
+
+/// Runs the check of a `#[protect(…, or_machine(…))]` handler: a person meeting
+/// `requirement` or a machine meeting `machine`.
+pub fn protect_or_machine<'a, B>(
+    req: &'a http::Request<B>,
+    requirement: &'a (Requirement, MachineRequirement),
+) -> impl Future<Output = Result<Caller, Rejection>> + Send + 'a {
+    let wacht = resolve(req);
+    let head = Head::of(req);
+    async move {
+        match wacht {
+            Ok(wacht) => {
+                wacht
+                    .protect_or_machine_head(head, &requirement.0, &requirement.1)
+                    .await
+            }
+            Err(rejection) => Err(rejection),
+        }
+    }
+}
+
+/// Builds the two requirements of a people-or-machines handler.
+pub fn either_requirement(
+    session: ProtectSpec,
+    machine: MachineSpec,
+) -> (Requirement, MachineRequirement) {
+    (requirement(session), machine_requirement(machine))
+}
+
+/// Stores the caller in the request's extensions (and its `Auth` or `MachineAuth`).
+pub fn insert_caller<B>(req: &mut http::Request<B>, caller: &Caller) {
+    match caller {
+        Caller::Session(auth) => req.extensions_mut().insert(auth.clone()).map(|_| ()),
+        Caller::Machine(auth) => req.extensions_mut().insert(auth.clone()).map(|_| ()),
+    };
+    req.extensions_mut().insert(caller.clone());
 }
 
 /// Stores the verified identity in the request's extensions.

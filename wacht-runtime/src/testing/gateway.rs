@@ -20,7 +20,7 @@ use super::http::{
     Answer, CloseConnection, bytes_response, json_response, lock, message, status_or_500,
 };
 use super::random::{or_panic, random_digits};
-use crate::Clock;
+use crate::clock::Clock;
 
 /// Where the gateway's check is served, below the emulator's URL.
 pub(super) const GATEWAY_PATH: &str = "/v1/authz/check";

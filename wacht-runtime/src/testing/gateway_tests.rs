@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::Clock;
+use crate::clock::Clock;
 
 mod transport;
 

@@ -81,7 +81,8 @@ pub use keys::{KeyAlgorithm, TestKey, base64url};
 pub use mint::TokenBuilder;
 pub use serve::{ServedResponse, TestServer, serve, serve_with};
 
-use crate::{Clock, WachtConfig, WachtConfigBuilder};
+use crate::clock::Clock;
+use crate::config::{WachtConfig, WachtConfigBuilder};
 use backend::BackendState;
 use gateway::{GATEWAY_PATH, GatewayState};
 use jwks::{JWKS_PATH, JwksState};

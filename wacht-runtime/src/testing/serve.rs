@@ -14,7 +14,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use crate::Wacht;
+use crate::context::Wacht;
 
 /// What a served handler may return: `http::Response<String>`, or
 /// `Result<http::Response<String>, E>` (an `Err` becomes a plain-text 500).

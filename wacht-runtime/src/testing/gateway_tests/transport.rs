@@ -199,7 +199,7 @@ fn config_points_at_the_emulator_with_its_backend_key() {
     assert_eq!(config.gateway_url(), wacht.url());
     assert_eq!(config.backend_api_url(), wacht.url());
     assert_eq!(
-        config.api_key().map(crate::Secret::expose),
+        config.api_key().map(crate::secret::Secret::expose),
         Some(wacht.backend_api_key().as_str())
     );
     assert_eq!(

@@ -9,7 +9,7 @@ use http::{HeaderMap, Request, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::http::{Answer, CloseConnection, bytes_response, json_response, lock, status_or_500};
+use super::http::{CloseConnection, Served, bytes_response, json_response, lock, status_or_500};
 use super::random::random_secret;
 
 /// Where the user list is served, below the emulator's URL.
@@ -203,7 +203,7 @@ impl BackendState {
 }
 
 /// `GET /users`.
-pub(super) async fn serve<B>(state: &Mutex<BackendState>, req: &Request<B>) -> Answer {
+pub(super) async fn serve<B>(state: &Mutex<BackendState>, req: &Request<B>) -> Served {
     let query = req.uri().query().unwrap_or_default().to_owned();
     let (fault, api_key) = {
         let mut backend = lock(state);

@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 
 use super::credentials::{ApiKey, ApiKeySpec, OAuthToken, OAuthTokenSpec, RateLimitScope};
 use super::http::{
-    Answer, CloseConnection, bytes_response, json_response, lock, message, status_or_500,
+    CloseConnection, Served, bytes_response, json_response, lock, message, status_or_500,
 };
 use super::random::{or_panic, random_digits};
 use crate::clock::Clock;
@@ -196,7 +196,7 @@ enum PrincipalKind {
 }
 
 /// `/v1/authz/check`, any method (only `POST` is a check).
-pub(super) async fn serve(state: &Mutex<GatewayState>, req: Request<Incoming>) -> Answer {
+pub(super) async fn serve(state: &Mutex<GatewayState>, req: Request<Incoming>) -> Served {
     if req.method() != Method::POST {
         return Ok(message(
             StatusCode::METHOD_NOT_ALLOWED,

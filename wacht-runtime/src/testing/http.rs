@@ -17,7 +17,7 @@ pub(super) type Body = Full<Bytes>;
 
 /// What a handler answers: a response, or [`CloseConnection`] to drop the connection
 /// without writing any response (hyper closes a connection whose service fails).
-pub(super) type Answer = Result<Response<Body>, CloseConnection>;
+pub(super) type Served = Result<Response<Body>, CloseConnection>;
 
 /// A handler's request to close the connection without a response.
 #[derive(Debug)]

@@ -7,7 +7,7 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use super::http::{
-    Answer, CloseConnection, bytes_response, json_response, lock, message, status_or_500,
+    CloseConnection, Served, bytes_response, json_response, lock, message, status_or_500,
 };
 use super::keys::TestKey;
 
@@ -93,7 +93,7 @@ impl JwksState {
 }
 
 /// `GET /.well-known/jwks.json`.
-pub(super) async fn serve(state: &Mutex<JwksState>) -> Answer {
+pub(super) async fn serve(state: &Mutex<JwksState>) -> Served {
     let fault = {
         let mut jwks = lock(state);
         jwks.fetches += 1;

@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 
 use super::backend::{self, BackendState, USERS_PATH};
 use super::gateway::{self, GATEWAY_PATH, GatewayState};
-use super::http::{Answer, lock, not_found};
+use super::http::{Served, lock, not_found};
 use super::jwks::{self, JWKS_PATH, JwksState};
 
 /// Everything the server and the handles share.
@@ -123,7 +123,7 @@ async fn serve_connection(stream: tokio::net::TcpStream, state: Arc<State>) {
 }
 
 /// The router: one arm per endpoint.
-async fn route(state: &State, req: Request<Incoming>) -> Answer {
+async fn route(state: &State, req: Request<Incoming>) -> Served {
     state.requests.fetch_add(1, Ordering::Relaxed);
     match (req.method(), req.uri().path()) {
         (&Method::GET, JWKS_PATH) => jwks::serve(&state.jwks).await,

@@ -26,7 +26,8 @@ use crate::clock::Clock;
 pub(super) const GATEWAY_PATH: &str = "/v1/authz/check";
 
 /// The methods the gateway accepts (after upper-casing).
-const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+/// The gateway's methods: the runtime's list (one list for the client and the emulator).
+const METHODS: [&str; 7] = crate::machine::GATEWAY_METHODS;
 
 /// Length of the url-safe base64 secret at the end of an API key.
 const SECRET_LEN: usize = 43;

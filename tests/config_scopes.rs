@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{rejected, send};
+use common::{get, rejected};
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -38,14 +38,6 @@ fn from_env(variables: &[(&str, String)]) -> Wacht {
     Wacht::from_lookup(|name| variables.get(name).cloned()).unwrap()
 }
 
-async fn get(url: String, headers: &[(&str, &str)]) -> common::Answer {
-    let mut request = reqwest::Client::new().get(url);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    send(request).await
-}
-
 #[tokio::test]
 async fn a_bad_publishable_key_breaks_session_checks_only() {
     let local = LocalWacht::start().unwrap();
@@ -60,18 +52,18 @@ async fn a_bad_publishable_key_breaks_session_checks_only() {
     let url = format!("{}/machine/users", machine.url());
     let runs = MACHINE_RUNS.load(Ordering::SeqCst);
     assert_eq!(
-        get(url.clone(), &[("x-api-key", good.secret())])
+        get(&url, &[("x-api-key", good.secret())])
             .await
             .status,
         200
     );
     assert_eq!(MACHINE_RUNS.load(Ordering::SeqCst), runs + 1);
-    let answer = get(url.clone(), &[]).await;
+    let answer = get(&url, &[]).await;
     assert_eq!(
         rejected(&answer, 401, "unauthenticated"),
         "missing_credential"
     );
-    let answer = get(url, &[("x-api-key", weak.secret())]).await;
+    let answer = get(&url, &[("x-api-key", weak.secret())]).await;
     assert_eq!(rejected(&answer, 403, "forbidden"), "permission_denied");
 
     // Session checks: 500 for every request, with a token or without one.
@@ -83,7 +75,7 @@ async fn a_bad_publishable_key_breaks_session_checks_only() {
             .map(|value| ("authorization", value))
             .into_iter()
             .collect();
-        let answer = get(format!("{}/admin/users", session.url()), &headers).await;
+        let answer = get(&format!("{}/admin/users", session.url()), &headers).await;
         assert_eq!(
             rejected(&answer, 500, "auth_misconfigured"),
             "invalid_publishable_key"
@@ -102,14 +94,13 @@ async fn a_bad_gateway_url_breaks_machine_checks_only() {
     let machine = serve_with(wacht.clone(), machine_handler).await.unwrap();
     let session = serve_with(wacht, session_handler).await.unwrap();
     let token = local.token().organization_permissions(["user:read"]).sign();
-    let answer = get(
-        format!("{}/admin/users", session.url()),
+    let answer = get(&format!("{}/admin/users", session.url()),
         &[("authorization", &format!("Bearer {token}"))],
     )
     .await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     for headers in [&[][..], &[("x-api-key", "wk_live_anything")][..]] {
-        let answer = get(format!("{}/machine/users", machine.url()), headers).await;
+        let answer = get(&format!("{}/machine/users", machine.url()), headers).await;
         assert_eq!(rejected(&answer, 500, "auth_misconfigured"), "invalid_url");
     }
     assert_eq!(local.gateway_checks(), 0);
@@ -119,7 +110,7 @@ async fn a_bad_gateway_url_breaks_machine_checks_only() {
 async fn no_session_configuration_is_a_500_even_without_a_token() {
     let wacht = from_env(&[]);
     let session = serve_with(wacht, session_handler).await.unwrap();
-    let answer = get(format!("{}/admin/users", session.url()), &[]).await;
+    let answer = get(&format!("{}/admin/users", session.url()), &[]).await;
     assert_eq!(
         rejected(&answer, 500, "auth_misconfigured"),
         "missing_publishable_key"

@@ -67,11 +67,22 @@ struct Setup {
     http: reqwest::Client,
 }
 
-async fn setup_with(local: LocalWacht, wacht: Wacht, which: &str) -> Setup {
+/// Which of this file's handlers a set-up serves.
+#[derive(Clone, Copy)]
+enum Handler {
+    /// The guide's machine function.
+    Users,
+    /// `any = [...]`.
+    Any,
+    /// OAuth access tokens.
+    OAuth,
+}
+
+async fn setup_with(local: LocalWacht, wacht: Wacht, which: Handler) -> Setup {
     let server = match which {
-        "users" => serve_with(wacht, machine_users).await,
-        "any" => serve_with(wacht, any_handler).await,
-        _ => serve_with(wacht, oauth_handler).await,
+        Handler::Users => serve_with(wacht, machine_users).await,
+        Handler::Any => serve_with(wacht, any_handler).await,
+        Handler::OAuth => serve_with(wacht, oauth_handler).await,
     }
     .unwrap();
     Setup {
@@ -81,7 +92,7 @@ async fn setup_with(local: LocalWacht, wacht: Wacht, which: &str) -> Setup {
     }
 }
 
-async fn setup(which: &str) -> Setup {
+async fn setup(which: Handler) -> Setup {
     let local = LocalWacht::start().unwrap();
     let wacht = Wacht::new(local.config()).unwrap();
     setup_with(local, wacht, which).await
@@ -112,7 +123,7 @@ fn reader(local: &LocalWacht) -> wacht::testing::ApiKey {
 
 #[tokio::test]
 async fn a_good_key_runs_the_handler_with_its_identity() {
-    let s = setup("users").await;
+    let s = setup(Handler::Users).await;
     let key = reader(&s.local);
     let answer = s.with_key(key.secret()).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
@@ -130,7 +141,7 @@ async fn a_good_key_runs_the_handler_with_its_identity() {
 
 #[tokio::test]
 async fn every_refusal_maps_to_its_answer_and_never_runs_the_handler() {
-    let s = setup("users").await;
+    let s = setup(Handler::Users).await;
     let runs = USERS_RUNS.load(Ordering::SeqCst);
     let now = wacht::Clock::system().now();
     let writer = s
@@ -191,7 +202,7 @@ async fn every_refusal_maps_to_its_answer_and_never_runs_the_handler() {
 
 #[tokio::test]
 async fn a_burst_past_the_limit_is_429_with_retry_after_and_the_gateway_headers() {
-    let s = setup("users").await;
+    let s = setup(Handler::Users).await;
     // A fixed gateway clock, 100 s into an hour: the window cannot roll over mid-test.
     s.local
         .set_gateway_clock(wacht::Clock::fixed(1_900_000_000 / 3600 * 3600 + 100));
@@ -229,7 +240,7 @@ async fn a_burst_past_the_limit_is_429_with_retry_after_and_the_gateway_headers(
 
 #[tokio::test]
 async fn any_is_checked_on_the_permissions_the_gateway_returns() {
-    let s = setup("any").await;
+    let s = setup(Handler::Any).await;
     let runs = ANY_RUNS.load(Ordering::SeqCst);
     let admin = s
         .local
@@ -258,7 +269,7 @@ async fn any_is_checked_on_the_permissions_the_gateway_returns() {
 
 #[tokio::test]
 async fn the_gateway_receives_exactly_the_documented_body() {
-    let s = setup("users").await;
+    let s = setup(Handler::Users).await;
     let key = reader(&s.local);
     s.call(
         "/machine/users?page=2",
@@ -290,7 +301,7 @@ async fn the_gateway_receives_exactly_the_documented_body() {
             .unwrap(),
     )
     .unwrap();
-    let p = setup_with(local, behind_proxy, "users").await;
+    let p = setup_with(local, behind_proxy, Handler::Users).await;
     let key = reader(&p.local);
     p.call(
         "/machine/users",
@@ -305,7 +316,7 @@ async fn the_gateway_receives_exactly_the_documented_body() {
         "10.0.0.2"
     );
 
-    let o = setup("oauth").await;
+    let o = setup(Handler::OAuth).await;
     let token = o.local.create_oauth_token(
         OAuthTokenSpec::new()
             .scopes(["reports:read"])
@@ -356,7 +367,7 @@ async fn the_gateway_receives_exactly_the_documented_body() {
 
 #[tokio::test]
 async fn gateway_failures_are_503_and_plain_text_401_stays_401() {
-    let s = setup("users").await;
+    let s = setup(Handler::Users).await;
     let key = reader(&s.local);
     let runs = USERS_RUNS.load(Ordering::SeqCst);
     for (fault, status, reason) in [
@@ -400,7 +411,7 @@ async fn an_unreachable_gateway_is_503() {
             .unwrap(),
     )
     .unwrap();
-    let s = setup_with(local, wacht, "users").await;
+    let s = setup_with(local, wacht, Handler::Users).await;
     let answer = s.with_key(reader(&s.local).secret()).await;
     assert_eq!(
         rejected(&answer, 503, "auth_unavailable"),
@@ -419,7 +430,7 @@ async fn a_gateway_slower_than_the_timeout_gives_503_in_time() {
             .unwrap(),
     )
     .unwrap();
-    let s = setup_with(local, wacht, "users").await;
+    let s = setup_with(local, wacht, Handler::Users).await;
     let key = reader(&s.local);
     s.local
         .set_gateway_fault(GatewayFault::Slow(Duration::from_secs(5)));
@@ -462,7 +473,7 @@ async fn a_gateway_400_is_a_configuration_error() {
 
 #[tokio::test]
 async fn a_hundred_sequential_checks_reuse_connections() {
-    let s = setup("users").await;
+    let s = setup(Handler::Users).await;
     let key = reader(&s.local);
     s.local.reset_counters();
     for _ in 0..100 {
@@ -478,7 +489,7 @@ async fn a_hundred_sequential_checks_reuse_connections() {
 
 #[tokio::test]
 async fn a_key_whose_metadata_is_not_an_object_is_still_decided() {
-    let s = setup("users").await;
+    let s = setup(Handler::Users).await;
     for metadata in [json!(["tier", "gold"]), json!("plain"), json!(null)] {
         let key = s.local.create_api_key(
             ApiKeySpec::new()

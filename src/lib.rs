@@ -215,8 +215,8 @@ pub use wacht_runtime::*;
 pub mod __private {
     pub use wacht_runtime::macro_support::*;
 
-    /// Named by every expansion of `wacht-macros` 0.1.0: a `wacht` of another release does
+    /// Named by every expansion of `wacht-macros` 0.2.0: a `wacht` of another release does
     /// not have it, so the pair fails to compile with the versions in the message. Renamed
     /// with each release (`tests/ui` compiles it).
-    pub const WACHT_MACROS_0_1_0_NEED_WACHT_0_1_0: () = ();
+    pub const WACHT_MACROS_0_2_0_NEED_WACHT_0_2_0: () = ();
 }

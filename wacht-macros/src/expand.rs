@@ -429,7 +429,7 @@ fn guarded(
     }
 }
 
-/// `WACHT_MACROS_0_1_0_NEED_WACHT_0_1_0`: a constant of `wacht::__private` the expansion
+/// `WACHT_MACROS_0_2_0_NEED_WACHT_0_2_0`: a constant of `wacht::__private` the expansion
 /// names, so a `wacht` of another release fails to compile with this name in the message.
 fn version_check_name() -> String {
     let version = env!("CARGO_PKG_VERSION").replace(['.', '-', '+'], "_");
@@ -536,7 +536,7 @@ mod tests {
                 -> Result<http::Response<Body>, Error>
             {
                 use ::wacht::__private as __wacht;
-                let () = __wacht::WACHT_MACROS_0_1_0_NEED_WACHT_0_1_0;
+                let () = __wacht::WACHT_MACROS_0_2_0_NEED_WACHT_0_2_0;
                 static __WACHT_REQUIREMENT: __wacht::LazyLock<__wacht::Requirement> =
                     __wacht::LazyLock::new(|| {
                         __wacht::requirement(__wacht::ProtectSpec {
@@ -653,7 +653,7 @@ mod tests {
                 T: Send,
         });
         let first = normalized(
-            quote!(#![allow(unused)] use ::wacht::__private as __wacht; let () = __wacht::WACHT_MACROS_0_1_0_NEED_WACHT_0_1_0; static __WACHT_REQUIREMENT),
+            quote!(#![allow(unused)] use ::wacht::__private as __wacht; let () = __wacht::WACHT_MACROS_0_2_0_NEED_WACHT_0_2_0; static __WACHT_REQUIREMENT),
         );
         assert!(
             output.starts_with(&format!("{signature} {{ {first}")),
@@ -738,7 +738,7 @@ mod tests {
                 -> Result<http::Response<Body>, Error>
             {
                 use ::wacht::__private as __wacht;
-                let () = __wacht::WACHT_MACROS_0_1_0_NEED_WACHT_0_1_0;
+                let () = __wacht::WACHT_MACROS_0_2_0_NEED_WACHT_0_2_0;
                 static __WACHT_REQUIREMENT: __wacht::LazyLock<__wacht::MachineRequirement> =
                     __wacht::LazyLock::new(|| {
                         __wacht::machine_requirement(__wacht::MachineSpec {

@@ -51,12 +51,7 @@ async fn a_bad_publishable_key_breaks_session_checks_only() {
     let weak = local.create_api_key(ApiKeySpec::new());
     let url = format!("{}/machine/users", machine.url());
     let runs = MACHINE_RUNS.load(Ordering::SeqCst);
-    assert_eq!(
-        get(&url, &[("x-api-key", good.secret())])
-            .await
-            .status,
-        200
-    );
+    assert_eq!(get(&url, &[("x-api-key", good.secret())]).await.status, 200);
     assert_eq!(MACHINE_RUNS.load(Ordering::SeqCst), runs + 1);
     let answer = get(&url, &[]).await;
     assert_eq!(
@@ -94,7 +89,8 @@ async fn a_bad_gateway_url_breaks_machine_checks_only() {
     let machine = serve_with(wacht.clone(), machine_handler).await.unwrap();
     let session = serve_with(wacht, session_handler).await.unwrap();
     let token = local.token().organization_permissions(["user:read"]).sign();
-    let answer = get(&format!("{}/admin/users", session.url()),
+    let answer = get(
+        &format!("{}/admin/users", session.url()),
         &[("authorization", &format!("Bearer {token}"))],
     )
     .await;

@@ -34,12 +34,13 @@
 //! `max_bytes / capacity`, so the cache holds at most `capacity` tokens and at most
 //! `max_bytes` (estimated) at once; 0 for either turns the cache off.
 
+use std::hash::{Hash, Hasher};
 use std::mem::size_of;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use quick_cache::Weighter;
 use quick_cache::sync::Cache;
+use quick_cache::{Equivalent, Weighter};
 use serde_json::{Map, Value};
 
 use crate::session::VerifiedClaims;
@@ -63,6 +64,49 @@ const ENTRY_OVERHEAD: u64 = 96;
 /// Estimated bytes of an allocator's own bookkeeping per heap allocation.
 const ALLOCATION_OVERHEAD: u64 = 16;
 
+/// How many bytes at the end of a token are hashed: the end of its signature, which differs
+/// between any two tokens a key signed (a forged one never gets in: only verified tokens are
+/// inserted). Hashing a 15 KB token whole took longer than the rest of a cache hit.
+const HASHED_TAIL: usize = 32;
+
+/// A cached token: hashed by its length and last [`HASHED_TAIL`] bytes, compared in full.
+struct TokenKey(Box<str>);
+
+/// A token being looked up, hashed and compared as a [`TokenKey`].
+struct Lookup<'a>(&'a str);
+
+fn hash_token<H: Hasher>(token: &str, state: &mut H) {
+    let bytes = token.as_bytes();
+    state.write_usize(bytes.len());
+    state.write(&bytes[bytes.len().saturating_sub(HASHED_TAIL)..]);
+}
+
+impl Hash for TokenKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_token(&self.0, state);
+    }
+}
+
+impl PartialEq for TokenKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for TokenKey {}
+
+impl Hash for Lookup<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_token(self.0, state);
+    }
+}
+
+impl Equivalent<TokenKey> for Lookup<'_> {
+    fn equivalent(&self, key: &TokenKey) -> bool {
+        *self.0 == *key.0
+    }
+}
+
 #[derive(Clone)]
 struct Entry {
     claims: Arc<VerifiedClaims>,
@@ -77,15 +121,15 @@ struct Entry {
 #[derive(Clone)]
 struct EntryWeight;
 
-impl Weighter<Box<str>, Entry> for EntryWeight {
-    fn weight(&self, _token: &Box<str>, entry: &Entry) -> u64 {
+impl Weighter<TokenKey, Entry> for EntryWeight {
+    fn weight(&self, _token: &TokenKey, entry: &Entry) -> u64 {
         entry.weight
     }
 }
 
 pub(crate) struct TokenCache {
     /// `None` when the cache is off.
-    entries: Option<Cache<Box<str>, Entry, EntryWeight>>,
+    entries: Option<Cache<TokenKey, Entry, EntryWeight>>,
     /// The least weight charged per entry, `max_bytes / capacity`: keeps the count bound.
     min_weight: u64,
     /// Clock time (Unix seconds) before which no sweep starts.
@@ -143,12 +187,14 @@ impl TokenCache {
         key_held: impl Fn(u64) -> bool,
     ) -> Option<Arc<VerifiedClaims>> {
         let entries = self.entries.as_ref()?;
-        let entry = entries.get(token)?;
+        let entry = entries.get(&Lookup(token))?;
         if key_held(entry.key_id) && now < entry.claims.expires_at.saturating_add(leeway) {
             return Some(entry.claims);
         }
         // Only this entry: a fresh one inserted meanwhile by another request stays.
-        entries.remove_if(token, |current| Arc::ptr_eq(&current.claims, &entry.claims));
+        entries.remove_if(&Lookup(token), |current| {
+            Arc::ptr_eq(&current.claims, &entry.claims)
+        });
         None
     }
 
@@ -187,7 +233,7 @@ impl TokenCache {
             }
         }
         entries.insert(
-            token.into(),
+            TokenKey(token.into()),
             Entry {
                 claims,
                 key_id,
@@ -285,9 +331,12 @@ mod tests {
         })
     }
 
+    /// A token-like string of about `len` bytes, ending (as a JWT's signature does) in what
+    /// tells it apart.
     fn token(n: usize, len: usize) -> String {
-        let mut token = format!("tok{n}.");
-        token.extend(std::iter::repeat_n('a', len.saturating_sub(token.len())));
+        let signature = format!(".sig{n:08x}");
+        let mut token = "a".repeat(len.saturating_sub(signature.len()));
+        token.push_str(&signature);
         token
     }
 
@@ -315,6 +364,15 @@ mod tests {
             cache.get("t", 10, 0, held).is_none(),
             "only the exact token matches"
         );
+        // Same length and same end (so the same hash): still only the exact token.
+        let a = format!("a{}", "x".repeat(100));
+        let b = format!("b{}", "x".repeat(100));
+        cache.insert(&a, KEY, claims("user_a", 1_000), 10, held);
+        assert!(cache.get(&b, 10, 0, held).is_none());
+        cache.insert(&b, KEY, claims("user_b", 1_000), 10, held);
+        let user = |t: &str| cache.get(t, 10, 0, held).map(|c| c.user_id.clone());
+        assert_eq!(user(&a).as_deref(), Some("user_a"));
+        assert_eq!(user(&b).as_deref(), Some("user_b"));
     }
 
     #[test]
@@ -347,11 +405,13 @@ mod tests {
         let stale = cache
             .entries
             .as_ref()
-            .and_then(|e| e.get("t1"))
+            .and_then(|e| e.get(&Lookup("t1")))
             .expect("cached");
         cache.insert("t1", KEY, claims("user_1", 1_000), 10, held);
         let entries = cache.entries.as_ref().expect("on");
-        entries.remove_if("t1", |current| Arc::ptr_eq(&current.claims, &stale.claims));
+        entries.remove_if(&Lookup("t1"), |current| {
+            Arc::ptr_eq(&current.claims, &stale.claims)
+        });
         assert!(cache.get("t1", 500, 0, held).is_some());
     }
 

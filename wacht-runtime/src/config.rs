@@ -124,8 +124,8 @@ pub struct WachtConfig {
     pub(crate) http_timeout: Duration,
     pub(crate) jwks_ttl: Duration,
     pub(crate) jwks_min_refresh_interval: Duration,
-    pub(crate) token_cache_capacity: usize,
     pub(crate) token_cache_max_bytes: usize,
+    pub(crate) token_cache_capacity: usize,
     pub(crate) session_error: Option<ConfigError>,
     pub(crate) machine_error: Option<ConfigError>,
     pub(crate) backend_error: Option<ConfigError>,
@@ -150,8 +150,8 @@ impl fmt::Debug for WachtConfig {
             .field("http_timeout", &self.http_timeout)
             .field("jwks_ttl", &self.jwks_ttl)
             .field("jwks_min_refresh_interval", &self.jwks_min_refresh_interval)
-            .field("token_cache_capacity", &self.token_cache_capacity)
             .field("token_cache_max_bytes", &self.token_cache_max_bytes)
+            .field("token_cache_capacity", &self.token_cache_capacity)
             .field("session_error", &self.session_error)
             .field("machine_error", &self.machine_error)
             .field("backend_error", &self.backend_error)
@@ -325,8 +325,8 @@ pub struct WachtConfigBuilder {
     http_timeout: Duration,
     jwks_ttl: Duration,
     jwks_min_refresh_interval: Duration,
-    token_cache_capacity: usize,
     token_cache_max_bytes: usize,
+    token_cache_capacity: usize,
 }
 
 impl Default for WachtConfigBuilder {
@@ -348,8 +348,8 @@ impl Default for WachtConfigBuilder {
             http_timeout: DEFAULT_HTTP_TIMEOUT,
             jwks_ttl: DEFAULT_JWKS_TTL,
             jwks_min_refresh_interval: DEFAULT_JWKS_MIN_REFRESH_INTERVAL,
-            token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
             token_cache_max_bytes: DEFAULT_TOKEN_CACHE_MAX_BYTES,
+            token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
         }
     }
 }
@@ -445,12 +445,6 @@ impl WachtConfigBuilder {
         self
     }
 
-    /// How many verified tokens are remembered (default 10 000; 0 turns the cache off).
-    pub fn token_cache_capacity(mut self, capacity: usize) -> Self {
-        self.token_cache_capacity = capacity;
-        self
-    }
-
     /// At most how many bytes the verified tokens remembered take, estimated from the
     /// tokens and their claims (default [`DEFAULT_TOKEN_CACHE_MAX_BYTES`], 48 MiB; 0 turns
     /// the cache off). Whichever of this and
@@ -464,6 +458,12 @@ impl WachtConfigBuilder {
     /// ```
     pub fn token_cache_max_bytes(mut self, max_bytes: usize) -> Self {
         self.token_cache_max_bytes = max_bytes;
+        self
+    }
+
+    /// How many verified tokens are remembered (default 10 000; 0 turns the cache off).
+    pub fn token_cache_capacity(mut self, capacity: usize) -> Self {
+        self.token_cache_capacity = capacity;
         self
     }
 
@@ -539,8 +539,8 @@ impl WachtConfigBuilder {
             http_timeout: self.http_timeout,
             jwks_ttl: self.jwks_ttl,
             jwks_min_refresh_interval: self.jwks_min_refresh_interval,
-            token_cache_capacity: self.token_cache_capacity,
             token_cache_max_bytes: self.token_cache_max_bytes,
+            token_cache_capacity: self.token_cache_capacity,
             session_error,
             machine_error,
             backend_error,

@@ -26,6 +26,9 @@ pub const DEFAULT_JWKS_MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 pub const MAX_LEEWAY_SECONDS: u64 = 300;
 /// Default number of verified tokens remembered.
 pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = 10_000;
+/// Default bound on the verified-token cache's memory, in estimated bytes (the tokens and
+/// their claims): 12 000 tokens of 15 KB then hold well under 64 MiB.
+pub const DEFAULT_TOKEN_CACHE_MAX_BYTES: usize = 48 << 20;
 
 /// A configuration that cannot work. Requests meeting it are answered
 /// `500 auth_misconfigured`; the handler never runs.
@@ -121,6 +124,7 @@ pub struct WachtConfig {
     pub(crate) http_timeout: Duration,
     pub(crate) jwks_ttl: Duration,
     pub(crate) jwks_min_refresh_interval: Duration,
+    pub(crate) token_cache_max_bytes: usize,
     pub(crate) token_cache_capacity: usize,
     pub(crate) http_client: Option<reqwest::Client>,
     pub(crate) session_error: Option<ConfigError>,
@@ -147,6 +151,7 @@ impl fmt::Debug for WachtConfig {
             .field("http_timeout", &self.http_timeout)
             .field("jwks_ttl", &self.jwks_ttl)
             .field("jwks_min_refresh_interval", &self.jwks_min_refresh_interval)
+            .field("token_cache_max_bytes", &self.token_cache_max_bytes)
             .field("token_cache_capacity", &self.token_cache_capacity)
             .field(
                 "http_client",
@@ -325,6 +330,7 @@ pub struct WachtConfigBuilder {
     http_timeout: Duration,
     jwks_ttl: Duration,
     jwks_min_refresh_interval: Duration,
+    token_cache_max_bytes: usize,
     token_cache_capacity: usize,
     http_client: Option<reqwest::Client>,
 }
@@ -348,6 +354,7 @@ impl Default for WachtConfigBuilder {
             http_timeout: DEFAULT_HTTP_TIMEOUT,
             jwks_ttl: DEFAULT_JWKS_TTL,
             jwks_min_refresh_interval: DEFAULT_JWKS_MIN_REFRESH_INTERVAL,
+            token_cache_max_bytes: DEFAULT_TOKEN_CACHE_MAX_BYTES,
             token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
             http_client: None,
         }
@@ -445,6 +452,22 @@ impl WachtConfigBuilder {
         self
     }
 
+    /// At most how many bytes the verified tokens remembered take, estimated from the
+    /// tokens and their claims (default [`DEFAULT_TOKEN_CACHE_MAX_BYTES`], 48 MiB; 0 turns
+    /// the cache off). Whichever of this and
+    /// [`token_cache_capacity`](Self::token_cache_capacity) is reached first bounds the
+    /// cache; the tokens least likely to be seen again are dropped first.
+    ///
+    /// ```
+    /// use wacht_runtime::WachtConfig;
+    /// let config = WachtConfig::builder().token_cache_max_bytes(16 << 20);
+    /// # let _ = config;
+    /// ```
+    pub fn token_cache_max_bytes(mut self, max_bytes: usize) -> Self {
+        self.token_cache_max_bytes = max_bytes;
+        self
+    }
+
     /// How many verified tokens are remembered (default 10 000; 0 turns the cache off).
     pub fn token_cache_capacity(mut self, capacity: usize) -> Self {
         self.token_cache_capacity = capacity;
@@ -533,6 +556,7 @@ impl WachtConfigBuilder {
             http_timeout: self.http_timeout,
             jwks_ttl: self.jwks_ttl,
             jwks_min_refresh_interval: self.jwks_min_refresh_interval,
+            token_cache_max_bytes: self.token_cache_max_bytes,
             token_cache_capacity: self.token_cache_capacity,
             http_client: self.http_client,
             session_error,

@@ -94,7 +94,7 @@ impl Wacht {
             )))),
             (None, None, Some(_)) => Err(ConfigError::MissingPublishableKey),
         };
-        let tokens = TokenCache::new(config.token_cache_capacity);
+        let tokens = TokenCache::new(config.token_cache_capacity, config.token_cache_max_bytes);
         let gateway =
             GatewayClient::with_client(http.clone(), &config.gateway_url, config.http_timeout);
         Ok(Wacht {

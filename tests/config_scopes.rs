@@ -122,6 +122,7 @@ fn the_documented_defaults_are_the_real_ones() {
         Duration::from_secs(30)
     );
     assert_eq!(wacht::DEFAULT_TOKEN_CACHE_CAPACITY, 10_000);
+    assert_eq!(wacht::DEFAULT_TOKEN_CACHE_MAX_BYTES, 48 * 1024 * 1024);
     assert_eq!(wacht::MAX_LEEWAY_SECONDS, 300);
     assert_eq!(wacht::MAX_CREDENTIAL_LEN, 4096);
     let config = wacht::WachtConfig::builder().build().unwrap();

@@ -249,7 +249,14 @@ pub(crate) fn expand<M: Expand>(args: TokenStream, item: TokenStream) -> TokenSt
             let private = quote!(__wacht);
             let guard = M::guard(&config, &private);
             let import = quote!(use #krate as __wacht;);
-            guarded(handler, import, &private, common.on_reject.as_ref(), guard)
+            guarded(
+                handler,
+                &krate,
+                import,
+                &private,
+                common.on_reject.as_ref(),
+                guard,
+            )
         }
         _ => unchanged_with_errors(fallback, errors),
     }
@@ -294,6 +301,7 @@ pub(crate) struct Guard {
 /// The handler with `guard` in front of its body.
 fn guarded(
     handler: Handler,
+    krate: &TokenStream,
     import: TokenStream,
     private: &TokenStream,
     on_reject: Option<&ExprPath>,
@@ -310,6 +318,7 @@ fn guarded(
         identities,
         mut rest,
         output,
+        into_response,
         block,
     } = handler;
     let Guard {
@@ -360,16 +369,20 @@ fn guarded(
 
     // A rejection leaves in the handler's own return type; a missing conversion is reported
     // at that type.
-    let reject = match on_reject {
+    let reject = match (on_reject, into_response) {
         // Through a `fn(Rejection) -> R` pointer: a function of another shape (`async fn`,
         // a wrong return type) is reported as that, at the path.
-        Some(path) => quote_spanned! {path.span()=>
+        (Some(path), false) => quote_spanned! {path.span()=>
             {
                 let __wacht_on_reject: fn(#private::Rejection) -> #output = #path;
                 __wacht_on_reject(#rejection)
             }
         },
-        None => {
+        (Some(path), true) => quote_spanned! {path.span()=>
+            #private::into_axum_response(#path(#rejection))
+        },
+        (None, true) => quote! { #private::into_axum_response(#rejection) },
+        (None, false) => {
             let span = Span::call_site().located_at(output.span());
             quote_spanned! {span=>
                 <#output as #private::RejectionResponse>::from_rejection(#rejection)
@@ -404,6 +417,29 @@ fn guarded(
     let mut block = block;
     let user_braces = block.brace_token;
     block.brace_token = syn::token::Brace(Span::call_site().located_at(user_braces.span.join()));
+
+    // With the `axum` feature and a return type that is not a response: the emitted function
+    // returns `axum::response::Response`; the user's block runs in an async closure with the
+    // declared return type (so `return` and `?` mean what they meant), and its value is
+    // converted with `IntoResponse`.
+    let block = if into_response {
+        let output_value = Ident::new("__wacht_output", Span::mixed_site());
+        // Run by value (`AsyncFnOnce`), so the future owns the closure: a captured request
+        // whose body is not `Sync` keeps the future `Send`.
+        let closure = if crate::handler::find_impl_trait(&output).is_some() {
+            quote! { #private::run_body(async move || #block) }
+        } else {
+            quote! { #private::run_body(async move || -> #output #block) }
+        };
+        // The signature is outside the body's `use`: the full path.
+        sig.output = syn::parse_quote!(-> #krate::AxumResponse);
+        quote! {
+            let #output_value = #closure.await;
+            #private::into_axum_response(#output_value)
+        }
+    } else {
+        quote!(#block)
+    };
 
     let mut body = TokenStream::new();
     user_braces.surround(&mut body, |body| {

@@ -46,6 +46,10 @@ pub(crate) struct Handler {
     pub(crate) rest: Vec<FnArg>,
     /// The declared return type.
     pub(crate) output: Type,
+    /// With the `axum` feature: the return type is not a `Response` (or a `Result` of one),
+    /// so the emitted function returns `axum::response::Response` and converts with
+    /// `IntoResponse`.
+    pub(crate) into_response: bool,
     pub(crate) block: Block,
 }
 
@@ -149,15 +153,21 @@ impl Handler {
             }
         }
 
+        let mut into_response = false;
         let output = match &sig.output {
             ReturnType::Type(_, output) => {
-                if let Some(opaque) = find_impl_trait(output) {
+                if cfg!(feature = "axum") && !is_response_like(output) {
+                    into_response = true;
+                } else if let Some(opaque) = find_impl_trait(output) {
                     errors.push(syn::Error::new_spanned(
                         opaque,
                         format!(
                             "`{name}` handlers cannot return `impl Trait`: a rejection is \
                              returned in the handler's own response type, so it must be named; \
-                             write `http::Response<B>` or `Result<http::Response<B>, E>` instead"
+                             write `http::Response<B>` or `Result<http::Response<B>, E>` instead, \
+                             or enable the `axum` feature of `wacht` to return any \
+                             `impl IntoResponse` (the handler then returns \
+                             `axum::response::Response`)"
                         ),
                     ));
                 }
@@ -198,6 +208,7 @@ impl Handler {
             identities,
             rest,
             output,
+            into_response,
             block: *block,
         })
     }
@@ -326,6 +337,30 @@ fn is_named(ty: &Type, name: &str) -> bool {
     }
 }
 
+/// `…Response<…>`, or `Result<…Response<…>, E>`: a type a rejection can be returned in
+/// directly.
+fn is_response_like(ty: &Type) -> bool {
+    let Type::Path(path) = peel(ty) else {
+        return false;
+    };
+    let Some(last) = path.path.segments.last() else {
+        return false;
+    };
+    if last.ident == "Response" {
+        return true;
+    }
+    if last.ident != "Result" {
+        return false;
+    }
+    match &last.arguments {
+        PathArguments::AngleBracketed(arguments) => matches!(
+            arguments.args.first(),
+            Some(GenericArgument::Type(ok)) if is_response_like(ok)
+        ),
+        _ => false,
+    }
+}
+
 /// `T` of `Option<T>` (any path ending in `Option`).
 fn option_of(ty: &Type) -> Option<&Type> {
     let Type::Path(path) = peel(ty) else {
@@ -354,7 +389,7 @@ fn peel(ty: &Type) -> &Type {
 }
 
 /// The first `impl Trait` anywhere in `ty`.
-fn find_impl_trait(ty: &Type) -> Option<&Type> {
+pub(crate) fn find_impl_trait(ty: &Type) -> Option<&Type> {
     match ty {
         Type::ImplTrait(_) => Some(ty),
         Type::Array(array) => find_impl_trait(&array.elem),

@@ -16,6 +16,21 @@ pub use crate::rejection::Rejection;
 pub use crate::requirement::Requirement;
 
 pub use http::{HeaderName, Method};
+
+/// What a handler returning any `IntoResponse` returns once protected (feature `axum`).
+#[cfg(feature = "axum")]
+pub use axum_core::response::Response as AxumResponse;
+
+/// Runs a handler's body (an async closure) by value, so the future owns it.
+pub async fn run_body<F: AsyncFnOnce() -> R, R>(body: F) -> R {
+    body().await
+}
+
+/// Converts a handler's value, or a rejection, into axum's response (feature `axum`).
+#[cfg(feature = "axum")]
+pub fn into_axum_response<T: axum_core::response::IntoResponse>(value: T) -> AxumResponse {
+    value.into_response()
+}
 pub use std::sync::LazyLock;
 
 /// Runs the session check for a `#[protect]`ed handler. Only the request's head is read,

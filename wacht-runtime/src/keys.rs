@@ -10,7 +10,7 @@
 //! between get "unavailable" at once when none are. An unknown `kid` triggers a refresh at
 //! most once per minimum interval.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt as _;
@@ -187,6 +187,9 @@ pub(crate) struct KeyCache {
     min_refresh_interval: Duration,
     timeout: Duration,
     state: Mutex<CacheState>,
+    /// The fresh keys and until when, for the hot path: read under a shared lock, so
+    /// concurrent requests do not queue on the state's mutex (written only by `settle`).
+    fresh: RwLock<Option<(Arc<KeySet>, Instant)>>,
 }
 
 impl KeyCache {
@@ -203,6 +206,7 @@ impl KeyCache {
             ttl,
             min_refresh_interval,
             timeout,
+            fresh: RwLock::new(None),
             state: Mutex::new(CacheState {
                 current: None,
                 fresh_until: None,
@@ -228,6 +232,12 @@ impl KeyCache {
     /// A request never waits past `until` (its check's budget): it then gets the keys held,
     /// or "unavailable" with none (the fetch goes on for the requests after it).
     pub(crate) async fn keys(&self, until: Instant) -> Result<Arc<KeySet>, Unavailable> {
+        if let Some((keys, fresh_until)) =
+            &*self.fresh.read().unwrap_or_else(PoisonError::into_inner)
+            && Instant::now() < *fresh_until
+        {
+            return Ok(keys.clone());
+        }
         let (id, future, stale_wait) = {
             let mut state = self.state();
             let now = Instant::now();
@@ -357,8 +367,11 @@ impl KeyCache {
                 let generation = state.next_generation;
                 state.next_generation += 1;
                 tracing::debug!(target: "wacht", keys = fetched.len(), generation, "JWKS fetched");
-                state.current = Some(Arc::new(KeySet::new(keys, generation)));
+                let set = Arc::new(KeySet::new(keys, generation));
+                state.current = Some(set.clone());
                 state.fresh_until = Some(now + self.ttl);
+                *self.fresh.write().unwrap_or_else(PoisonError::into_inner) =
+                    Some((set, now + self.ttl));
                 state.retry_at = None;
                 state.last_error = None;
             }

@@ -4,9 +4,7 @@
 
 mod common;
 
-use common::{rejected, send};
-
-use std::sync::{Arc, Mutex};
+use common::{Captured, rejected, send};
 
 use http::{Request, Response};
 use wacht::testing::{ApiKeySpec, LocalWacht, serve_with};
@@ -84,20 +82,6 @@ async fn a_method_the_gateway_does_not_know_is_refused_without_asking_it() {
     assert_eq!(local.gateway_checks(), 0);
 }
 
-/// A `tracing` writer into a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn the_check_span_carries_its_documented_fields() {
     let _serial = SERIAL.lock().await;
@@ -127,7 +111,7 @@ async fn the_check_span_carries_its_documented_fields() {
     )
     .await;
     let request_id = answer.body["request_id"].as_str().unwrap().to_owned();
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     let session_line = log
         .lines()
         .find(|line| line.contains(r#"check="session""#) && line.contains("request refused"))

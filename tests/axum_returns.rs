@@ -104,9 +104,7 @@ async fn idiomatic_returns_answer_refusals_like_responses_and_pass_their_own_out
         .route("/m/baseline", routing::get(machine_baseline))
         .route("/m/json", routing::get(machine_json))
         .layer(axum::Extension(wacht));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = common::serve_axum(app).await;
 
     let plain = format!("Bearer {}", local.token().sign());
     let reader = format!(

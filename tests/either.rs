@@ -77,10 +77,7 @@ async fn people_and_machines_through_the_attribute_and_the_layer() {
                 )),
             )
             .layer(axum::Extension(wacht));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        url
+        common::serve_axum(app).await
     };
 
     let reader = format!(

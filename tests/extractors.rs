@@ -37,13 +37,6 @@ async fn key(auth: MachineAuth) -> String {
     format!("key {:?}", auth.key_id())
 }
 
-async fn serve(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
-}
-
 async fn call(url: String, header: Option<(&str, &str)>) -> common::Answer {
     let mut request = reqwest::Client::new().get(url);
     if let Some((name, value)) = header {
@@ -68,7 +61,7 @@ async fn extractors_alone_and_behind_a_layer() {
             )),
         )
         .layer(axum::Extension(wacht));
-    let url = serve(app).await;
+    let url = common::serve_axum(app).await;
     let reader = format!(
         "Bearer {}",
         local
@@ -158,7 +151,7 @@ async fn optional_authentication_with_the_attribute_and_the_layer() {
         .route("/maybe", get(maybe))
         .route_layer(wacht::layer::optional())
         .layer(axum::Extension(wacht));
-    let layered = serve(app).await;
+    let layered = common::serve_axum(app).await;
     let good = format!("Bearer {}", local.token().subject("user_o").sign());
     let expired = format!("Bearer {}", local.token().expires_at(1).sign());
     for url in [attribute.url(), format!("{layered}/maybe")] {

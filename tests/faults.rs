@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{Answer, rejected, send};
+use common::{Answer, Captured, rejected, send};
 
 use std::io::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -686,20 +686,6 @@ async fn a_cached_token_goes_with_its_removed_key() {
 
 // ----- what the gateway sends back -----
 
-/// A `tracing` writer into a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The credential of the check request the gateway received.
 fn credential_of(seen: &Seen) -> String {
     assert_eq!(seen.method, "POST");
@@ -840,7 +826,7 @@ async fn a_gateway_reflecting_the_credential_never_gets_it_logged_or_returned() 
         .unwrap();
     assert_eq!(with_key(&server, REFLECTED_KEY).await.status, 200);
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("request refused"), "the refusals were logged");
     assert!(!logs.contains("REFLECTED"), "{logs}");
 }
@@ -979,7 +965,7 @@ async fn a_backend_echoing_its_key_never_gets_it_into_an_error_or_a_log() {
         );
         assert!(!shown.contains("ECHOED"), "{name}: {shown}");
     }
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("backend call failed"));
     assert!(!logs.contains("ECHOED"), "{logs}");
 }

@@ -5,10 +5,8 @@
 
 mod common;
 
-use common::send;
+use common::{Captured, send};
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::{Request, Response};
@@ -17,20 +15,6 @@ use wacht::testing::{
     ApiKeySpec, GatewayFault, JwksFault, LocalWacht, OAuthTokenSpec, RateLimitRule, serve_with,
 };
 use wacht::{Auth, MachineAuth, Wacht};
-
-/// A `tracing` writer into a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[wacht::protect(permission = "user:read")]
 async fn session_handler(_req: Request<String>, _auth: Auth) -> Response<String> {
@@ -147,7 +131,7 @@ async fn every_refusal_is_logged_and_no_credential_ever_is() {
         unknown,
     ]);
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     for expected in [
         "missing_permission",
         "token_expired",

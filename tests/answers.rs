@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Captured, rejected, send};
+use common::{rejected, send};
 
 use http::{Request, Response};
 use wacht::testing::{ApiKeySpec, LocalWacht, serve_with};
@@ -85,14 +85,7 @@ async fn a_method_the_gateway_does_not_know_is_refused_without_asking_it() {
 #[tokio::test(flavor = "current_thread")]
 async fn the_check_span_carries_its_documented_fields() {
     let _serial = SERIAL.lock().await;
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let (captured, _default) = common::capture_logs();
     let local = LocalWacht::start().unwrap();
     let wacht = Wacht::new(local.config()).unwrap();
     let session = serve_with(wacht.clone(), session_handler).await.unwrap();

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{Answer, Captured, rejected, send};
+use common::{Answer, rejected, send};
 
 use std::io::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -698,14 +698,7 @@ fn credential_of(seen: &Seen) -> String {
 #[tokio::test(flavor = "current_thread")]
 async fn a_gateway_reflecting_the_credential_never_gets_it_logged_or_returned() {
     let _serial = SERIAL.lock().await;
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let (captured, _default) = common::capture_logs();
 
     type Reflect = fn(&str) -> Reply;
     let every_field = |cred: &str| {
@@ -903,14 +896,7 @@ async fn only_a_200_with_the_documented_shape_decides_and_loose_fields_are_toler
 #[tokio::test(flavor = "current_thread")]
 async fn a_backend_echoing_its_key_never_gets_it_into_an_error_or_a_log() {
     let _serial = SERIAL.lock().await;
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let (captured, _default) = common::capture_logs();
     const KEY: &str = "sk_live_ECHOEDbackendKEYechoedBACKENDkey";
     type Echo = fn(&str) -> Reply;
     let cases: Vec<(&str, Echo)> = vec![

@@ -122,6 +122,19 @@ impl Captured {
     }
 }
 
+/// Captures every `tracing` event of this thread (TRACE and up) until the guard drops. Use
+/// it on a current-thread runtime, with the test serialized against others sharing callsites.
+pub fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
 /// Serves an axum app on a free loopback port (a task of the current runtime); its URL.
 pub async fn serve_axum(app: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -42,6 +42,23 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// Stores the caller in `extensions`, with its `Auth` or `MachineAuth`, so handlers and
+    /// extractors find whichever they ask for. The one place both the attribute and the layer
+    /// do this.
+    pub(crate) fn insert_into(&self, extensions: &mut http::Extensions) {
+        match self {
+            Caller::Session(auth) => {
+                extensions.insert(auth.clone());
+            }
+            Caller::Machine(auth) => {
+                extensions.insert(auth.clone());
+            }
+        }
+        extensions.insert(self.clone());
+    }
+}
+
 /// Whether a bearer value has the shape of a compact JWS (three non-empty base64url
 /// segments): a session token, as opposed to an opaque OAuth access token.
 pub(crate) fn looks_like_jws(token: &str) -> bool {

@@ -143,17 +143,7 @@ where
                         Check::Either(requirements) => wacht
                             .protect_or_machine_head(head, &requirements.0, &requirements.1)
                             .await
-                            .map(|caller| {
-                                match &caller {
-                                    crate::caller::Caller::Session(auth) => {
-                                        parts.extensions.insert(auth.clone());
-                                    }
-                                    crate::caller::Caller::Machine(auth) => {
-                                        parts.extensions.insert(auth.clone());
-                                    }
-                                }
-                                parts.extensions.insert(caller);
-                            }),
+                            .map(|caller| caller.insert_into(&mut parts.extensions)),
                         Check::Machine(requirement) => wacht
                             .authorize_machine_head(head, requirement)
                             .await

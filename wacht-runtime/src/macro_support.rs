@@ -147,11 +147,7 @@ pub fn either_requirement(
 
 /// Stores the caller in the request's extensions (and its `Auth` or `MachineAuth`).
 pub fn insert_caller<B>(req: &mut http::Request<B>, caller: &Caller) {
-    match caller {
-        Caller::Session(auth) => req.extensions_mut().insert(auth.clone()).map(|_| ()),
-        Caller::Machine(auth) => req.extensions_mut().insert(auth.clone()).map(|_| ()),
-    };
-    req.extensions_mut().insert(caller.clone());
+    caller.insert_into(req.extensions_mut());
 }
 
 /// Stores the verified identity in the request's extensions.

@@ -69,7 +69,6 @@ impl Expand for Protect {
                 workspace_id: #workspace_id,
             }
         };
-        let request = request_ident();
         if let Some((_, machine)) = &config.or_machine {
             let machine = machine_spec(machine, private);
             return Guard {
@@ -81,9 +80,7 @@ impl Expand for Protect {
                         #private::either_requirement(#session, #machine)
                     });
                 },
-                check: quote! {
-                    #private::protect_or_machine(&#request, &__WACHT_REQUIREMENT).await
-                },
+                check: quote! { #private::protect_or_machine },
                 insert: quote! { #private::insert_caller },
             };
         }
@@ -95,9 +92,9 @@ impl Expand for Protect {
                     });
             },
             check: if config.optional.is_some() {
-                quote! { #private::protect_optional(&#request, &__WACHT_REQUIREMENT).await }
+                quote! { #private::protect_optional }
             } else {
-                quote! { #private::protect(&#request, &__WACHT_REQUIREMENT).await }
+                quote! { #private::protect }
             },
             insert: if config.optional.is_some() {
                 quote! { #private::insert_optional_auth }
@@ -121,7 +118,6 @@ impl Expand for Machine {
 
     fn guard(config: &MachineConfig, private: &TokenStream) -> Guard {
         let spec = machine_spec(config, private);
-        let request = request_ident();
         Guard {
             setup: quote! {
                 static __WACHT_REQUIREMENT: #private::LazyLock<#private::MachineRequirement> =
@@ -129,7 +125,7 @@ impl Expand for Machine {
                         #private::machine_requirement(#spec)
                     });
             },
-            check: quote! { #private::machine(&#request, &__WACHT_REQUIREMENT).await },
+            check: quote! { #private::machine },
             insert: quote! { #private::insert_machine_auth },
         }
     }
@@ -292,7 +288,8 @@ fn stacked_attribute<'a>(
 pub(crate) struct Guard {
     /// Items placed first in the body (the requirement, built once).
     setup: TokenStream,
-    /// Evaluates to `Result<Identity, Rejection>`; may read `__wacht_request`.
+    /// `async fn(&Request<B>, &Requirement) -> Result<Identity, Rejection>`, called with the
+    /// request and `&__WACHT_REQUIREMENT`.
     check: TokenStream,
     /// `fn(&mut Request<B>, &Identity)` storing the identity in the request's extensions.
     insert: TokenStream,
@@ -326,36 +323,42 @@ fn guarded(
         check,
         insert,
     } = guard;
-    let request = request_ident();
     // `wacht` and `wacht-macros` must be the same release: `__private` changes between them.
     let version_check = Ident::new(&version_check_name(), Span::call_site());
     let version_check = quote!(let () = #private::#version_check;);
-    // Internal bindings are hygienic (mixed-site): the user's body cannot see them, and the
-    // user's own bindings of the same names cannot capture them. (A *constant* of the same
-    // name in scope still clashes: rustc resolves identifier patterns against items at the
-    // call site whatever the span, and `def_site` hygiene is unstable.)
-    let identity = Ident::new("__wacht_auth", Span::mixed_site());
-    let rejection = Ident::new("__wacht_rejection", Span::mixed_site());
 
-    // The outer signature: the request in its place, under the user's own name when it is a
-    // plain identifier (so `#[tracing::instrument(skip(req))]` below still sees `req`), else
-    // under a hygienic one; identity parameters removed.
-    let outer_ident = match &*user_request.pat {
+    // Bindings. Where the user named a parameter with a plain identifier, the expansion binds
+    // that identifier (the request, the last identity): a name the user's own signature
+    // already binds cannot be a constant in scope, so nothing the user has in scope clashes.
+    // Only for a pattern or `_` does it fall back to an internal mixed-site name, which the
+    // body cannot see; a *constant* of that name in scope would still clash there (rustc
+    // resolves identifier patterns against items at the call site whatever the span, and
+    // `def_site` hygiene is unstable). The rejection is bound under the request's name, in
+    // its own match arm.
+    let plain_ident = |pat: &Pat| match pat {
         Pat::Ident(PatIdent {
             by_ref: None,
             subpat: None,
             ident,
             ..
-        }) => ident.clone(),
-        _ => request.clone(),
+        }) => Some(ident.clone()),
+        _ => None,
     };
+    // The outer signature: the request in its place, under the user's own name when it is a
+    // plain identifier (so `#[tracing::instrument(skip(req))]` below still sees `req`);
+    // identity parameters removed.
+    let request = plain_ident(&user_request.pat).unwrap_or_else(request_ident);
+    let identity = identities
+        .last()
+        .map(|(param, _)| plain_ident(&param.pat).unwrap_or_else(identity_ident));
+    let rejection = request.clone();
     let outer_request = FnArg::Typed(PatType {
         attrs: Vec::new(),
         pat: Box::new(Pat::Ident(PatIdent {
             attrs: Vec::new(),
             by_ref: None,
-            mutability: None,
-            ident: outer_ident.clone(),
+            mutability: Some(Default::default()),
+            ident: request.clone(),
             subpat: None,
         })),
         colon_token: user_request.colon_token,
@@ -373,10 +376,7 @@ fn guarded(
         // Through a `fn(Rejection) -> R` pointer: a function of another shape (`async fn`,
         // a wrong return type) is reported as that, at the path.
         (Some(path), false) => quote_spanned! {path.span()=>
-            {
-                let __wacht_on_reject: fn(#private::Rejection) -> #output = #path;
-                __wacht_on_reject(#rejection)
-            }
+            #private::OnReject::<#output> { function: #path }.call(#rejection)
         },
         (Some(path), true) => quote_spanned! {path.span()=>
             #private::into_axum_response(#path(#rejection))
@@ -423,7 +423,6 @@ fn guarded(
     // declared return type (so `return` and `?` mean what they meant), and its value is
     // converted with `IntoResponse`.
     let block = if into_response {
-        let output_value = Ident::new("__wacht_output", Span::mixed_site());
         // Run by value (`AsyncFnOnce`), so the future owns the closure: a captured request
         // whose body is not `Sync` keeps the future `Send`.
         let closure = if crate::handler::find_impl_trait(&output).is_some() {
@@ -434,11 +433,28 @@ fn guarded(
         // The signature is outside the body's `use`: the full path.
         sig.output = syn::parse_quote!(-> #krate::AxumResponse);
         quote! {
-            let #output_value = #closure.await;
-            #private::into_axum_response(#output_value)
+            #private::into_axum_response(#closure.await)
         }
     } else {
         quote!(#block)
+    };
+
+    // The check, the identity stored in the request, and an early return on a rejection.
+    let outcome = quote! {
+        #private::admit(#check(&#request, &__WACHT_REQUIREMENT).await, &mut #request, #insert)
+    };
+    let admit = match &identity {
+        Some(identity) => quote! {
+            let #identity = match #outcome {
+                ::core::result::Result::Ok(#identity) => #identity,
+                ::core::result::Result::Err(#rejection) => return #reject,
+            };
+        },
+        None => quote! {
+            if let ::core::result::Result::Err(#rejection) = #outcome {
+                return #reject;
+            }
+        },
     };
 
     let mut body = TokenStream::new();
@@ -448,12 +464,7 @@ fn guarded(
             #import
             #version_check
             #setup
-            let mut #request = #outer_ident;
-            let #identity = match #check {
-                ::core::result::Result::Ok(#identity) => #identity,
-                ::core::result::Result::Err(#rejection) => return #reject,
-            };
-            #insert(&mut #request, &#identity);
+            #admit
             #bind_request
             #(#bind_identities)*
             #block
@@ -474,6 +485,10 @@ fn version_check_name() -> String {
 
 fn request_ident() -> Ident {
     Ident::new("__wacht_request", Span::mixed_site())
+}
+
+fn identity_ident() -> Ident {
+    Ident::new("__wacht_auth", Span::mixed_site())
 }
 
 /// `::wacht::__private`, or `<crate>::__private` (spanned at the `crate = "…"` string).
@@ -568,7 +583,7 @@ mod tests {
             },
         );
         let expected = normalized(quote! {
-            pub async fn f(req: http::Request<Body>, ctx: Ctx)
+            pub async fn f(mut req: http::Request<Body>, ctx: Ctx)
                 -> Result<http::Response<Body>, Error>
             {
                 use ::wacht::__private as __wacht;
@@ -581,16 +596,19 @@ mod tests {
                             workspace_id: ::core::option::Option::None,
                         })
                     });
-                let mut __wacht_request = req;
-                let __wacht_auth = match __wacht::protect(&__wacht_request, &__WACHT_REQUIREMENT).await {
-                    ::core::result::Result::Ok(__wacht_auth) => __wacht_auth,
-                    ::core::result::Result::Err(__wacht_rejection) => return
+                // The user's own names are bound: nothing in scope can clash with them.
+                let auth = match __wacht::admit(
+                    __wacht::protect(&req, &__WACHT_REQUIREMENT).await,
+                    &mut req,
+                    __wacht::insert_auth
+                ) {
+                    ::core::result::Result::Ok(auth) => auth,
+                    ::core::result::Result::Err(req) => return
                         <Result<http::Response<Body>, Error> as __wacht::RejectionResponse>
-                            ::from_rejection(__wacht_rejection),
+                            ::from_rejection(req),
                 };
-                __wacht::insert_auth(&mut __wacht_request, &__wacht_auth);
-                let req: http::Request<Body> = __wacht_request;
-                let auth: wacht::Auth = __wacht::identity::<wacht::Auth, _>(__wacht_auth);
+                let req: http::Request<Body> = req;
+                let auth: wacht::Auth = __wacht::identity::<wacht::Auth, _>(auth);
                 { body(req, auth, ctx) }
             }
         });
@@ -651,14 +669,22 @@ mod tests {
         // One import of the overridden path: a wrong one is one error.
         assert_eq!(output.matches(":: renamed").count(), 1, "{output}");
         assert!(output.contains("use :: renamed :: __private as __wacht ;"));
-        assert!(output.contains("__wacht :: protect (& __wacht_request"));
+        assert!(output.contains("__wacht :: protect (& req"));
         // `on_reject` goes through a `fn(Rejection) -> R` pointer.
         assert!(
+            output.contains(
+                "return __wacht :: OnReject :: < Response < B > > { function : errors :: reject } . call (req) ;"
+            ),
+            "{output}"
+        );
+        // No identity parameter: nothing bound but the rejection, in its arm.
+        assert!(
             output.contains(&normalized(quote!(
-                return {
-                    let __wacht_on_reject: fn(__wacht::Rejection) -> Response<B> = errors::reject;
-                    __wacht_on_reject(__wacht_rejection)
-                }
+                if let ::core::result::Result::Err(req) = __wacht::admit(
+                    __wacht::protect(&req, &__WACHT_REQUIREMENT).await,
+                    &mut req,
+                    __wacht::insert_auth
+                )
             ))),
             "{output}"
         );
@@ -684,7 +710,7 @@ mod tests {
         let signature = normalized(quote! {
             #[doc = r" Docs."]
             #[inline]
-            pub(crate) async fn get<'a, T: Clone>(&'a self, req: Request<T>, n: u8) -> Response<T>
+            pub(crate) async fn get<'a, T: Clone>(&'a self, mut req: Request<T>, n: u8) -> Response<T>
             where
                 T: Send,
         });
@@ -696,9 +722,9 @@ mod tests {
             "{output}"
         );
         let last = normalized(quote! {
-            let mut req: Request<T> = __wacht_request;
-            let a: Auth = __wacht::identity::<Auth, _>(::core::clone::Clone::clone(&__wacht_auth));
-            let b: crate::Auth = __wacht::identity::<crate::Auth, _>(__wacht_auth);
+            let mut req: Request<T> = req;
+            let a: Auth = __wacht::identity::<Auth, _>(::core::clone::Clone::clone(&b));
+            let b: crate::Auth = __wacht::identity::<crate::Auth, _>(b);
             { return other(req, a, b, n); }
         });
         let tail = format!("{last} }}");
@@ -770,7 +796,7 @@ mod tests {
             },
         );
         let expected = normalized(quote! {
-            pub async fn machine_users(req: http::Request<Body>, ctx: Ctx)
+            pub async fn machine_users(mut req: http::Request<Body>, ctx: Ctx)
                 -> Result<http::Response<Body>, Error>
             {
                 use ::wacht::__private as __wacht;
@@ -785,16 +811,18 @@ mod tests {
                             header: ::core::option::Option::None,
                         })
                     });
-                let mut __wacht_request = req;
-                let __wacht_auth = match __wacht::machine(&__wacht_request, &__WACHT_REQUIREMENT).await {
-                    ::core::result::Result::Ok(__wacht_auth) => __wacht_auth,
-                    ::core::result::Result::Err(__wacht_rejection) => return
+                let auth = match __wacht::admit(
+                    __wacht::machine(&req, &__WACHT_REQUIREMENT).await,
+                    &mut req,
+                    __wacht::insert_machine_auth
+                ) {
+                    ::core::result::Result::Ok(auth) => auth,
+                    ::core::result::Result::Err(req) => return
                         <Result<http::Response<Body>, Error> as __wacht::RejectionResponse>
-                            ::from_rejection(__wacht_rejection),
+                            ::from_rejection(req),
                 };
-                __wacht::insert_machine_auth(&mut __wacht_request, &__wacht_auth);
-                let req: http::Request<Body> = __wacht_request;
-                let auth: wacht::MachineAuth = __wacht::identity::<wacht::MachineAuth, _>(__wacht_auth);
+                let req: http::Request<Body> = req;
+                let auth: wacht::MachineAuth = __wacht::identity::<wacht::MachineAuth, _>(auth);
                 { body(req, auth, ctx) }
             }
         });
@@ -907,13 +935,18 @@ mod tests {
             "use :: renamed :: __private as __wacht ;",
             "LazyLock < __wacht :: MachineRequirement >",
             "__wacht :: machine_requirement (",
-            "__wacht :: machine (& __wacht_request",
-            "__wacht :: insert_machine_auth (",
+            "__wacht :: machine (& req",
+            "__wacht :: insert_machine_auth)",
         ] {
             assert!(output.contains(item), "{item} not in {output}");
         }
         assert_eq!(output.matches(":: renamed").count(), 1, "{output}");
-        assert!(output.contains("= errors :: reject ;"), "{output}");
+        assert!(
+            output.contains(
+                "__wacht :: OnReject :: < Response < B > > { function : errors :: reject } . call (req)"
+            ),
+            "{output}"
+        );
         assert!(!output.contains("RejectionResponse"));
     }
 
@@ -950,12 +983,12 @@ mod tests {
             },
         );
         let signature = normalized(quote! {
-            async fn f(State(s): State<S>, req: Request, n: u8) -> Response
+            async fn f(State(s): State<S>, mut req: Request, n: u8) -> Response
         });
         assert!(output.starts_with(&signature), "{output}");
         let bindings = normalized(quote! {
-            let req: Request = __wacht_request;
-            let auth: Auth = __wacht::identity::<Auth, _>(__wacht_auth);
+            let req: Request = req;
+            let auth: Auth = __wacht::identity::<Auth, _>(auth);
             { body(auth, s, req, n) }
         });
         assert!(output.ends_with(&format!("{bindings} }}")), "{output}");
@@ -968,7 +1001,7 @@ mod tests {
         )
         .to_string();
         let signature = normalized(quote! {
-            async fn g(&self, ctx: Ctx, req: Request<B>) -> Response<B>
+            async fn g(&self, ctx: Ctx, mut req: Request<B>) -> Response<B>
         });
         assert!(output.starts_with(&signature), "{output}");
 
@@ -980,9 +1013,23 @@ mod tests {
             ),
         );
         let signature = normalized(quote! {
-            async fn h(__wacht_request: Request<B>) -> Response<B>
+            async fn h(mut __wacht_request: Request<B>) -> Response<B>
         });
         assert!(output.starts_with(&signature), "{output}");
+        // Likewise for an identity bound by a pattern.
+        let output = expand(
+            quote!(),
+            quote!(
+                async fn i(r: Request<B>, _: Auth) -> Response<B> {}
+            ),
+        );
+        assert!(
+            output.contains(&normalized(quote!(
+                ::core::result::Result::Ok(__wacht_auth) => __wacht_auth,
+                ::core::result::Result::Err(r) => return
+            ))),
+            "{output}"
+        );
     }
 
     #[test]

@@ -33,6 +33,33 @@ pub fn into_axum_response<T: axum_core::response::IntoResponse>(value: T) -> Axu
 }
 pub use std::sync::LazyLock;
 
+/// A check's outcome, with the identity stored in the request's extensions when allowed.
+/// Taking the outcome by value lets the expansion call it without naming it first.
+pub fn admit<B, I>(
+    outcome: Result<I, Rejection>,
+    req: &mut http::Request<B>,
+    insert: impl FnOnce(&mut http::Request<B>, &I),
+) -> Result<I, Rejection> {
+    if let Ok(identity) = &outcome {
+        insert(req, identity);
+    }
+    outcome
+}
+
+/// An `on_reject` function. The field's type states the shape it must have, so a function of
+/// another shape (`async fn`, another return type) is reported as that, at the user's path.
+pub struct OnReject<R> {
+    /// The user's function.
+    pub function: fn(Rejection) -> R,
+}
+
+impl<R> OnReject<R> {
+    /// The handler's answer to `rejection`.
+    pub fn call(self, rejection: Rejection) -> R {
+        (self.function)(rejection)
+    }
+}
+
 /// Runs the session check for a `#[protect]`ed handler. Only the request's head is read,
 /// so the future is `Send` whatever the body type.
 ///

@@ -1,6 +1,7 @@
-//! The expansion's internal bindings are hygienic: the user's own parameters and locals named
-//! like them neither see nor capture them. (A module-level *constant* of such a name still
-//! clashes; rustc resolves binding patterns against items whatever the span.)
+//! The expansion's internal names are hygienic: the user's own parameters and locals named
+//! like them neither see nor capture them. (They stand only for a request or identity bound
+//! by a pattern or `_`; a module-level *constant* of such a name clashes there, since rustc
+//! resolves binding patterns against items whatever the span.)
 
 use http::{Request, Response};
 

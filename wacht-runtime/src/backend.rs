@@ -153,13 +153,18 @@ impl BackendClient {
             .header(ACCEPT, "application/json")
             .build()
             .map_err(|e| BackendError::Transport(outbound::cause_chain(&e.without_url())))?;
-        let response = outbound::send(&self.http, request, self.timeout)
-            .await
-            .map_err(|e| self.outbound_error(e))?;
-        let status = response.status();
-        let bytes = outbound::read_capped(response, BACKEND_BODY_CAP)
-            .await
-            .map_err(|e| self.outbound_error(e))?;
+        let outbound::Answer {
+            status,
+            body: bytes,
+        } = outbound::call(
+            &self.http,
+            request,
+            self.timeout,
+            BACKEND_BODY_CAP,
+            outbound::ReadBody::Always,
+        )
+        .await
+        .map_err(|e| self.outbound_error(e))?;
         if status.is_success() {
             // Described without the offending value, which could be an echoed key.
             serde_json::from_slice(&bytes)

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use crate::platform::{SystemTime, UNIX_EPOCH};
 
 /// The source of the current time (Unix seconds) used to check `exp` and `nbf`.
 ///

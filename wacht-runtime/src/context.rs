@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use crate::platform::Instant;
 
 use tracing::field::Empty;
 use tracing::{Instrument, Span};
@@ -182,13 +182,15 @@ impl Wacht {
                 return;
             }
             let url = self.inner.config.gateway_url.as_str();
-            let opened = self
-                .inner
-                .http
-                .head(url)
-                .timeout(self.inner.config.http_timeout)
-                .send()
-                .await;
+            let opened = crate::platform::send(
+                self.inner
+                    .http
+                    .head(url)
+                    .timeout(self.inner.config.http_timeout)
+                    .send(),
+            )
+            .await
+            .map(drop);
             if let Err(error) = opened {
                 let error = crate::outbound::cause_chain(&error.without_url());
                 tracing::warn!(target: "wacht", %error, "warm-up: the gateway could not be reached");

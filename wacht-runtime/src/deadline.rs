@@ -7,7 +7,9 @@
 //! ends [`DEADLINE_MARGIN`] before it, and a backend client made with
 //! [`Wacht::backend_for`](crate::Wacht::backend_for) does too.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use crate::platform::{Instant, SystemTime, UNIX_EPOCH};
 
 /// How long before a request's deadline every Wacht call made for it must have ended, so the
 /// typed answer (e.g. `503 gateway_timeout`) still leaves in time.

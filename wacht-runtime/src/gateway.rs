@@ -327,9 +327,9 @@ impl GatewayClient {
     pub(crate) async fn check_until(
         &self,
         request: &AuthzRequest,
-        until: std::time::Instant,
+        until: crate::platform::Instant,
     ) -> Result<AuthzResponse, GatewayError> {
-        let left = until.saturating_duration_since(std::time::Instant::now());
+        let left = until.saturating_duration_since(crate::platform::Instant::now());
         if left.is_zero() {
             return Err(GatewayError::Timeout(Duration::ZERO));
         }
@@ -351,13 +351,16 @@ impl GatewayClient {
             .body(body)
             .build()
             .map_err(|e| GatewayError::Transport(outbound::cause_chain(&e.without_url())))?;
-        let response = outbound::send(&self.http, http_request, timeout)
-            .await
-            .map_err(|e| outbound_error(e, timeout))?;
-        let status = response.status().as_u16();
-        let bytes = outbound::read_capped(response, GATEWAY_BODY_CAP)
-            .await
-            .map_err(|e| outbound_error(e, timeout))?;
+        let answer = outbound::call(
+            &self.http,
+            http_request,
+            timeout,
+            GATEWAY_BODY_CAP,
+            outbound::ReadBody::Always,
+        )
+        .await
+        .map_err(|e| outbound_error(e, timeout))?;
+        let (status, bytes) = (answer.status.as_u16(), answer.body);
         match status {
             200 => serde_json::from_slice::<AuthzResponse>(&bytes)
                 .map_err(|e| GatewayError::InvalidResponse(outbound::json_error(&e))),

@@ -11,7 +11,9 @@
 //! most once per minimum interval.
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::platform::{self, Instant, SHARE_FETCHES};
 
 use futures_util::FutureExt as _;
 use futures_util::future::{BoxFuture, Shared};
@@ -159,7 +161,7 @@ struct InFlight {
     started: Instant,
     /// The runtime whose timers and sockets the fetch uses: a request on another runtime
     /// starts its own fetch rather than poll this one.
-    runtime: Option<tokio::runtime::Id>,
+    runtime: Option<RuntimeId>,
     future: Shared<BoxFuture<'static, Fetched>>,
 }
 
@@ -253,12 +255,12 @@ impl KeyCache {
             (id, future, state.current.is_some())
         };
         let left = until.saturating_duration_since(Instant::now());
-        let wait = if stale_wait {
+        let wait = if stale_wait && SHARE_FETCHES {
             left.min(STALE_REFRESH_WAIT)
         } else {
             left
         };
-        let outcome = tokio::time::timeout(wait, future).await.ok();
+        let outcome = platform::timeout(wait, future).await;
         let mut state = self.state();
         match outcome {
             Some(outcome) => self.settle(&mut state, id, outcome),
@@ -301,7 +303,7 @@ impl KeyCache {
             self.flight(&mut state, now)
         };
         let left = until.saturating_duration_since(Instant::now());
-        let outcome = tokio::time::timeout(left, future).await.ok();
+        let outcome = platform::timeout(left, future).await;
         let mut state = self.state();
         if let Some(outcome) = outcome {
             self.settle(&mut state, id, outcome);
@@ -316,10 +318,9 @@ impl KeyCache {
         state: &mut CacheState,
         now: Instant,
     ) -> (u64, Shared<BoxFuture<'static, Fetched>>) {
-        let runtime = tokio::runtime::Handle::try_current()
-            .ok()
-            .map(|handle| handle.id());
-        if let Some(flight) = &state.in_flight
+        let runtime = runtime_id();
+        if SHARE_FETCHES
+            && let Some(flight) = &state.in_flight
             && flight.runtime == runtime
             && now.duration_since(flight.started) < self.timeout
         {
@@ -339,16 +340,19 @@ impl KeyCache {
         (id, future)
     }
 
-    /// Installs the outcome of fetch `id`, once (the first request to see it does).
+    /// Installs the outcome of fetch `id`, once (the first request to see it does). Where
+    /// fetches are not shared (wasm32), a request's own fetch is installed even when a newer
+    /// one started meanwhile: each request waits for its own.
     fn settle(&self, state: &mut CacheState, id: u64, outcome: Fetched) {
-        if state
+        let current = state
             .in_flight
             .as_ref()
-            .is_none_or(|flight| flight.id != id)
-        {
+            .is_some_and(|flight| flight.id == id);
+        if current {
+            state.in_flight = None;
+        } else if SHARE_FETCHES {
             return;
         }
-        state.in_flight = None;
         let now = Instant::now();
         match outcome {
             Ok(fetched) => {
@@ -390,6 +394,24 @@ impl KeyCache {
     }
 }
 
+/// The tokio runtime this runs on (native); none on wasm32.
+#[cfg(not(target_family = "wasm"))]
+type RuntimeId = tokio::runtime::Id;
+#[cfg(target_family = "wasm")]
+type RuntimeId = ();
+
+#[cfg(not(target_family = "wasm"))]
+fn runtime_id() -> Option<RuntimeId> {
+    tokio::runtime::Handle::try_current()
+        .ok()
+        .map(|handle| handle.id())
+}
+
+#[cfg(target_family = "wasm")]
+fn runtime_id() -> Option<RuntimeId> {
+    None
+}
+
 fn held_or_unavailable(state: &CacheState, now: Instant) -> Result<Arc<KeySet>, Unavailable> {
     match &state.current {
         Some(keys) => Ok(keys.clone()),
@@ -413,12 +435,18 @@ async fn fetch(http: reqwest::Client, url: String, timeout: Duration) -> Fetched
         .header(http::header::ACCEPT, "application/json")
         .build()
         .map_err(|e| KeyFetchError::Transport(outbound::cause_chain(&e.without_url())))?;
-    let response = outbound::send(&http, request, timeout).await?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(KeyFetchError::Status(status.as_u16()));
+    let answer = outbound::call(
+        &http,
+        request,
+        timeout,
+        JWKS_BODY_CAP,
+        outbound::ReadBody::OnSuccess,
+    )
+    .await?;
+    if !answer.status.is_success() {
+        return Err(KeyFetchError::Status(answer.status.as_u16()));
     }
-    let body = outbound::read_capped(response, JWKS_BODY_CAP).await?;
+    let body = answer.body;
     let keys = parse_jwks(&body).map_err(|JwksError(why)| KeyFetchError::Invalid(why))?;
     if keys.is_empty() {
         return Err(KeyFetchError::NoUsableKeys);

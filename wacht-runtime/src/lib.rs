@@ -11,7 +11,8 @@
 //!
 //! | room | what it holds | may import |
 //! |---|---|---|
-//! | `strict`, `secret`, `clock`, `outbound`, `rejection`, `deadline`, `client_ip` | strict decoders, redacted secrets, time, the outbound-HTTP rules, the one answer shape, request deadlines, client-IP policies | nothing of this crate |
+//! | `platform` | what differs on wasm32 (time, timers, `Send` wrappers) | nothing of this crate |
+//! | `strict`, `secret`, `clock`, `outbound`, `rejection`, `deadline`, `client_ip` | strict decoders, redacted secrets, time, the outbound-HTTP rules, the one answer shape, request deadlines, client-IP policies | `platform` |
 //! | `head` | the request head and its credentials | `deadline`, `rejection` |
 //! | `jwk` | JWKS and PEM keys, parsed | `strict`, `outbound` |
 //! | `keys` | the key set, key choice, the JWKS cache | `jwk`, `outbound` |
@@ -44,6 +45,7 @@ mod jwk;
 mod keys;
 mod machine;
 mod outbound;
+mod platform;
 mod rejection;
 mod requirement;
 mod secret;

@@ -55,6 +55,7 @@ impl fmt::Display for OutboundError {
 
 /// A client builder with the rules above: redirects off, connect and total timeouts, the
 /// crate's user agent, idle connections kept for 90 s.
+#[cfg(not(target_family = "wasm"))]
 pub(crate) fn client_builder(timeout: Duration) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -68,6 +69,7 @@ pub(crate) fn client_builder(timeout: Duration) -> reqwest::ClientBuilder {
 /// verifier and roots. Where the platform has no usable roots (an image `FROM scratch`,
 /// distroless-static), the bundled Mozilla roots (`webpki-root-certs`) are used instead, and
 /// that is logged. The error is the whole cause chain.
+#[cfg(not(target_family = "wasm"))]
 pub(crate) fn build_client(timeout: Duration) -> Result<reqwest::Client, String> {
     let platform = match client_builder(timeout).build() {
         Ok(client) => return Ok(client),
@@ -88,9 +90,63 @@ pub(crate) fn build_client(timeout: Duration) -> Result<reqwest::Client, String>
     }
 }
 
+/// On wasm32 the client is the platform's `fetch`: TLS, connections and roots are the
+/// platform's. Redirects cannot be switched off through reqwest there; an answer from
+/// another URL than the one requested is refused in [`call`] (the platform followed a
+/// redirect), so the rule holds: no redirected answer is ever used. The timeout is set on
+/// every request ([`call`]).
+#[cfg(target_family = "wasm")]
+pub(crate) fn build_client(_timeout: Duration) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .user_agent(concat!("wacht-rs/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|error| cause_chain(&error))
+}
+
+/// An answer: its status and its body, read up to the cap.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: http::StatusCode,
+    pub(crate) body: Vec<u8>,
+}
+
+/// Which answers' bodies [`call`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadBody {
+    /// Every answer's (decisions and error descriptions are both in bodies).
+    Always,
+    /// Only a 2xx answer's (a JWKS error page is not read).
+    OnSuccess,
+}
+
+/// Sends `request` and reads the answer: redirects and answers from another URL refused,
+/// the body read up to `cap` bytes, `timeout` bounding the whole call, body included.
+///
+/// The future is `Send` on every target (on wasm32, `fetch`'s is wrapped; see
+/// [`crate::platform::send`]).
+pub(crate) async fn call(
+    client: &reqwest::Client,
+    request: reqwest::Request,
+    timeout: Duration,
+    cap: usize,
+    read: ReadBody,
+) -> Result<Answer, OutboundError> {
+    crate::platform::send(async move {
+        let response = send(client, request, timeout).await?;
+        let status = response.status();
+        let body = if read == ReadBody::Always || status.is_success() {
+            read_capped(response, cap).await?
+        } else {
+            Vec::new()
+        };
+        Ok(Answer { status, body })
+    })
+    .await
+}
+
 /// Sends `request` and returns the answer's head, refusing redirects and answers from
 /// another URL. `timeout` bounds the whole call, body included.
-pub(crate) async fn send(
+async fn send(
     client: &reqwest::Client,
     mut request: reqwest::Request,
     timeout: Duration,
@@ -109,10 +165,8 @@ pub(crate) async fn send(
 }
 
 /// Reads the body, stopping as soon as it would exceed `cap` bytes.
-pub(crate) async fn read_capped(
-    mut response: reqwest::Response,
-    cap: usize,
-) -> Result<Vec<u8>, OutboundError> {
+async fn read_capped(response: reqwest::Response, cap: usize) -> Result<Vec<u8>, OutboundError> {
+    use futures_util::StreamExt;
     if response
         .content_length()
         .is_some_and(|length| length > cap as u64)
@@ -120,13 +174,39 @@ pub(crate) async fn read_capped(
         return Err(OutboundError::TooLarge(cap));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(map_error)? {
+    let mut chunks = std::pin::pin!(chunks(response));
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(map_error)?;
+        let chunk = chunk.as_ref();
         if body.len() + chunk.len() > cap {
             return Err(OutboundError::TooLarge(cap));
         }
-        body.extend_from_slice(&chunk);
+        body.extend_from_slice(chunk);
     }
     Ok(body)
+}
+
+/// The body as it arrives.
+#[cfg(not(target_family = "wasm"))]
+fn chunks(
+    response: reqwest::Response,
+) -> impl futures_util::Stream<Item = reqwest::Result<impl AsRef<[u8]>>> {
+    futures_util::stream::unfold(Some(response), |response| async move {
+        let mut response = response?;
+        match response.chunk().await {
+            Ok(Some(chunk)) => Some((Ok(chunk), Some(response))),
+            Ok(None) => None,
+            Err(error) => Some((Err(error), None)),
+        }
+    })
+}
+
+/// The body as it arrives (the platform's `ReadableStream`).
+#[cfg(target_family = "wasm")]
+fn chunks(
+    response: reqwest::Response,
+) -> impl futures_util::Stream<Item = reqwest::Result<impl AsRef<[u8]>>> {
+    response.bytes_stream()
 }
 
 fn map_error(error: reqwest::Error) -> OutboundError {

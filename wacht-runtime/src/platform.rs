@@ -1,0 +1,54 @@
+//! What differs between native targets and wasm32 (Cloudflare Workers): where the time comes
+//! from, timers, and futures that hold JavaScript values.
+//!
+//! Everything else in the runtime is the same code on both.
+
+use std::future::Future;
+use std::time::Duration;
+
+/// `std::time`'s types on native (a re-export); on wasm32, where `std::time` panics, the same
+/// API over `performance.now()` and `Date.now()`.
+pub(crate) use web_time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Whether a request may await a JWKS fetch another request started. Not on wasm32: workerd
+/// ties I/O to the request that started it, so a request there fetches for itself and waits
+/// for its own fetch.
+pub(crate) const SHARE_FETCHES: bool = !cfg!(target_family = "wasm");
+
+/// `future`'s output, or `None` once `duration` has passed.
+#[cfg(not(target_family = "wasm"))]
+pub(crate) async fn timeout<F: Future>(duration: Duration, future: F) -> Option<F::Output> {
+    tokio::time::timeout(duration, future).await.ok()
+}
+
+/// `future`'s output, or `None` once `duration` has passed (a JS timer; no tokio runtime).
+#[cfg(target_family = "wasm")]
+pub(crate) fn timeout<F: Future + Send>(
+    duration: Duration,
+    future: F,
+) -> impl Future<Output = Option<F::Output>> + Send {
+    use futures_util::future::{Either, select};
+    let millis = u32::try_from(duration.as_millis()).unwrap_or(u32::MAX);
+    send(async move {
+        let timer = gloo_timers::future::TimeoutFuture::new(millis);
+        let future = std::pin::pin!(future);
+        match select(future, timer).await {
+            Either::Left((output, _)) => Some(output),
+            Either::Right(_) => None,
+        }
+    })
+}
+
+/// `future`, `Send` on every target. On wasm32 the futures of `fetch` and of JS timers hold
+/// JS values (not `Send`); there is one thread, so wrapping them is sound (`SendWrapper`
+/// checks it at run time).
+#[cfg(target_family = "wasm")]
+pub(crate) fn send<F: Future>(future: F) -> impl Future<Output = F::Output> + Send {
+    send_wrapper::SendWrapper::new(future)
+}
+
+/// `future`, `Send` on every target (native futures here already are).
+#[cfg(not(target_family = "wasm"))]
+pub(crate) fn send<F: Future + Send>(future: F) -> impl Future<Output = F::Output> + Send {
+    future
+}

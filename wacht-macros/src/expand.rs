@@ -382,6 +382,17 @@ fn guarded(
             #private::into_axum_response(#path(#rejection))
         },
         (None, true) => quote! { #private::into_axum_response(#rejection) },
+        (None, false) if cfg!(feature = "workers") => {
+            // `worker::Body` responses and all others (see `Reply` in the runtime).
+            let span = Span::call_site().located_at(output.span());
+            quote_spanned! {span=>
+                {
+                    #[allow(unused_imports)]
+                    use #private::{ViaBody as _, ViaWorkers as _};
+                    (&&#private::Reply::<#output>::new()).reply(#rejection)
+                }
+            }
+        }
         (None, false) => {
             let span = Span::call_site().located_at(output.span());
             quote_spanned! {span=>

@@ -571,6 +571,9 @@ impl BackendError {
 mod tests {
     use super::*;
     use serde_json::json;
+    // On wasm32 the same tests run under Node (wasm-bindgen-test-runner).
+    #[cfg(target_family = "wasm")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn options_become_query_pairs_in_order() {

@@ -392,6 +392,9 @@ fn write_json_string(out: &mut String, value: &str) {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+    // On wasm32 the same tests run under Node (wasm-bindgen-test-runner).
+    #[cfg(target_family = "wasm")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
     use crate::session::VerifiedClaims;

@@ -79,6 +79,9 @@ pub(crate) fn looks_like_jws(token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32 the same tests run under Node (wasm-bindgen-test-runner).
+    #[cfg(target_family = "wasm")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn session_tokens_are_told_from_opaque_access_tokens_by_shape() {

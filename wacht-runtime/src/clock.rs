@@ -1,9 +1,9 @@
 //! Where the runtime's notion of "now" comes from.
 
+use crate::platform::{SystemTime, UNIX_EPOCH};
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use crate::platform::{SystemTime, UNIX_EPOCH};
 
 /// The source of the current time (Unix seconds) used to check `exp` and `nbf`.
 ///

@@ -637,6 +637,9 @@ fn absolute_url(url: &str, setting: &'static str) -> Result<String, ConfigError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32 the same tests run under Node (wasm-bindgen-test-runner).
+    #[cfg(target_family = "wasm")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn pk(url: &str) -> String {
         format!("pk_test_{}", STANDARD.encode(url))

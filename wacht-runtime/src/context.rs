@@ -3,7 +3,6 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
-use crate::platform::Instant;
 
 use tracing::field::Empty;
 use tracing::{Instrument, Span};
@@ -15,12 +14,12 @@ use crate::config::{ConfigError, WachtConfig};
 use crate::deadline::Deadline;
 use crate::gateway::GatewayClient;
 use crate::head::{BearerError, CredentialError, Head, bearer_token};
-use crate::jwk::VerifyingKey;
-use crate::keys::{KeyCache, KeyMiss, KeySet, KeySource};
+use crate::keys::{KeyCache, KeySet, KeySource};
 use crate::machine::{MachineAuth, MachineRequirement};
+use crate::platform::Instant;
 use crate::rejection::Rejection;
 use crate::requirement::Requirement;
-use crate::session::{AuthError, UnverifiedToken, VerifiedClaims};
+use crate::session::{AuthError, UnverifiedToken, VerifiedClaims, verify_with};
 use crate::token_cache::TokenCache;
 
 /// The configured runtime: HTTP client (keep-alive), key cache, verified-token cache.
@@ -506,23 +505,6 @@ static NO_REQUIREMENT: Requirement = Requirement::none();
 
 /// Verifies the token's signature with the first of `set`'s candidate keys that verifies
 /// it (by `kid`; without one, every compatible key, bounded), and returns that key.
-fn verify_with(token: &UnverifiedToken<'_>, set: &KeySet) -> Result<Arc<VerifyingKey>, AuthError> {
-    let candidates =
-        set.candidates(token.kid.as_deref(), token.alg)
-            .map_err(|miss| match miss {
-                KeyMiss::Unknown => AuthError::UnknownKey,
-                KeyMiss::Incompatible => AuthError::AlgorithmMismatch,
-            })?;
-    for key in candidates {
-        match token.verify(&key) {
-            Ok(()) => return Ok(key),
-            Err(AuthError::InvalidSignature) => continue,
-            Err(other) => return Err(other),
-        }
-    }
-    Err(AuthError::InvalidSignature)
-}
-
 /// The span every check runs in: `wacht.check` with the check kind, method and path; the
 /// outcome, reason, duration and (machine) `request_id` are recorded when it ends. No field
 /// ever holds a credential.

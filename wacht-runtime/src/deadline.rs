@@ -94,6 +94,9 @@ pub(crate) fn budget(timeout: Duration, deadline: Option<Deadline>) -> Instant {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32 the same tests run under Node (wasm-bindgen-test-runner).
+    #[cfg(target_family = "wasm")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn the_budget_ends_a_margin_before_the_deadline() {

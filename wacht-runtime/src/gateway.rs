@@ -406,6 +406,9 @@ fn request_id_of(body: &[u8]) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+    // On wasm32 the same tests run under Node (wasm-bindgen-test-runner).
+    #[cfg(target_family = "wasm")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn request(kind: PrincipalType) -> AuthzRequest {
         AuthzRequest {

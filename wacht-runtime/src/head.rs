@@ -164,6 +164,9 @@ pub(crate) fn single_header(
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32 the same tests run under Node (wasm-bindgen-test-runner).
+    #[cfg(target_family = "wasm")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn headers(values: &[&str]) -> HeaderMap {
         let mut map = HeaderMap::new();

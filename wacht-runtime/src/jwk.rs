@@ -268,6 +268,9 @@ pub(crate) fn parse_pem(pem: &str) -> Result<VerifyingKey, PemError> {
 pub(crate) mod tests {
     use super::*;
     use serde_json::json;
+    // On wasm32 the same tests run under Node (wasm-bindgen-test-runner).
+    #[cfg(target_family = "wasm")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     const P256_X: &str = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU";
     const P256_Y: &str = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0";

@@ -464,6 +464,9 @@ pub(crate) enum KeySource {
 mod tests {
     use super::*;
     use serde_json::{Value, json};
+    // On wasm32 the same tests run under Node (wasm-bindgen-test-runner).
+    #[cfg(target_family = "wasm")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use crate::jwk::tests::{ec, parse};
 

@@ -52,6 +52,8 @@ mod secret;
 mod session;
 mod strict;
 mod token_cache;
+#[cfg(all(feature = "workers", target_family = "wasm"))]
+mod workers;
 
 pub mod bridge;
 

@@ -535,6 +535,9 @@ fn gateway_error_rejection(error: &GatewayError, secret: &str) -> Rejection {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32 the same tests run under Node (wasm-bindgen-test-runner).
+    #[cfg(target_family = "wasm")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn req(headers: &[(&str, &str)]) -> http::Request<()> {
         let mut builder = http::Request::builder()

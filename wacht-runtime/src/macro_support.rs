@@ -295,6 +295,45 @@ impl<T: RejectionResponse, E> RejectionResponse for Result<T, E> {
     }
 }
 
+/// A handler's return type, chosen by method resolution (feature `workers`): a
+/// `worker::Body` response through [`ViaWorkers`] (one reference deeper, so tried first),
+/// any other through [`RejectionResponse`] ([`ViaBody`]). `worker::Body` has no
+/// `From<String>`, and a blanket `RejectionResponse` impl over `B: From<String>` cannot sit
+/// beside one for `Response<worker::Body>` (upstream could add the `From`), hence two traits.
+/// The expansion calls `(&&Reply::<R>::new()).reply(rejection)`.
+pub struct Reply<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> Reply<T> {
+    /// The chooser for return type `T`.
+    pub fn new() -> Self {
+        Reply(std::marker::PhantomData)
+    }
+}
+
+impl<T> Default for Reply<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A rejection as a `worker::Body` response (implemented on wasm32 with feature `workers`).
+pub trait ViaWorkers<T> {
+    /// The handler's answer to `rejection`.
+    fn reply(&self, rejection: Rejection) -> T;
+}
+
+/// A rejection as any [`RejectionResponse`].
+pub trait ViaBody<T> {
+    /// The handler's answer to `rejection`.
+    fn reply(&self, rejection: Rejection) -> T;
+}
+
+impl<T: RejectionResponse> ViaBody<T> for Reply<T> {
+    fn reply(&self, rejection: Rejection) -> T {
+        T::from_rejection(rejection)
+    }
+}
+
 /// Runs the gateway check for a `#[machine]` handler (same context resolution as
 /// [`protect`]).
 pub fn machine<'a, B>(
@@ -319,6 +358,9 @@ pub fn insert_machine_auth<B>(req: &mut http::Request<B>, auth: &MachineAuth) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32 the same tests run under Node (wasm-bindgen-test-runner).
+    #[cfg(target_family = "wasm")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn assert_send<T: Send>(_: &T) {}
 

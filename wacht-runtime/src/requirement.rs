@@ -208,6 +208,9 @@ impl Requirement {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32 the same tests run under Node (wasm-bindgen-test-runner).
+    #[cfg(target_family = "wasm")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     /// The decision for a caller in `organization`/`workspace` holding `held`.
     fn decide(

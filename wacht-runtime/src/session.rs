@@ -11,7 +11,9 @@ use serde_json::{Map, Value};
 use crate::config::ConfigError;
 use crate::head::BearerError;
 use crate::jwk::{VerifyingKey, parse_asymmetric_alg};
-use crate::keys::{KeyFetchError, Unavailable};
+use std::sync::Arc;
+
+use crate::keys::{KeyFetchError, KeyMiss, KeySet, Unavailable};
 use crate::rejection::{Challenge, Rejection};
 use crate::strict::{b64url_decode, parse_object};
 
@@ -265,6 +267,28 @@ impl<'t> UnverifiedToken<'t> {
     }
 }
 
+/// The key among `set`'s candidates that verifies `token`'s signature: by `kid`, or for a
+/// kid-less token each compatible key in turn.
+pub(crate) fn verify_with(
+    token: &UnverifiedToken<'_>,
+    set: &KeySet,
+) -> Result<Arc<VerifyingKey>, AuthError> {
+    let candidates =
+        set.candidates(token.kid.as_deref(), token.alg)
+            .map_err(|miss| match miss {
+                KeyMiss::Unknown => AuthError::UnknownKey,
+                KeyMiss::Incompatible => AuthError::AlgorithmMismatch,
+            })?;
+    for key in candidates {
+        match token.verify(&key) {
+            Ok(()) => return Ok(key),
+            Err(AuthError::InvalidSignature) => continue,
+            Err(other) => return Err(other),
+        }
+    }
+    Err(AuthError::InvalidSignature)
+}
+
 /// Claims of a verified, currently valid session token.
 #[derive(Debug, Clone)]
 pub(crate) struct VerifiedClaims {
@@ -416,9 +440,16 @@ fn string_list(value: Option<&Value>) -> Result<Vec<String>, AuthError> {
 }
 
 #[cfg(test)]
+#[path = "session_vectors.rs"]
+mod vectors;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+    // On wasm32 the same tests run under Node (wasm-bindgen-test-runner).
+    #[cfg(target_family = "wasm")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn check(claims: Value, now: i64) -> Result<VerifiedClaims, AuthError> {
         let Value::Object(map) = claims else { panic!() };

@@ -90,6 +90,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32 the same tests run under Node (wasm-bindgen-test-runner).
+    #[cfg(target_family = "wasm")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn duplicate_names_are_refused_at_any_depth() {

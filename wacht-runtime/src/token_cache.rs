@@ -304,7 +304,11 @@ fn len(bytes: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // On wasm32 the same tests run under Node (wasm-bindgen-test-runner).
+    #[cfg(target_family = "wasm")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
+    #[cfg(not(target_family = "wasm"))]
     use std::thread;
 
     const KEY: u64 = 7;
@@ -565,6 +569,8 @@ mod tests {
         assert!(bytes < (28 * 1024) as u64, "{bytes}");
     }
 
+    // wasm32 has no threads.
+    #[cfg(not(target_family = "wasm"))]
     #[test]
     fn many_threads_insert_and_read_at_once() {
         let max_bytes = 512 << 10;

@@ -285,7 +285,7 @@ impl Wacht {
             return Ok(Auth::new(claims));
         }
         let unverified = UnverifiedToken::parse(token)?;
-        let key = match verify_with(&unverified, &set) {
+        let key = match verify_with(&unverified, &set).await {
             Ok(key) => key,
             // An unknown `kid`, or a kid-less token none of the held keys verifies: the keys
             // may have rotated. Refresh (rate-limited) and try once more.
@@ -301,7 +301,7 @@ impl Wacht {
                 if refreshed.generation() == set.generation() {
                     return Err(error);
                 }
-                let key = verify_with(&unverified, &refreshed)?;
+                let key = verify_with(&unverified, &refreshed).await?;
                 let claims = Arc::new(unverified.claims(issuer, now, config.leeway_seconds)?);
                 self.inner
                     .tokens

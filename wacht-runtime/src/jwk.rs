@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::strict::b64url_decode;
 
@@ -19,7 +19,7 @@ pub(crate) struct PemError(pub(crate) &'static str);
 
 /// The family a key belongs to; it fixes which algorithms the key may verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KeyKind {
+pub(crate) enum KeyKind {
     P256,
     P384,
     Rsa,
@@ -56,7 +56,11 @@ pub(crate) struct VerifyingKey {
     /// The key's own `alg`, when it declares one.
     alg: Option<Algorithm>,
     /// The public key material as published: recognises the same key across refreshes.
+    /// For a JWK, its base64url members joined by `.` (`x.y`, `n.e`, `x`); for a PEM key,
+    /// the PEM text.
     material: String,
+    /// Whether `material` is a PEM text.
+    pem: bool,
     decoding: DecodingKey,
 }
 
@@ -73,9 +77,45 @@ impl VerifyingKey {
             kid,
             kind,
             alg,
+            pem: material.starts_with("-----BEGIN"),
             material,
             decoding,
         }
+    }
+
+    /// The key's family.
+    #[cfg_attr(not(target_family = "wasm"), allow(dead_code))]
+    pub(crate) fn kind(&self) -> KeyKind {
+        self.kind
+    }
+
+    /// The key material as published (see the field).
+    #[cfg_attr(not(target_family = "wasm"), allow(dead_code))]
+    pub(crate) fn material(&self) -> &str {
+        &self.material
+    }
+
+    /// The public JWK members (for WebCrypto's `importKey("jwk", …)`); `None` for a PEM key.
+    #[cfg_attr(not(target_family = "wasm"), allow(dead_code))]
+    pub(crate) fn jwk_members(&self) -> Option<Value> {
+        if self.pem {
+            return None;
+        }
+        let mut parts = self.material.split('.');
+        let (first, second) = (parts.next()?, parts.next());
+        Some(match (self.kind, second) {
+            (KeyKind::P256, Some(y)) => {
+                json!({"kty": "EC", "crv": "P-256", "x": first, "y": y})
+            }
+            (KeyKind::P384, Some(y)) => {
+                json!({"kty": "EC", "crv": "P-384", "x": first, "y": y})
+            }
+            (KeyKind::Rsa, Some(e)) => json!({"kty": "RSA", "n": first, "e": e}),
+            (KeyKind::Ed25519, None) => {
+                json!({"kty": "OKP", "crv": "Ed25519", "x": first})
+            }
+            _ => return None,
+        })
     }
 
     /// This key's process-unique id.

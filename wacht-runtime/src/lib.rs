@@ -52,6 +52,8 @@ mod secret;
 mod session;
 mod strict;
 mod token_cache;
+#[cfg(target_family = "wasm")]
+mod webcrypto;
 #[cfg(all(feature = "workers", target_family = "wasm"))]
 mod workers;
 
@@ -100,3 +102,12 @@ pub use rejection::{Challenge, Rejection, RejectionCode};
 pub use requirement::{Denial, PermissionRule, Requirement};
 pub use secret::Secret;
 pub use session::AuthError;
+
+/// Whether session-token signatures are checked with the platform's WebCrypto
+/// (`crypto.subtle.verify`; the default) or with RustCrypto, process-wide. wasm32 only;
+/// native builds always use aws-lc-rs. WebCrypto is the platform's own verifier and the
+/// faster one; RustCrypto is used anyway for a key WebCrypto cannot import.
+#[cfg(target_family = "wasm")]
+pub fn use_webcrypto(enabled: bool) {
+    webcrypto::set_enabled(enabled);
+}

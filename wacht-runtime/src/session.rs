@@ -230,13 +230,30 @@ impl<'t> UnverifiedToken<'t> {
     }
 
     /// Verifies the signature with `key`, after checking that the key accepts the algorithm.
-    pub(crate) fn verify(&self, key: &VerifyingKey) -> Result<(), AuthError> {
+    /// On wasm32 with WebCrypto, `crypto.subtle.verify` checks it (see `webcrypto`); else
+    /// jsonwebtoken's backend (aws-lc-rs natively, RustCrypto on wasm32).
+    pub(crate) async fn verify(&self, key: &VerifyingKey) -> Result<(), AuthError> {
         if !key.accepts(self.alg) {
             return Err(AuthError::AlgorithmMismatch);
         }
         // Strictness of the signature segment is checked here, before the crypto.
-        b64url_decode(self.signature)
+        let signature = b64url_decode(self.signature)
             .map_err(|_| AuthError::MalformedToken("signature is not base64url"))?;
+        #[cfg(target_family = "wasm")]
+        {
+            let input = self.signing_input.as_bytes();
+            let checked =
+                crate::platform::send(crate::webcrypto::verify(key, self.alg, input, &signature));
+            if let Some(valid) = checked.await {
+                return if valid {
+                    Ok(())
+                } else {
+                    Err(AuthError::InvalidSignature)
+                };
+            }
+        }
+        #[cfg(not(target_family = "wasm"))]
+        let _ = signature;
         match jsonwebtoken::crypto::verify(
             self.signature,
             self.signing_input.as_bytes(),
@@ -269,7 +286,7 @@ impl<'t> UnverifiedToken<'t> {
 
 /// The key among `set`'s candidates that verifies `token`'s signature: by `kid`, or for a
 /// kid-less token each compatible key in turn.
-pub(crate) fn verify_with(
+pub(crate) async fn verify_with(
     token: &UnverifiedToken<'_>,
     set: &KeySet,
 ) -> Result<Arc<VerifyingKey>, AuthError> {
@@ -280,7 +297,7 @@ pub(crate) fn verify_with(
                 KeyMiss::Incompatible => AuthError::AlgorithmMismatch,
             })?;
     for key in candidates {
-        match token.verify(&key) {
+        match token.verify(&key).await {
             Ok(()) => return Ok(key),
             Err(AuthError::InvalidSignature) => continue,
             Err(other) => return Err(other),

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use base64::Engine as _;
 use js_sys::{Array, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::wasm_bindgen;
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 use wasm_bindgen::{JsCast, JsValue};
@@ -19,10 +20,39 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::jwk::{KeyKind, VerifyingKey};
 
-// Keys imported into WebCrypto, by (process-unique key id, algorithm); `None` when the
-// import failed (that key then uses RustCrypto). wasm32 has one thread; the map is cleared
-// when it grows past `MAX_IMPORTED` (keys that rotated out are never used again).
+#[wasm_bindgen]
+extern "C" {
+    /// `crypto.subtle`.
+    type Subtle;
+
+    #[wasm_bindgen(method, catch, js_name = verify)]
+    fn verify_bytes(
+        this: &Subtle,
+        algorithm: &JsValue,
+        key: &JsValue,
+        signature: &[u8],
+        data: &[u8],
+    ) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = importKey)]
+    fn import_key(
+        this: &Subtle,
+        format: &str,
+        key_data: &JsValue,
+        algorithm: &JsValue,
+        extractable: bool,
+        usages: &JsValue,
+    ) -> Result<Promise, JsValue>;
+}
+
+// Per isolate (wasm32 has one thread): `crypto.subtle` (`None`: the platform has none), the
+// `verify` parameters by algorithm, and the keys imported into WebCrypto by (process-unique
+// key id, algorithm), `None` when the import failed (that key then uses RustCrypto). The key
+// map is cleared when it grows past `MAX_IMPORTED` (keys that rotated out are never used
+// again).
 thread_local! {
+    static SUBTLE: Option<Subtle> = subtle();
+    static PARAMS: RefCell<HashMap<Algorithm, Option<JsValue>>> = RefCell::new(HashMap::new());
     static IMPORTED: RefCell<HashMap<(u64, Algorithm), Option<JsValue>>> = RefCell::new(HashMap::new());
 }
 
@@ -46,19 +76,26 @@ pub(crate) async fn verify(
     if !ENABLED.load(Ordering::Relaxed) {
         return None;
     }
-    let subtle = subtle()?;
-    let crypto_key = imported(&subtle, key, alg).await?;
-    let params = verify_params(alg)?;
-    let promise = call(
-        &subtle,
-        "verify",
-        &[
-            params,
-            crypto_key,
-            Uint8Array::from(signature).into(),
-            Uint8Array::from(signing_input).into(),
-        ],
-    )?;
+    let slot = (key.id(), alg);
+    if !IMPORTED.with(|map| map.borrow().contains_key(&slot)) {
+        import_once(key, alg).await;
+    }
+    // Borrowed in place (no handle copies on the hot path). WebCrypto copies both byte arrays
+    // when called, so views of wasm memory are safe.
+    let promise = IMPORTED.with(|map| {
+        let map = map.borrow();
+        let crypto_key = map.get(&slot)?.as_ref()?;
+        PARAMS.with(|params| {
+            let mut params = params.borrow_mut();
+            let params = params.entry(alg).or_insert_with(|| verify_params(alg)).as_ref()?;
+            SUBTLE.with(|subtle| {
+                subtle
+                    .as_ref()?
+                    .verify_bytes(params, crypto_key, signature, signing_input)
+                    .ok()
+            })
+        })
+    })?;
     match JsFuture::from(promise).await {
         Ok(valid) => valid.as_bool(),
         Err(_) => {
@@ -69,26 +106,16 @@ pub(crate) async fn verify(
 }
 
 /// `globalThis.crypto.subtle`, when the platform has it.
-fn subtle() -> Option<JsValue> {
+fn subtle() -> Option<Subtle> {
     let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
     let subtle = Reflect::get(&crypto, &"subtle".into()).ok()?;
-    (!subtle.is_undefined() && !subtle.is_null()).then_some(subtle)
+    (subtle.is_object()).then(|| subtle.unchecked_into())
 }
 
-/// `subtle[method](...args)`, as a promise.
-fn call(subtle: &JsValue, method: &str, args: &[JsValue]) -> Option<Promise> {
-    let function: js_sys::Function = Reflect::get(subtle, &method.into()).ok()?.dyn_into().ok()?;
-    let args: Array = args.iter().collect();
-    function.apply(subtle, &args).ok()?.dyn_into().ok()
-}
-
-/// The key, imported once per (key, algorithm).
-async fn imported(subtle: &JsValue, key: &VerifyingKey, alg: Algorithm) -> Option<JsValue> {
-    let slot = (key.id(), alg);
-    if let Some(known) = IMPORTED.with(|map| map.borrow().get(&slot).cloned()) {
-        return known;
-    }
-    let imported = import(subtle, key, alg).await;
+/// Imports the key for `alg` into WebCrypto and records the outcome (`None`: RustCrypto
+/// checks this key).
+async fn import_once(key: &VerifyingKey, alg: Algorithm) {
+    let imported = import(key, alg).await;
     if imported.is_none() {
         tracing::debug!(target: "wacht", kid = key.kid(), ?alg, "WebCrypto cannot import this key; it is checked with RustCrypto");
     }
@@ -97,12 +124,11 @@ async fn imported(subtle: &JsValue, key: &VerifyingKey, alg: Algorithm) -> Optio
         if map.len() >= MAX_IMPORTED {
             map.clear();
         }
-        map.insert(slot, imported.clone());
+        map.insert((key.id(), alg), imported);
     });
-    imported
 }
 
-async fn import(subtle: &JsValue, key: &VerifyingKey, alg: Algorithm) -> Option<JsValue> {
+async fn import(key: &VerifyingKey, alg: Algorithm) -> Option<JsValue> {
     let algorithm = to_js(&import_params(key.kind(), alg)?)?;
     let (format, data) = match key.jwk_members() {
         Some(jwk) => ("jwk", to_js(&jwk)?),
@@ -112,11 +138,12 @@ async fn import(subtle: &JsValue, key: &VerifyingKey, alg: Algorithm) -> Option<
         ),
     };
     let usages: JsValue = Array::of1(&"verify".into()).into();
-    let promise = call(
-        subtle,
-        "importKey",
-        &[format.into(), data, algorithm, false.into(), usages],
-    )?;
+    let promise = SUBTLE.with(|subtle| {
+        subtle
+            .as_ref()?
+            .import_key(format, &data, &algorithm, false, &usages)
+            .ok()
+    })?;
     JsFuture::from(promise).await.ok()
 }
 

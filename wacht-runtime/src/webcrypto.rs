@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use base64::Engine as _;
 use js_sys::{Array, Promise, Reflect, Uint8Array};
-use wasm_bindgen::prelude::wasm_bindgen;
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -87,7 +87,10 @@ pub(crate) async fn verify(
         let crypto_key = map.get(&slot)?.as_ref()?;
         PARAMS.with(|params| {
             let mut params = params.borrow_mut();
-            let params = params.entry(alg).or_insert_with(|| verify_params(alg)).as_ref()?;
+            let params = params
+                .entry(alg)
+                .or_insert_with(|| verify_params(alg))
+                .as_ref()?;
             SUBTLE.with(|subtle| {
                 subtle
                     .as_ref()?

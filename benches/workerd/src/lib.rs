@@ -74,7 +74,11 @@ pub async fn interop_many(
     let mut passed = 0;
     for _ in 0..n {
         let promise = subtle.verify_bytes(&params, &key, &signature, &data)?;
-        if wasm_bindgen_futures::JsFuture::from(promise).await?.as_bool() == Some(true) {
+        if wasm_bindgen_futures::JsFuture::from(promise)
+            .await?
+            .as_bool()
+            == Some(true)
+        {
             passed += 1;
         }
     }

@@ -1,5 +1,6 @@
 //! Compile-time behaviour with the `axum` feature: idiomatic axum return types under both
-//! attributes (`cargo test --features axum --test ui_axum`). The other cases, including the
+//! attributes (`cargo test --features axum --test ui_axum`), and the attribute order that
+//! cannot work with an extractor identity. The other cases, including the
 //! `impl Trait` refusal that names this feature, run in `tests/ui.rs` without it.
 #![cfg(feature = "axum")]
 
@@ -7,4 +8,5 @@
 fn ui_axum() {
     let t = trybuild::TestCases::new();
     t.pass("tests/ui/axum/pass/*.rs");
+    t.compile_fail("tests/ui/axum/fail/*.rs");
 }

@@ -15,7 +15,7 @@
 /// # Examples
 ///
 /// Every argument, each in an example that compiles (the handler shapes are those of the
-/// runtimes: `lambda_http`, axum, hyper, `vercel_runtime`; see the README).
+/// runtimes: `lambda_http`, axum, hyper, `vercel_runtime`, `worker`; see the README).
 ///
 /// No argument: any signed-in caller. A `wacht::Auth` parameter receives the identity.
 ///

@@ -3,9 +3,14 @@
 //   node harness.mjs config <emulator.json> <site-dir>         writes <site-dir>/workerd.capnp
 //   node harness.mjs wait <base-url> <seconds>                 until the Worker answers
 //   node harness.mjs check <emulator.json> <base-url>          the checks; exit 1 on a failure
+//   node harness.mjs faults <emulator.json> <site-dir> <workerd>
+//                                                              broken peers: the same Worker
+//                                                              against faulty JWKS and gateway
 //
 // <emulator.json> holds the line `cargo run --example workers_emulator` prints.
+import { spawn } from "node:child_process";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { join, relative, sep } from "node:path";
 
 const [command, ...args] = process.argv.slice(2);
@@ -26,6 +31,21 @@ function filesUnder(dir) {
   });
 }
 
+// The Worker's modules: the entry, wasm-bindgen's `index.js` and `index_bg.wasm`, and every
+// `snippets/**.js` the bindings import.
+function modulesOf(site) {
+  const snippets = filesUnder(site)
+    .map((path) => relative(site, path).split(sep).join("/"))
+    .filter((name) => name.startsWith("snippets/") && name.endsWith(".js"))
+    .sort();
+  return [
+    `(name = "entry.mjs", esModule = embed "entry.mjs")`,
+    `(name = "index.js", esModule = embed "index.js")`,
+    `(name = "index_bg.wasm", wasm = embed "index_bg.wasm")`,
+    ...snippets.map((name) => `(name = ${text(name)}, esModule = embed ${text(name)})`),
+  ];
+}
+
 // The workerd configuration: the Worker's modules (the entry, wasm-bindgen's `index.js` and
 // `index_bg.wasm`, and every `snippets/**.js` the bindings import), one text binding per
 // variable of the emulator's `env`, a socket on 127.0.0.1:8787 (`workerd serve
@@ -33,16 +53,7 @@ function filesUnder(dir) {
 // refuses `local` addresses otherwise: "connecting to 127.0.0.1:… is not allowed").
 function config(emulatorPath, site) {
   const emulator = readEmulator(emulatorPath);
-  const snippets = filesUnder(site)
-    .map((path) => relative(site, path).split(sep).join("/"))
-    .filter((name) => name.startsWith("snippets/") && name.endsWith(".js"))
-    .sort();
-  const modules = [
-    `(name = "entry.mjs", esModule = embed "entry.mjs")`,
-    `(name = "index.js", esModule = embed "index.js")`,
-    `(name = "index_bg.wasm", wasm = embed "index_bg.wasm")`,
-    ...snippets.map((name) => `(name = ${text(name)}, esModule = embed ${text(name)})`),
-  ];
+  const modules = modulesOf(site);
   const bindings = Object.entries(emulator.env).map(
     ([name, value]) => `(name = ${text(name)}, text = ${text(value)})`,
   );
@@ -188,6 +199,163 @@ async function check(emulatorPath, base) {
   console.log(`all ${total} checks passed`);
 }
 
+
+// Broken peers, as tests/faults.rs plays them natively: the same Worker, configured against a
+// JWKS or a gateway that redirects (to the real one, whose answer would be accepted), never
+// answers, answers 2 MiB, or is down. Every such call must end in the typed 503, within the
+// timeout (1.5 s here), and a redirect must never be followed. One workerd process serves one
+// Worker per case, each on its own socket.
+async function faults(emulatorPath, site, workerd) {
+  const emulator = readEmulator(emulatorPath);
+  const { env, tokens, api_keys: keys } = emulator;
+  const servers = [];
+  const held = [];
+  const listen = (handler) =>
+    new Promise((resolve) => {
+      const server = createServer(handler);
+      server.listen(0, "127.0.0.1", () => {
+        servers.push(server);
+        resolve(`http://127.0.0.1:${server.address().port}`);
+      });
+    });
+  const jwksOrigin = new URL(emulator.jwks_url).origin;
+  const gatewayOrigin = new URL(env.WACHT_GATEWAY_URL).origin;
+  const fault = {
+    // To the real service: following it would get a valid answer.
+    redirect: (origin) =>
+      listen((req, res) => {
+        res.writeHead(307, { location: `${origin}${req.url}` });
+        res.end();
+      }),
+    slow: () => listen((req, res) => held.push(res)),
+    huge: () =>
+      listen((req, res) => {
+        res.writeHead(200, { "content-type": "application/json" });
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        let left = 32; // 2 MiB, chunked (no content-length)
+        const write = () => {
+          while (left > 0) {
+            left -= 1;
+            if (!res.write(chunk)) return res.once("drain", write);
+          }
+          res.end();
+        };
+        write();
+      }),
+    down: async () => {
+      const url = await listen(() => {});
+      const server = servers.pop();
+      await new Promise((resolve) => server.close(resolve));
+      return url;
+    },
+  };
+  const expected = {
+    gateway: { redirect: "gateway_error", slow: "gateway_timeout", huge: "gateway_invalid_response", down: "gateway_unreachable" },
+    jwks: { redirect: "keys_unavailable", slow: "keys_timeout", huge: "keys_unavailable", down: "keys_unavailable" },
+  };
+  const cases = [];
+  for (const kind of Object.keys(fault)) {
+    const gateway = await fault[kind](gatewayOrigin);
+    cases.push({
+      name: `gateway ${kind}`,
+      env: { ...env, WACHT_GATEWAY_URL: gateway, WACHT_HTTP_TIMEOUT_MS: "1500" },
+      path: "/machine/users",
+      headers: { "x-api-key": keys.with_user_read },
+      reason: expected.gateway[kind],
+    });
+    const jwks = await fault[kind](jwksOrigin);
+    cases.push({
+      name: `JWKS ${kind}`,
+      env: {
+        ...env,
+        WACHT_PUBLISHABLE_KEY: `pk_test_${Buffer.from(jwks).toString("base64")}`,
+        WACHT_HTTP_TIMEOUT_MS: "1500",
+      },
+      path: "/admin/users",
+      headers: { authorization: `Bearer ${tokens.with_user_read}` },
+      reason: expected.jwks[kind],
+    });
+  }
+  const modules = modulesOf(site);
+  const services = cases.map(
+    (c, i) => `(name = "case${i}", worker = (
+      modules = [${modules.join(", ")}],
+      compatibilityDate = "2026-11-01",
+      bindings = [${Object.entries(c.env).map(([name, value]) => `(name = ${text(name)}, text = ${text(value)})`).join(", ")}],
+      globalOutbound = "loopback-allowed",
+    ))`,
+  );
+  const sockets = cases.map((_, i) => `(name = "case${i}", address = "127.0.0.1:0", http = (), service = "case${i}")`);
+  writeFileSync(
+    join(site, "faults.capnp"),
+    `# Written by examples/workers/harness.mjs (faults); not checked in.
+using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    ${services.join(",\n    ")},
+    (name = "loopback-allowed", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [${sockets.join(", ")}],
+);
+`,
+  );
+  const child = spawn(workerd, ["serve", join(site, "faults.capnp"), "--control-fd", "3"], {
+    stdio: ["ignore", "inherit", "inherit", "pipe"],
+  });
+  let failed = 0;
+  try {
+    const ports = await new Promise((resolve, reject) => {
+      let seen = "";
+      const found = {};
+      child.stdio[3].on("data", (chunk) => {
+        seen += chunk;
+        for (const match of seen.matchAll(/"socket":"(case\d+)","port":(\d+)/g)) found[match[1]] = Number(match[2]);
+        if (Object.keys(found).length === cases.length) resolve(found);
+      });
+      child.on("exit", (code) => reject(new Error(`workerd exited (${code})`)));
+      setTimeout(() => reject(new Error("workerd did not report its sockets")), 60000);
+    });
+    const results = await Promise.all(
+      cases.map(async (c, i) => {
+        const started = Date.now();
+        try {
+          const response = await fetch(`http://127.0.0.1:${ports[`case${i}`]}${c.path}`, {
+            headers: c.headers,
+            signal: AbortSignal.timeout(20000),
+          });
+          const raw = await response.text();
+          let body = {};
+          try {
+            body = JSON.parse(raw);
+          } catch {}
+          return { c, status: response.status, reason: body.reason, raw, ms: Date.now() - started };
+        } catch (error) {
+          return { c, status: 0, reason: `request failed: ${error.cause?.message ?? error.message}`, raw: "", ms: Date.now() - started };
+        }
+      }),
+    );
+    for (const { c, status, reason, raw, ms } of results) {
+      const problems = [];
+      if (status !== 503) problems.push("expected status 503");
+      if (reason !== c.reason) problems.push(`expected reason ${c.reason}`);
+      if (ms > 10000) problems.push("took longer than 10 s");
+      const mark = problems.length ? "FAIL" : "ok  ";
+      console.log(`${mark} fault: ${c.name.padEnd(31)} -> ${status} ${reason} (${ms} ms)${problems.length ? `  (${problems.join("; ")}) ${raw.slice(0, 200)}` : ""}`);
+      if (problems.length) failed += 1;
+    }
+  } finally {
+    child.kill();
+    for (const res of held) res.destroy();
+    for (const server of servers) server.close();
+  }
+  if (failed) {
+    console.log(`${failed} of ${cases.length} fault checks failed`);
+    process.exit(1);
+  }
+  console.log(`all ${cases.length} fault checks passed`);
+  process.exit(0);
+}
+
 switch (command) {
   case "config":
     config(...args);
@@ -197,6 +365,9 @@ switch (command) {
     break;
   case "check":
     await check(...args);
+    break;
+  case "faults":
+    await faults(...args);
     break;
   default:
     console.error("usage: node harness.mjs config|wait|check …");

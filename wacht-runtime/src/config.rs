@@ -479,6 +479,9 @@ impl WachtConfigBuilder {
     /// and an answer from another URL than the one requested is refused, whatever the
     /// client's own redirect policy. Timeouts and body caps apply per call as usual. Build it
     /// with `reqwest::redirect::Policy::none()` to spare the round trip of a refused redirect.
+    ///
+    /// On wasm32 the calls go to the platform's `fetch` directly (with `redirect: "manual"`),
+    /// and the client only builds the requests: its settings do not apply there.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self

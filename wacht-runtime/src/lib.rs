@@ -39,6 +39,8 @@ mod clock;
 mod config;
 mod context;
 mod deadline;
+#[cfg(target_family = "wasm")]
+mod fetch;
 mod gateway;
 mod head;
 mod jwk;

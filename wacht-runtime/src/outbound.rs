@@ -90,11 +90,8 @@ pub(crate) fn build_client(timeout: Duration) -> Result<reqwest::Client, String>
     }
 }
 
-/// On wasm32 the client is the platform's `fetch`: TLS, connections and roots are the
-/// platform's. Redirects cannot be switched off through reqwest there; an answer from
-/// another URL than the one requested is refused in [`call`] (the platform followed a
-/// redirect), so the rule holds: no redirected answer is ever used. The timeout is set on
-/// every request ([`call`]).
+/// On wasm32 the calls go to the platform's `fetch` (see `crate::fetch`; TLS, connections
+/// and roots are the platform's); the client only builds requests.
 #[cfg(target_family = "wasm")]
 pub(crate) fn build_client(_timeout: Duration) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
@@ -122,8 +119,22 @@ pub(crate) enum ReadBody {
 /// Sends `request` and reads the answer: redirects and answers from another URL refused,
 /// the body read up to `cap` bytes, `timeout` bounding the whole call, body included.
 ///
-/// The future is `Send` on every target (on wasm32, `fetch`'s is wrapped; see
-/// [`crate::platform::send`]).
+/// On wasm32 the platform's `fetch` is called directly (`crate::fetch`), with
+/// `redirect: "manual"`; the future is `Send` on every target.
+#[cfg(target_family = "wasm")]
+pub(crate) async fn call(
+    _client: &reqwest::Client,
+    request: reqwest::Request,
+    timeout: Duration,
+    cap: usize,
+    read: ReadBody,
+) -> Result<Answer, OutboundError> {
+    crate::fetch::call(request, timeout, cap, read).await
+}
+
+/// Sends `request` and reads the answer: redirects and answers from another URL refused,
+/// the body read up to `cap` bytes, `timeout` bounding the whole call, body included.
+#[cfg(not(target_family = "wasm"))]
 pub(crate) async fn call(
     client: &reqwest::Client,
     request: reqwest::Request,
@@ -146,6 +157,7 @@ pub(crate) async fn call(
 
 /// Sends `request` and returns the answer's head, refusing redirects and answers from
 /// another URL. `timeout` bounds the whole call, body included.
+#[cfg(not(target_family = "wasm"))]
 async fn send(
     client: &reqwest::Client,
     mut request: reqwest::Request,
@@ -165,6 +177,7 @@ async fn send(
 }
 
 /// Reads the body, stopping as soon as it would exceed `cap` bytes.
+#[cfg(not(target_family = "wasm"))]
 async fn read_capped(response: reqwest::Response, cap: usize) -> Result<Vec<u8>, OutboundError> {
     use futures_util::StreamExt;
     if response
@@ -201,14 +214,7 @@ fn chunks(
     })
 }
 
-/// The body as it arrives (the platform's `ReadableStream`).
-#[cfg(target_family = "wasm")]
-fn chunks(
-    response: reqwest::Response,
-) -> impl futures_util::Stream<Item = reqwest::Result<impl AsRef<[u8]>>> {
-    response.bytes_stream()
-}
-
+#[cfg(not(target_family = "wasm"))]
 fn map_error(error: reqwest::Error) -> OutboundError {
     if error.is_timeout() {
         OutboundError::Timeout

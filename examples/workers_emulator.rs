@@ -15,8 +15,14 @@
 //!  "tokens": {"with_user_read": …, "without_user_read": …, "expired": …},
 //!  "api_keys": {"with_user_read": …, "without_user_read": …, "unknown": …,
 //!               "rate_limited": …},
-//!  "rate_limit": {"requests": 1, "window_secs": 3600}}
+//!  "rate_limit": {"requests": 1, "window_secs": 3600},
+//!  "relay": {"origin": …, "token": …}}
 //! ```
+//!
+//! `relay` is there when `WACHT_WORKERS_RELAY_ORIGIN` names an origin (`http://127.0.0.1:<port>`)
+//! where the checks will run a relay of this emulator's JWKS: `token` is a session token with
+//! `user:read` issued for that origin, so a Worker whose publishable key points at the relay
+//! accepts it (the relay can then misbehave after the first fetch).
 //!
 //! `env` holds exactly the variables `WachtConfig::from_env` reads (the same names and values
 //! `cargo run --example quickstart -- --serve` prints); the Worker gets them as bindings. The
@@ -98,6 +104,19 @@ fn main() -> Result<(), Box<dyn Error>> {
             )),
     );
 
+    let relay = std::env::var("WACHT_WORKERS_RELAY_ORIGIN")
+        .ok()
+        .map(|origin| {
+            let token = local
+                .token()
+                .issuer(origin.clone())
+                .subject("user_carol")
+                .organization("org_1")
+                .organization_permissions(["user:read"])
+                .sign();
+            json!({ "origin": origin, "token": token })
+        });
+
     let line = json!({
         "env": {
             "WACHT_PUBLISHABLE_KEY": local.publishable_key(),
@@ -124,6 +143,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             "requests": RATE_LIMIT_REQUESTS,
             "window_secs": RATE_LIMIT_WINDOW.as_secs(),
         },
+        "relay": relay,
     });
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{line}")?;

@@ -276,16 +276,43 @@ async function faults(emulatorPath, site, workerd) {
       reason: expected.jwks[kind],
     });
   }
+  // After the TTL: a JWKS that answered once, then hangs. The request that refreshes waits
+  // for its own fetch (up to the timeout) and then uses the keys it holds; the requests that
+  // arrive meanwhile are served the held keys at once (wasm32 shares no fetch across requests).
+  const relay = emulator.relay;
+  let relayHangs = false;
+  if (relay) {
+    const port = Number(new URL(relay.origin).port);
+    await new Promise((resolve) => {
+      const server = createServer(async (req, res) => {
+        if (relayHangs) return held.push(res);
+        const upstream = await fetch(`${jwksOrigin}${req.url}`);
+        res.writeHead(upstream.status, { "content-type": "application/json" });
+        res.end(Buffer.from(await upstream.arrayBuffer()));
+      });
+      server.listen(port, "127.0.0.1", () => {
+        servers.push(server);
+        resolve();
+      });
+    });
+  }
+  const refreshEnv = relay && {
+    ...env,
+    WACHT_PUBLISHABLE_KEY: `pk_test_${Buffer.from(relay.origin).toString("base64")}`,
+    WACHT_JWKS_TTL_SECONDS: "1",
+    WACHT_HTTP_TIMEOUT_MS: "1500",
+  };
   const modules = modulesOf(site);
-  const services = cases.map(
-    (c, i) => `(name = "case${i}", worker = (
+  const workers = [...cases.map((c) => c.env), ...(relay ? [refreshEnv] : [])];
+  const services = workers.map(
+    (bindings, i) => `(name = "case${i}", worker = (
       modules = [${modules.join(", ")}],
       compatibilityDate = "2026-11-01",
-      bindings = [${Object.entries(c.env).map(([name, value]) => `(name = ${text(name)}, text = ${text(value)})`).join(", ")}],
+      bindings = [${Object.entries(bindings).map(([name, value]) => `(name = ${text(name)}, text = ${text(value)})`).join(", ")}],
       globalOutbound = "loopback-allowed",
     ))`,
   );
-  const sockets = cases.map((_, i) => `(name = "case${i}", address = "127.0.0.1:0", http = (), service = "case${i}")`);
+  const sockets = workers.map((_, i) => `(name = "case${i}", address = "127.0.0.1:0", http = (), service = "case${i}")`);
   writeFileSync(
     join(site, "faults.capnp"),
     `# Written by examples/workers/harness.mjs (faults); not checked in.
@@ -310,7 +337,7 @@ const config :Workerd.Config = (
       child.stdio[3].on("data", (chunk) => {
         seen += chunk;
         for (const match of seen.matchAll(/"socket":"(case\d+)","port":(\d+)/g)) found[match[1]] = Number(match[2]);
-        if (Object.keys(found).length === cases.length) resolve(found);
+        if (Object.keys(found).length === workers.length) resolve(found);
       });
       child.on("exit", (code) => reject(new Error(`workerd exited (${code})`)));
       setTimeout(() => reject(new Error("workerd did not report its sockets")), 60000);
@@ -343,16 +370,41 @@ const config :Workerd.Config = (
       console.log(`${mark} fault: ${c.name.padEnd(31)} -> ${status} ${reason} (${ms} ms)${problems.length ? `  (${problems.join("; ")}) ${raw.slice(0, 200)}` : ""}`);
       if (problems.length) failed += 1;
     }
+    if (relay) {
+      const base = `http://127.0.0.1:${ports[`case${workers.length - 1}`]}`;
+      const call = async () => {
+        const started = Date.now();
+        const response = await fetch(`${base}/admin/users`, {
+          headers: { authorization: `Bearer ${relay.token}` },
+          signal: AbortSignal.timeout(20000),
+        });
+        await response.text();
+        return { status: response.status, ms: Date.now() - started };
+      };
+      const first = await call();
+      await new Promise((resolve) => setTimeout(resolve, 1200)); // past the 1 s TTL
+      relayHangs = true;
+      const burst = await Promise.all(Array.from({ length: 5 }, call));
+      const fast = burst.filter((r) => r.status === 200 && r.ms < 700).length;
+      const problems = [];
+      if (first.status !== 200) problems.push(`the first call answered ${first.status}`);
+      if (burst.some((r) => r.status !== 200)) problems.push("a call was refused: the held keys must serve");
+      if (fast < 4) problems.push(`only ${fast} of 5 were served at once`);
+      const shown = burst.map((r) => `${r.status}/${r.ms}ms`).join(" ");
+      const mark = problems.length ? "FAIL" : "ok  ";
+      console.log(`${mark} fault: ${"JWKS hangs after the TTL".padEnd(31)} -> ${shown}${problems.length ? `  (${problems.join("; ")})` : ""}`);
+      if (problems.length) failed += 1;
+    }
   } finally {
     child.kill();
     for (const res of held) res.destroy();
     for (const server of servers) server.close();
   }
   if (failed) {
-    console.log(`${failed} of ${cases.length} fault checks failed`);
+    console.log(`${failed} of ${workers.length} fault checks failed`);
     process.exit(1);
   }
-  console.log(`all ${cases.length} fault checks passed`);
+  console.log(`all ${workers.length} fault checks passed`);
   process.exit(0);
 }
 

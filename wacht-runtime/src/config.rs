@@ -20,6 +20,8 @@ pub const DEFAULT_GATEWAY_URL: &str = "https://gateway.wacht.dev";
 pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default time a fetched key set is used before it is refreshed.
 pub const DEFAULT_JWKS_TTL: Duration = Duration::from_secs(300);
+/// The longest JWKS TTL `WACHT_JWKS_TTL_SECONDS` accepts (a day).
+pub const MAX_JWKS_TTL_SECONDS: u64 = 86_400;
 /// Default minimum time between two refreshes caused by an unknown `kid`.
 pub const DEFAULT_JWKS_MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 /// The largest clock leeway accepted, in seconds: more would keep expired tokens alive.
@@ -58,6 +60,9 @@ pub enum ConfigError {
     /// `WACHT_HTTP_TIMEOUT_MS` is not a positive whole number of milliseconds.
     #[error("invalid HTTP timeout (WACHT_HTTP_TIMEOUT_MS): {0:?}")]
     InvalidTimeout(String),
+    /// `WACHT_JWKS_TTL_SECONDS` is not a whole number of seconds in 1..=86400.
+    #[error("invalid JWKS TTL (WACHT_JWKS_TTL_SECONDS): {0:?}")]
+    InvalidJwksTtl(String),
     /// The clock leeway is above [`MAX_LEEWAY_SECONDS`].
     #[error("leeway_seconds is {0}; at most {MAX_LEEWAY_SECONDS} is accepted")]
     InvalidLeeway(u64),
@@ -83,6 +88,7 @@ impl ConfigError {
             ConfigError::InvalidPublicSigningKey(_) => "invalid_public_signing_key",
             ConfigError::InvalidLeeway(_) => "invalid_leeway",
             ConfigError::InvalidTimeout(_) => "invalid_timeout",
+            ConfigError::InvalidJwksTtl(_) => "invalid_jwks_ttl",
             ConfigError::InvalidClientIp(_) => "invalid_client_ip",
             ConfigError::HttpClient(_) => "http_client",
             ConfigError::AlreadyInitialized => "already_initialized",
@@ -228,6 +234,14 @@ impl WachtConfig {
                 _ => builder.invalid_timeout = Some(millis),
             }
         }
+        if let Some(seconds) = get("WACHT_JWKS_TTL_SECONDS") {
+            match seconds.parse::<u64>() {
+                Ok(seconds) if (1..=MAX_JWKS_TTL_SECONDS).contains(&seconds) => {
+                    builder = builder.jwks_ttl(Duration::from_secs(seconds));
+                }
+                _ => builder.invalid_jwks_ttl = Some(seconds),
+            }
+        }
         if let Some(setting) = get("WACHT_CLIENT_IP") {
             match ClientIp::parse(&setting) {
                 Some(policy) => builder = builder.client_ip(policy),
@@ -326,6 +340,8 @@ pub struct WachtConfigBuilder {
     invalid_client_ip: Option<String>,
     /// A `WACHT_HTTP_TIMEOUT_MS` value that is not a positive number: `build` reports it.
     invalid_timeout: Option<String>,
+    /// A `WACHT_JWKS_TTL_SECONDS` value out of range: `build` reports it (session scope).
+    invalid_jwks_ttl: Option<String>,
     clock: Clock,
     http_timeout: Duration,
     jwks_ttl: Duration,
@@ -350,6 +366,7 @@ impl Default for WachtConfigBuilder {
             client_ip: ClientIp::None,
             invalid_client_ip: None,
             invalid_timeout: None,
+            invalid_jwks_ttl: None,
             clock: Clock::system(),
             http_timeout: DEFAULT_HTTP_TIMEOUT,
             jwks_ttl: DEFAULT_JWKS_TTL,
@@ -440,9 +457,11 @@ impl WachtConfigBuilder {
         self
     }
 
-    /// How long a fetched key set is used before it is refreshed (default 300 s).
+    /// How long a fetched key set is used before it is refreshed (default 300 s;
+    /// `WACHT_JWKS_TTL_SECONDS`, 1 to 86 400, in the environment).
     pub fn jwks_ttl(mut self, ttl: Duration) -> Self {
         self.jwks_ttl = ttl;
+        self.invalid_jwks_ttl = None;
         self
     }
 
@@ -571,6 +590,9 @@ impl WachtConfigBuilder {
     /// The session settings checked: the frontend API URL and the JWKS URL.
     #[allow(clippy::type_complexity)]
     fn session_settings(&self) -> Result<(Option<String>, Option<String>), ConfigError> {
+        if let Some(setting) = &self.invalid_jwks_ttl {
+            return Err(ConfigError::InvalidJwksTtl(setting.clone()));
+        }
         let frontend_api_url = match (&self.frontend_api_url, &self.publishable_key) {
             (Some(url), _) => Some(origin_of(url, "frontend_api_url")?),
             (None, Some(key)) => Some(decode_publishable_key(key)?),
@@ -741,6 +763,31 @@ mod tests {
         for bad in ["0", "-1", "2s", "1e3"] {
             let err = WachtConfig::from_lookup(env(bad)).unwrap_err();
             assert_eq!(err.reason(), "invalid_timeout", "{bad}");
+        }
+    }
+
+    #[test]
+    fn jwks_ttl_from_the_environment_scoped_to_session_checks() {
+        let env = |value: &'static str| {
+            move |name: &str| match name {
+                "WACHT_JWKS_TTL_SECONDS" => Some(value.to_owned()),
+                "WACHT_PUBLISHABLE_KEY" => {
+                    Some("pk_test_aHR0cHM6Ly9hY21lLmZhcGkud2FjaHQuZGV2".to_owned())
+                }
+                _ => None,
+            }
+        };
+        let config = WachtConfig::from_lookup(env("60")).unwrap();
+        assert_eq!(config.jwks_ttl, Duration::from_secs(60));
+        for bad in ["0", "-1", "86401", "5m", "1.5"] {
+            let err = WachtConfig::from_lookup(env(bad)).unwrap_err();
+            assert_eq!(err.reason(), "invalid_jwks_ttl", "{bad}");
+            let scoped = WachtConfig::builder_from_lookup(env(bad)).build_scoped();
+            assert_eq!(
+                scoped.session_error().map(ConfigError::reason),
+                Some("invalid_jwks_ttl")
+            );
+            assert!(scoped.machine_error().is_none(), "{bad}");
         }
     }
 

@@ -251,6 +251,17 @@ impl KeyCache {
             if state.retry_at.is_some_and(|at| now < at) {
                 return held_or_unavailable(&state, now);
             }
+            // Where fetches are not shared (wasm32), the request that started the refresh
+            // waits for it; the others keep serving the held keys meanwhile.
+            if !SHARE_FETCHES
+                && state.current.is_some()
+                && state
+                    .in_flight
+                    .as_ref()
+                    .is_some_and(|flight| now.duration_since(flight.started) < self.timeout)
+            {
+                return held_or_unavailable(&state, now);
+            }
             let (id, future) = self.flight(&mut state, now);
             (id, future, state.current.is_some())
         };

@@ -86,7 +86,8 @@ pub use clock::Clock;
 pub use config::{
     ConfigError, DEFAULT_BACKEND_API_URL, DEFAULT_GATEWAY_URL, DEFAULT_HTTP_TIMEOUT,
     DEFAULT_JWKS_MIN_REFRESH_INTERVAL, DEFAULT_JWKS_TTL, DEFAULT_TOKEN_CACHE_CAPACITY,
-    DEFAULT_TOKEN_CACHE_MAX_BYTES, MAX_LEEWAY_SECONDS, WachtConfig, WachtConfigBuilder,
+    DEFAULT_TOKEN_CACHE_MAX_BYTES, MAX_JWKS_TTL_SECONDS, MAX_LEEWAY_SECONDS, WachtConfig,
+    WachtConfigBuilder,
 };
 pub use context::{Wacht, global, init};
 pub use deadline::{DEADLINE_MARGIN, Deadline};

@@ -31,7 +31,8 @@ pub const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
 pub struct Deadline(Instant);
 
 impl Deadline {
-    /// A deadline at `instant`.
+    /// A deadline at `instant` (`std::time::Instant`; on wasm32, where std's clock panics,
+    /// `web_time::Instant`, the same API over `performance.now()`).
     pub fn at(instant: Instant) -> Self {
         Deadline(instant)
     }

@@ -142,17 +142,14 @@ pub(crate) async fn call(
     cap: usize,
     read: ReadBody,
 ) -> Result<Answer, OutboundError> {
-    crate::platform::send(async move {
-        let response = send(client, request, timeout).await?;
-        let status = response.status();
-        let body = if read == ReadBody::Always || status.is_success() {
-            read_capped(response, cap).await?
-        } else {
-            Vec::new()
-        };
-        Ok(Answer { status, body })
-    })
-    .await
+    let response = send(client, request, timeout).await?;
+    let status = response.status();
+    let body = if read == ReadBody::Always || status.is_success() {
+        read_capped(response, cap).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Answer { status, body })
 }
 
 /// Sends `request` and returns the answer's head, refusing redirects and answers from
@@ -178,8 +175,10 @@ async fn send(
 
 /// Reads the body, stopping as soon as it would exceed `cap` bytes.
 #[cfg(not(target_family = "wasm"))]
-async fn read_capped(response: reqwest::Response, cap: usize) -> Result<Vec<u8>, OutboundError> {
-    use futures_util::StreamExt;
+async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<Vec<u8>, OutboundError> {
     if response
         .content_length()
         .is_some_and(|length| length > cap as u64)
@@ -187,31 +186,13 @@ async fn read_capped(response: reqwest::Response, cap: usize) -> Result<Vec<u8>,
         return Err(OutboundError::TooLarge(cap));
     }
     let mut body = Vec::new();
-    let mut chunks = std::pin::pin!(chunks(response));
-    while let Some(chunk) = chunks.next().await {
-        let chunk = chunk.map_err(map_error)?;
-        let chunk = chunk.as_ref();
+    while let Some(chunk) = response.chunk().await.map_err(map_error)? {
         if body.len() + chunk.len() > cap {
             return Err(OutboundError::TooLarge(cap));
         }
-        body.extend_from_slice(chunk);
+        body.extend_from_slice(&chunk);
     }
     Ok(body)
-}
-
-/// The body as it arrives.
-#[cfg(not(target_family = "wasm"))]
-fn chunks(
-    response: reqwest::Response,
-) -> impl futures_util::Stream<Item = reqwest::Result<impl AsRef<[u8]>>> {
-    futures_util::stream::unfold(Some(response), |response| async move {
-        let mut response = response?;
-        match response.chunk().await {
-            Ok(Some(chunk)) => Some((Ok(chunk), Some(response))),
-            Ok(None) => None,
-            Err(error) => Some((Err(error), None)),
-        }
-    })
 }
 
 #[cfg(not(target_family = "wasm"))]

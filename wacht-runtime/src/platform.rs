@@ -28,7 +28,11 @@ pub(crate) fn timeout<F: Future + Send>(
     future: F,
 ) -> impl Future<Output = Option<F::Output>> + Send {
     use futures_util::future::{Either, select};
-    let millis = u32::try_from(duration.as_millis()).unwrap_or(u32::MAX);
+    // JS timers take a signed 32-bit delay: 2^31 ms or more fires at once. Settings are
+    // bounded far below that; the clamp keeps any other caller from a zero-length wait.
+    let millis = u32::try_from(duration.as_millis())
+        .unwrap_or(u32::MAX)
+        .min(i32::MAX.unsigned_abs());
     send(async move {
         let timer = gloo_timers::future::TimeoutFuture::new(millis);
         let future = std::pin::pin!(future);

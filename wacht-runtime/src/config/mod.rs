@@ -3,14 +3,19 @@
 use std::fmt;
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use reqwest::Url;
-
 use crate::client_ip::ClientIp;
 use crate::clock::Clock;
 use crate::rejection::Rejection;
 use crate::secret::Secret;
+
+mod env;
+mod values;
+
+pub use values::{
+    HTTP_TIMEOUT_RANGE, JWKS_MIN_REFRESH_INTERVAL_RANGE, JWKS_TTL_RANGE, MAX_TOKEN_CACHE_CAPACITY,
+    MAX_TOKEN_CACHE_MAX_BYTES,
+};
+use values::{absolute_url, decode_publishable_key, duration_in, origin_of};
 
 /// Default backend API URL (`WACHT_BACKEND_API_URL`).
 pub const DEFAULT_BACKEND_API_URL: &str = "https://api.wacht.dev";
@@ -20,7 +25,7 @@ pub const DEFAULT_GATEWAY_URL: &str = "https://gateway.wacht.dev";
 pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default time a fetched key set is used before it is refreshed.
 pub const DEFAULT_JWKS_TTL: Duration = Duration::from_secs(300);
-/// The longest JWKS TTL `WACHT_JWKS_TTL_SECONDS` accepts (a day).
+/// The longest JWKS TTL accepted, in seconds (a day; [`JWKS_TTL_RANGE`]).
 pub const MAX_JWKS_TTL_SECONDS: u64 = 86_400;
 /// Default minimum time between two refreshes caused by an unknown `kid`.
 pub const DEFAULT_JWKS_MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
@@ -57,12 +62,25 @@ pub enum ConfigError {
     /// `WACHT_PUBLIC_SIGNING_KEY` is not a PEM public key this runtime can use.
     #[error("invalid public signing key (WACHT_PUBLIC_SIGNING_KEY): {0}")]
     InvalidPublicSigningKey(&'static str),
-    /// `WACHT_HTTP_TIMEOUT_MS` is not a positive whole number of milliseconds.
-    #[error("invalid HTTP timeout (WACHT_HTTP_TIMEOUT_MS): {0:?}")]
+    /// The HTTP timeout (`http_timeout`, `WACHT_HTTP_TIMEOUT_MS`) is not 1 ms to 300 s
+    /// ([`HTTP_TIMEOUT_RANGE`]). Every scope reports it.
+    #[error("invalid HTTP timeout (WACHT_HTTP_TIMEOUT_MS): {0:?}; 1 to 300000 ms is accepted")]
     InvalidTimeout(String),
-    /// `WACHT_JWKS_TTL_SECONDS` is not a whole number of seconds in 1..=86400.
-    #[error("invalid JWKS TTL (WACHT_JWKS_TTL_SECONDS): {0:?}")]
+    /// The JWKS TTL (`jwks_ttl`, `WACHT_JWKS_TTL_SECONDS`) is not 1 s to 86 400 s
+    /// ([`JWKS_TTL_RANGE`]).
+    #[error("invalid JWKS TTL (WACHT_JWKS_TTL_SECONDS): {0:?}; 1 to 86400 s is accepted")]
     InvalidJwksTtl(String),
+    /// The minimum JWKS refresh interval (`jwks_min_refresh_interval`,
+    /// `WACHT_JWKS_MIN_REFRESH_INTERVAL_SECONDS`) is not 1 s to 3 600 s
+    /// ([`JWKS_MIN_REFRESH_INTERVAL_RANGE`]).
+    #[error(
+        "invalid minimum JWKS refresh interval (WACHT_JWKS_MIN_REFRESH_INTERVAL_SECONDS): {0:?}; 1 to 3600 s is accepted"
+    )]
+    InvalidJwksMinRefreshInterval(String),
+    /// A token cache bound is too large (capacity above [`MAX_TOKEN_CACHE_CAPACITY`] or
+    /// bytes above [`MAX_TOKEN_CACHE_MAX_BYTES`]; 0 turns the cache off).
+    #[error("invalid token cache bound: {0}")]
+    InvalidTokenCache(String),
     /// The clock leeway is above [`MAX_LEEWAY_SECONDS`].
     #[error("leeway_seconds is {0}; at most {MAX_LEEWAY_SECONDS} is accepted")]
     InvalidLeeway(u64),
@@ -89,6 +107,8 @@ impl ConfigError {
             ConfigError::InvalidLeeway(_) => "invalid_leeway",
             ConfigError::InvalidTimeout(_) => "invalid_timeout",
             ConfigError::InvalidJwksTtl(_) => "invalid_jwks_ttl",
+            ConfigError::InvalidJwksMinRefreshInterval(_) => "invalid_jwks_min_refresh_interval",
+            ConfigError::InvalidTokenCache(_) => "invalid_token_cache",
             ConfigError::InvalidClientIp(_) => "invalid_client_ip",
             ConfigError::HttpClient(_) => "http_client",
             ConfigError::AlreadyInitialized => "already_initialized",
@@ -176,81 +196,6 @@ impl WachtConfig {
         WachtConfigBuilder::default()
     }
 
-    /// Reads the configuration from the environment:
-    ///
-    /// | variable | meaning | default |
-    /// |---|---|---|
-    /// | `WACHT_PUBLISHABLE_KEY` (or `NEXT_PUBLIC_WACHT_PUBLISHABLE_KEY`) | publishable key; its URL's origin is the frontend API URL and the required issuer | none: session checks answer 500 |
-    /// | `WACHT_PUBLIC_SIGNING_KEY` | PEM public key: verify session tokens with no network | none: keys come from the JWKS |
-    /// | `WACHT_API_KEY` | backend API key | none |
-    /// | `WACHT_BACKEND_API_URL` | backend API URL | `https://api.wacht.dev` |
-    /// | `WACHT_GATEWAY_URL` | gateway URL | `https://gateway.wacht.dev` |
-    /// | `WACHT_HTTP_TIMEOUT_MS` | timeout of every call to Wacht, in milliseconds (capped by a request's deadline) | 5000 |
-    /// | `WACHT_CLIENT_IP` | client IP sent to the gateway: `none`, `netlify`, `header:<name>`, `forwarded-for:<n>` ([`ClientIp`]) | `none` |
-    ///
-    /// Empty variables count as unset.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Like [`WachtConfig::from_env`], reading variables through `lookup` (for tests and
-    /// for platforms whose environment is not the process's).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        Self::builder_from_lookup(lookup).build()
-    }
-
-    /// A builder pre-filled from `lookup`, so code can read the environment and then
-    /// override single settings.
-    pub fn builder_from_lookup(lookup: impl Fn(&str) -> Option<String>) -> WachtConfigBuilder {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let mut builder = WachtConfig::builder();
-        if let Some(key) =
-            get("WACHT_PUBLISHABLE_KEY").or_else(|| get("NEXT_PUBLIC_WACHT_PUBLISHABLE_KEY"))
-        {
-            builder = builder.publishable_key(key);
-        }
-        if let Some(pem) = get("WACHT_PUBLIC_SIGNING_KEY") {
-            // Platforms often store multi-line values with literal "\n".
-            builder = builder.public_signing_key(pem.replace("\\n", "\n"));
-        }
-        if let Some(key) = get("WACHT_API_KEY") {
-            builder = builder.api_key(key);
-        }
-        if let Some(url) = get("WACHT_BACKEND_API_URL") {
-            builder = builder.backend_api_url(url);
-        }
-        if let Some(url) = get("WACHT_GATEWAY_URL") {
-            builder = builder.gateway_url(url);
-        }
-        if let Some(millis) = get("WACHT_HTTP_TIMEOUT_MS") {
-            match millis.parse::<u64>() {
-                Ok(millis) if millis > 0 => {
-                    builder = builder.http_timeout(Duration::from_millis(millis));
-                }
-                _ => builder.invalid_timeout = Some(millis),
-            }
-        }
-        if let Some(seconds) = get("WACHT_JWKS_TTL_SECONDS") {
-            match seconds.parse::<u64>() {
-                Ok(seconds) if (1..=MAX_JWKS_TTL_SECONDS).contains(&seconds) => {
-                    builder = builder.jwks_ttl(Duration::from_secs(seconds));
-                }
-                _ => builder.invalid_jwks_ttl = Some(seconds),
-            }
-        }
-        if let Some(setting) = get("WACHT_CLIENT_IP") {
-            match ClientIp::parse(&setting) {
-                Some(policy) => builder = builder.client_ip(policy),
-                None => builder.invalid_client_ip = Some(setting),
-            }
-        }
-        builder
-    }
-
     /// The frontend API URL (origin of the publishable key's URL), if configured.
     pub fn frontend_api_url(&self) -> Option<&str> {
         self.frontend_api_url.as_deref()
@@ -336,12 +281,8 @@ pub struct WachtConfigBuilder {
     gateway_url: String,
     leeway_seconds: u64,
     client_ip: ClientIp,
-    /// A `WACHT_CLIENT_IP` value that did not parse: `build` reports it.
-    invalid_client_ip: Option<String>,
-    /// A `WACHT_HTTP_TIMEOUT_MS` value that is not a positive number: `build` reports it.
-    invalid_timeout: Option<String>,
-    /// A `WACHT_JWKS_TTL_SECONDS` value out of range: `build` reports it (session scope).
-    invalid_jwks_ttl: Option<String>,
+    /// Environment values that did not parse: `build` reports them, scoped.
+    unparsed: Unparsed,
     clock: Clock,
     http_timeout: Duration,
     jwks_ttl: Duration,
@@ -349,6 +290,15 @@ pub struct WachtConfigBuilder {
     token_cache_max_bytes: usize,
     token_cache_capacity: usize,
     http_client: Option<reqwest::Client>,
+}
+
+/// Environment values that did not parse (kept as text for the error message).
+#[derive(Debug, Clone, Default)]
+struct Unparsed {
+    http_timeout: Option<String>,
+    jwks_ttl: Option<String>,
+    jwks_min_refresh_interval: Option<String>,
+    client_ip: Option<String>,
 }
 
 impl Default for WachtConfigBuilder {
@@ -364,9 +314,7 @@ impl Default for WachtConfigBuilder {
             gateway_url: DEFAULT_GATEWAY_URL.to_owned(),
             leeway_seconds: 0,
             client_ip: ClientIp::None,
-            invalid_client_ip: None,
-            invalid_timeout: None,
-            invalid_jwks_ttl: None,
+            unparsed: Unparsed::default(),
             clock: Clock::system(),
             http_timeout: DEFAULT_HTTP_TIMEOUT,
             jwks_ttl: DEFAULT_JWKS_TTL,
@@ -439,7 +387,7 @@ impl WachtConfigBuilder {
     /// reference SDK). See [`ClientIp`] for the policy of each platform.
     pub fn client_ip(mut self, policy: ClientIp) -> Self {
         self.client_ip = policy;
-        self.invalid_client_ip = None;
+        self.unparsed.client_ip = None;
         self
     }
 
@@ -449,31 +397,38 @@ impl WachtConfigBuilder {
         self
     }
 
-    /// Timeout of every outgoing call (default 5 s; `WACHT_HTTP_TIMEOUT_MS`). A check's calls
-    /// together never take longer, nor past a request's [`Deadline`](crate::Deadline).
+    /// Timeout of every outgoing call (default 5 s; 1 ms to 300 s, [`HTTP_TIMEOUT_RANGE`];
+    /// `WACHT_HTTP_TIMEOUT_MS` in the environment). A check's calls together never take
+    /// longer, nor past a request's [`Deadline`](crate::Deadline). Out of range is a
+    /// configuration error of every scope.
     pub fn http_timeout(mut self, timeout: Duration) -> Self {
         self.http_timeout = timeout;
-        self.invalid_timeout = None;
+        self.unparsed.http_timeout = None;
         self
     }
 
-    /// How long a fetched key set is used before it is refreshed (default 300 s;
-    /// `WACHT_JWKS_TTL_SECONDS`, 1 to 86 400, in the environment).
+    /// How long a fetched key set is used before it is refreshed (default 300 s; 1 s to
+    /// 86 400 s, [`JWKS_TTL_RANGE`]; `WACHT_JWKS_TTL_SECONDS` in the environment).
     pub fn jwks_ttl(mut self, ttl: Duration) -> Self {
         self.jwks_ttl = ttl;
-        self.invalid_jwks_ttl = None;
+        self.unparsed.jwks_ttl = None;
         self
     }
 
-    /// Minimum time between two refreshes caused by unknown `kid`s (default 30 s).
+    /// Minimum time between two refreshes caused by unknown `kid`s, and the longest wait
+    /// before a failed JWKS fetch is retried (default 30 s; 1 s to 3 600 s,
+    /// `WACHT_JWKS_MIN_REFRESH_INTERVAL_SECONDS` in the environment). With keys held, a
+    /// failed fetch is retried after this interval; with none, after about 1 s, doubling up
+    /// to it.
     pub fn jwks_min_refresh_interval(mut self, interval: Duration) -> Self {
         self.jwks_min_refresh_interval = interval;
+        self.unparsed.jwks_min_refresh_interval = None;
         self
     }
 
     /// At most how many bytes the verified tokens remembered take, estimated from the
     /// tokens and their claims (default [`DEFAULT_TOKEN_CACHE_MAX_BYTES`], 48 MiB; 0 turns
-    /// the cache off). Whichever of this and
+    /// the cache off; at most [`MAX_TOKEN_CACHE_MAX_BYTES`]). Whichever of this and
     /// [`token_cache_capacity`](Self::token_cache_capacity) is reached first bounds the
     /// cache; the tokens least likely to be seen again are dropped first.
     ///
@@ -487,7 +442,8 @@ impl WachtConfigBuilder {
         self
     }
 
-    /// How many verified tokens are remembered (default 10 000; 0 turns the cache off).
+    /// How many verified tokens are remembered (default 10 000; 0 turns the cache off; at
+    /// most [`MAX_TOKEN_CACHE_CAPACITY`]).
     pub fn token_cache_capacity(mut self, capacity: usize) -> Self {
         self.token_cache_capacity = capacity;
         self
@@ -536,10 +492,15 @@ impl WachtConfigBuilder {
     /// ```
     pub fn build_scoped(self) -> WachtConfig {
         // A bad timeout concerns every call: each scope reports it.
-        let timeout_error = self
-            .invalid_timeout
-            .clone()
-            .map(ConfigError::InvalidTimeout);
+        let timeout_error = match &self.unparsed.http_timeout {
+            Some(text) => Some(ConfigError::InvalidTimeout(text.clone())),
+            None => duration_in(
+                self.http_timeout,
+                &HTTP_TIMEOUT_RANGE,
+                ConfigError::InvalidTimeout,
+            )
+            .err(),
+        };
         let session = match &timeout_error {
             Some(error) => Err(error.clone()),
             None => self.session_settings(),
@@ -548,7 +509,7 @@ impl WachtConfigBuilder {
             Ok((frontend_api_url, jwks_url)) => (frontend_api_url, jwks_url, None),
             Err(error) => (None, None, Some(error)),
         };
-        let machine_error = match (&self.invalid_client_ip, self.client_ip.is_valid()) {
+        let machine_error = match (&self.unparsed.client_ip, self.client_ip.is_valid()) {
             (Some(setting), _) => Some(ConfigError::InvalidClientIp(setting.clone())),
             (None, false) => Some(ConfigError::InvalidClientIp(format!(
                 "{:?}",
@@ -564,6 +525,14 @@ impl WachtConfigBuilder {
             .map(|i| i.trim().to_owned())
             .filter(|i| !i.is_empty());
         let trimmed = |url: &str| url.trim().trim_end_matches('/').to_owned();
+        // Values out of range never reach the runtime, even unused: the defaults stand in.
+        let in_range = |value: Duration, range: &std::ops::RangeInclusive<Duration>, default| {
+            if range.contains(&value) {
+                value
+            } else {
+                default
+            }
+        };
         WachtConfig {
             frontend_api_url,
             issuer,
@@ -572,14 +541,18 @@ impl WachtConfigBuilder {
             api_key: self.api_key.filter(|k| !k.expose().is_empty()),
             backend_api_url: trimmed(&self.backend_api_url),
             gateway_url: trimmed(&self.gateway_url),
-            leeway_seconds: self.leeway_seconds,
+            leeway_seconds: self.leeway_seconds.min(MAX_LEEWAY_SECONDS),
             client_ip: self.client_ip,
             clock: self.clock,
-            http_timeout: self.http_timeout,
-            jwks_ttl: self.jwks_ttl,
-            jwks_min_refresh_interval: self.jwks_min_refresh_interval,
-            token_cache_max_bytes: self.token_cache_max_bytes,
-            token_cache_capacity: self.token_cache_capacity,
+            http_timeout: in_range(self.http_timeout, &HTTP_TIMEOUT_RANGE, DEFAULT_HTTP_TIMEOUT),
+            jwks_ttl: in_range(self.jwks_ttl, &JWKS_TTL_RANGE, DEFAULT_JWKS_TTL),
+            jwks_min_refresh_interval: in_range(
+                self.jwks_min_refresh_interval,
+                &JWKS_MIN_REFRESH_INTERVAL_RANGE,
+                DEFAULT_JWKS_MIN_REFRESH_INTERVAL,
+            ),
+            token_cache_max_bytes: self.token_cache_max_bytes.min(MAX_TOKEN_CACHE_MAX_BYTES),
+            token_cache_capacity: self.token_cache_capacity.min(MAX_TOKEN_CACHE_CAPACITY),
             http_client: self.http_client,
             session_error,
             machine_error,
@@ -590,8 +563,29 @@ impl WachtConfigBuilder {
     /// The session settings checked: the frontend API URL and the JWKS URL.
     #[allow(clippy::type_complexity)]
     fn session_settings(&self) -> Result<(Option<String>, Option<String>), ConfigError> {
-        if let Some(setting) = &self.invalid_jwks_ttl {
-            return Err(ConfigError::InvalidJwksTtl(setting.clone()));
+        match &self.unparsed.jwks_ttl {
+            Some(text) => return Err(ConfigError::InvalidJwksTtl(text.clone())),
+            None => duration_in(self.jwks_ttl, &JWKS_TTL_RANGE, ConfigError::InvalidJwksTtl)?,
+        };
+        match &self.unparsed.jwks_min_refresh_interval {
+            Some(text) => return Err(ConfigError::InvalidJwksMinRefreshInterval(text.clone())),
+            None => duration_in(
+                self.jwks_min_refresh_interval,
+                &JWKS_MIN_REFRESH_INTERVAL_RANGE,
+                ConfigError::InvalidJwksMinRefreshInterval,
+            )?,
+        };
+        if self.token_cache_capacity > MAX_TOKEN_CACHE_CAPACITY {
+            return Err(ConfigError::InvalidTokenCache(format!(
+                "token_cache_capacity is {}; at most {MAX_TOKEN_CACHE_CAPACITY} is accepted",
+                self.token_cache_capacity
+            )));
+        }
+        if self.token_cache_max_bytes > MAX_TOKEN_CACHE_MAX_BYTES {
+            return Err(ConfigError::InvalidTokenCache(format!(
+                "token_cache_max_bytes is {}; at most {MAX_TOKEN_CACHE_MAX_BYTES} is accepted",
+                self.token_cache_max_bytes
+            )));
         }
         let frontend_api_url = match (&self.frontend_api_url, &self.publishable_key) {
             (Some(url), _) => Some(origin_of(url, "frontend_api_url")?),
@@ -613,55 +607,11 @@ impl WachtConfigBuilder {
     }
 }
 
-/// Decodes `pk_test_`/`pk_live_` + base64(URL) to the URL's origin.
-fn decode_publishable_key(key: &str) -> Result<String, ConfigError> {
-    let key = key.trim();
-    let encoded = key
-        .strip_prefix("pk_test_")
-        .or_else(|| key.strip_prefix("pk_live_"))
-        .ok_or(ConfigError::InvalidPublishableKey(
-            "must start with `pk_test_` or `pk_live_`",
-        ))?;
-    let bytes = STANDARD
-        .decode(encoded)
-        .or_else(|_| STANDARD_NO_PAD.decode(encoded))
-        .map_err(|_| {
-            ConfigError::InvalidPublishableKey("the part after the prefix is not base64")
-        })?;
-    let url = String::from_utf8(bytes)
-        .map_err(|_| ConfigError::InvalidPublishableKey("the decoded value is not UTF-8"))?;
-    origin_of(&url, "WACHT_PUBLISHABLE_KEY")
-        .map_err(|_| ConfigError::InvalidPublishableKey("the decoded value is not an http(s) URL"))
-}
-
-fn parse_http_url(url: &str, setting: &'static str) -> Result<Url, ConfigError> {
-    let parsed = Url::parse(url.trim()).map_err(|e| ConfigError::InvalidUrl {
-        setting,
-        reason: e.to_string(),
-    })?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(ConfigError::InvalidUrl {
-            setting,
-            reason: "must be an absolute http(s) URL with a host".to_owned(),
-        });
-    }
-    Ok(parsed)
-}
-
-/// `scheme://host[:port]`, no trailing slash.
-fn origin_of(url: &str, setting: &'static str) -> Result<String, ConfigError> {
-    Ok(parse_http_url(url, setting)?.origin().ascii_serialization())
-}
-
-/// An absolute http(s) URL with any trailing slashes removed.
-fn absolute_url(url: &str, setting: &'static str) -> Result<String, ConfigError> {
-    parse_http_url(url, setting)?;
-    Ok(url.trim().trim_end_matches('/').to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
     // On wasm32 the same tests run under Node (wasm-bindgen-test-runner).
     #[cfg(target_family = "wasm")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -810,6 +760,129 @@ mod tests {
             .build()
             .unwrap_err();
         assert_eq!(zero.reason(), "invalid_client_ip");
+    }
+
+    #[test]
+    fn every_duration_and_size_setting_has_a_range_and_out_of_range_is_an_error() {
+        type Set = fn(WachtConfigBuilder, Duration) -> WachtConfigBuilder;
+        let cases: [(&str, Set, Duration, Duration, &str); 3] = [
+            (
+                "http_timeout",
+                WachtConfigBuilder::http_timeout,
+                Duration::from_millis(1),
+                Duration::from_secs(300),
+                "invalid_timeout",
+            ),
+            (
+                "jwks_ttl",
+                WachtConfigBuilder::jwks_ttl,
+                Duration::from_secs(1),
+                Duration::from_secs(86_400),
+                "invalid_jwks_ttl",
+            ),
+            (
+                "jwks_min_refresh_interval",
+                WachtConfigBuilder::jwks_min_refresh_interval,
+                Duration::from_secs(1),
+                Duration::from_secs(3_600),
+                "invalid_jwks_min_refresh_interval",
+            ),
+        ];
+        let pk = pk("https://acme.fapi.wacht.dev");
+        for (name, set, low, high, reason) in cases {
+            for ok in [low, high] {
+                let built = set(WachtConfig::builder().publishable_key(&pk), ok).build();
+                assert!(built.is_ok(), "{name} = {ok:?}: {built:?}");
+            }
+            let below = low.checked_sub(Duration::from_nanos(1)).unwrap_or_default();
+            for bad in [
+                Duration::ZERO,
+                below,
+                high + Duration::from_nanos(1),
+                Duration::MAX,
+            ] {
+                let scoped = set(WachtConfig::builder().publishable_key(&pk), bad).build_scoped();
+                assert_eq!(
+                    scoped.session_error().map(ConfigError::reason),
+                    Some(reason),
+                    "{name} = {bad:?}"
+                );
+                // The value never reaches the runtime: the default stands in.
+                assert!(scoped.http_timeout <= Duration::from_secs(300));
+                assert!(scoped.jwks_ttl <= Duration::from_secs(86_400));
+            }
+        }
+        let timeout = WachtConfig::builder()
+            .http_timeout(Duration::MAX)
+            .build_scoped();
+        assert_eq!(
+            timeout.machine_error().map(ConfigError::reason),
+            Some("invalid_timeout"),
+            "a bad timeout concerns every scope"
+        );
+        assert_eq!(
+            timeout.backend_error().map(ConfigError::reason),
+            Some("invalid_timeout")
+        );
+        let cache = |capacity, bytes| {
+            WachtConfig::builder()
+                .publishable_key(&pk)
+                .token_cache_capacity(capacity)
+                .token_cache_max_bytes(bytes)
+                .build()
+                .map_err(|e| e.reason())
+        };
+        assert!(cache(0, 0).is_ok());
+        assert!(cache(MAX_TOKEN_CACHE_CAPACITY, MAX_TOKEN_CACHE_MAX_BYTES).is_ok());
+        assert_eq!(
+            cache(MAX_TOKEN_CACHE_CAPACITY + 1, 0).unwrap_err(),
+            "invalid_token_cache"
+        );
+        assert_eq!(cache(1, usize::MAX).unwrap_err(), "invalid_token_cache");
+    }
+
+    #[test]
+    fn ranges_from_the_environment() {
+        let env = |name: &'static str, value: &'static str| {
+            move |asked: &str| (asked == name).then(|| value.to_owned())
+        };
+        for (name, ok, bad, reason) in [
+            (
+                "WACHT_HTTP_TIMEOUT_MS",
+                ["1", "300000"],
+                ["0", "300001"],
+                "invalid_timeout",
+            ),
+            (
+                "WACHT_JWKS_TTL_SECONDS",
+                ["1", "86400"],
+                ["0", "86401"],
+                "invalid_jwks_ttl",
+            ),
+            (
+                "WACHT_JWKS_MIN_REFRESH_INTERVAL_SECONDS",
+                ["1", "3600"],
+                ["0", "3601"],
+                "invalid_jwks_min_refresh_interval",
+            ),
+        ] {
+            for value in ok {
+                assert!(
+                    WachtConfig::from_lookup(env(name, value)).is_ok(),
+                    "{name}={value}"
+                );
+            }
+            for value in bad
+                .into_iter()
+                .chain(["-1", "1.5", "5m", "99999999999999999999"])
+            {
+                let error = WachtConfig::from_lookup(env(name, value)).unwrap_err();
+                assert_eq!(error.reason(), reason, "{name}={value}");
+            }
+        }
+        let config =
+            WachtConfig::from_lookup(env("WACHT_JWKS_MIN_REFRESH_INTERVAL_SECONDS", "7")).unwrap();
+        assert_eq!(config.jwks_min_refresh_interval, Duration::from_secs(7));
     }
 
     #[test]

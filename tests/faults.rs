@@ -518,8 +518,8 @@ async fn empty_and_unusable_key_sets_never_replace_the_keys_held() {
     let wacht = Wacht::new(
         local
             .config_builder()
-            .jwks_ttl(Duration::from_millis(200))
-            .jwks_min_refresh_interval(Duration::from_millis(1))
+            .jwks_ttl(Duration::from_secs(1))
+            .jwks_min_refresh_interval(Duration::from_secs(1))
             .build()
             .unwrap(),
     )
@@ -538,7 +538,7 @@ async fn empty_and_unusable_key_sets_never_replace_the_keys_held() {
     for document in documents {
         local.publish_document(document.clone());
         let fetches = local.jwks_fetches();
-        tokio::time::sleep(Duration::from_millis(250)).await; // past the TTL
+        tokio::time::sleep(Duration::from_millis(1050)).await; // past the TTL
         // The cached token and a token never seen both verify with the held keys.
         let answer = bearer(&server, &cached).await;
         assert_eq!(answer.status, 200, "{document}: {}", answer.text);
@@ -609,7 +609,7 @@ async fn a_slow_refresh_does_not_stall_requests_while_keys_are_held() {
     let wacht = Wacht::new(
         local
             .config_builder()
-            .jwks_ttl(Duration::from_millis(300))
+            .jwks_ttl(Duration::from_secs(1))
             .build()
             .unwrap(),
     )
@@ -617,7 +617,7 @@ async fn a_slow_refresh_does_not_stall_requests_while_keys_are_held() {
     let server = serve_with(wacht, session_handler).await.unwrap();
     assert_eq!(bearer(&server, &good_token(&local)).await.status, 200);
     local.set_jwks_fault(JwksFault::Slow(Duration::from_secs(2)));
-    tokio::time::sleep(Duration::from_millis(350)).await; // past the TTL
+    tokio::time::sleep(Duration::from_millis(1050)).await; // past the TTL
     let mut slowest = Duration::ZERO;
     let deadline = Instant::now() + Duration::from_millis(2500);
     let mut requests = 0;
@@ -652,12 +652,12 @@ async fn a_slow_refresh_does_not_stall_requests_while_keys_are_held() {
 async fn a_cached_token_goes_with_its_removed_key() {
     let _serial = SERIAL.lock().await;
     let local = LocalWacht::start().unwrap();
-    let ttl = Duration::from_millis(400);
+    let ttl = Duration::from_secs(1);
     let wacht = Wacht::new(
         local
             .config_builder()
             .jwks_ttl(ttl)
-            .jwks_min_refresh_interval(Duration::from_millis(1))
+            .jwks_min_refresh_interval(Duration::from_secs(1))
             .build()
             .unwrap(),
     )

@@ -176,8 +176,21 @@ fn request(runs: &Arc<BodyRuns>, headers: &[(&HeaderName, &HeaderValue)]) -> Req
     req
 }
 
-/// The answer must be the JSON `401 unauthenticated` with a Bearer challenge.
+/// The answer must be the JSON `401 unauthenticated` with a Bearer challenge; or, for a
+/// token naming a key the held set lacks while the set may not be refreshed yet, `503
+/// keys_unavailable` with `Retry-After` (the key may have been rotated in: "retry", not "sign
+/// out"). Either way the handler never runs.
 fn assert_refused(handler: &str, sent: &str, response: &Response<String>) {
+    if response.status() == 503 {
+        let body: Value = serde_json::from_str(response.body()).unwrap();
+        assert_eq!(
+            (body["error"].as_str(), body["reason"].as_str()),
+            (Some("auth_unavailable"), Some("keys_unavailable")),
+            "{handler} with {sent}"
+        );
+        assert!(response.headers().contains_key("retry-after"));
+        return;
+    }
     assert_eq!(
         response.status(),
         401,

@@ -74,14 +74,20 @@ impl BackendClient {
     }
 
     /// A client configured like `config` (`WACHT_BACKEND_API_URL`, `WACHT_API_KEY`, HTTP
-    /// timeout) with its own HTTP client. Prefer [`Wacht::backend`](crate::Wacht::backend),
-    /// which shares the context's connections.
+    /// timeout), calling through the configured HTTP client
+    /// ([`WachtConfigBuilder::http_client`](crate::WachtConfigBuilder::http_client): a proxy,
+    /// private roots, mTLS) when there is one, else through a client of its own. Prefer
+    /// [`Wacht::backend`](crate::Wacht::backend), which shares the context's connections.
     ///
     /// A missing API key is not an error here: every call then fails with
     /// [`BackendError::MissingApiKey`] without sending anything.
     pub fn from_config(config: &WachtConfig) -> Result<Self, ConfigError> {
-        let http =
-            outbound::build_client(config.http_timeout()).map_err(ConfigError::HttpClient)?;
+        let http = match &config.http_client {
+            Some(client) => client.clone(),
+            None => {
+                outbound::build_client(config.http_timeout()).map_err(ConfigError::HttpClient)?
+            }
+        };
         Ok(Self::with_client(
             http,
             config.backend_api_url(),
@@ -107,9 +113,10 @@ impl BackendClient {
         }
     }
 
-    /// The same client with another timeout.
+    /// The same client with another timeout (at most 300 s, as the configured one).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        // Bounded like the configured timeout (zero stays zero: a deadline already past).
+        self.timeout = timeout.min(*crate::config::HTTP_TIMEOUT_RANGE.end());
         self
     }
 

@@ -278,6 +278,17 @@ pub fn insert_header<B>(req: &mut http::Request<B>, auth: &Auth) {
         .insert(header_name(), to_header_value(auth));
 }
 
+/// Removes every `x-wacht-auth` header from a request a check has just admitted: whatever
+/// the client wrote there never reaches the handler (every form: the attributes, the
+/// layers, the extractors). The header is removed rather than overwritten with the verified
+/// identity: a machine caller has no session identity to write, and a handler wanting the
+/// bridge for a call it forwards sets it on that call with [`insert_header`].
+pub(crate) fn strip(headers: &mut HeaderMap) {
+    if headers.remove(HEADER).is_some() {
+        tracing::debug!(target: "wacht", "a client-sent x-wacht-auth header was removed");
+    }
+}
+
 /// Removes every `x-wacht-auth` header: what the edge of a trust boundary does to requests
 /// arriving from outside. Returns whether there was one.
 pub fn remove_header<B>(req: &mut http::Request<B>) -> bool {

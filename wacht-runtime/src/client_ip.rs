@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use http::{HeaderMap, HeaderName};
 
@@ -104,15 +105,27 @@ impl ClientIp {
                 parse(value.to_str().ok()?)
             }
             ClientIp::RightmostForwardedFor(n) => {
+                // Split the raw bytes: the entries left of the selected one are the client's
+                // to write, and a byte there that is not ASCII must not void the entry the
+                // trusted proxies appended. Only the selected entry must be an IP.
                 let mut entries = Vec::new();
                 for value in headers.get_all("x-forwarded-for") {
-                    // A header that is not visible ASCII makes the whole chain untrustworthy.
-                    entries.extend(value.to_str().ok()?.split(','));
+                    entries.extend(value.as_bytes().split(|b| *b == b','));
                 }
                 let index = entries.len().checked_sub(*n)?;
-                parse(entries.get(index)?)
+                parse(std::str::from_utf8(entries.get(index)?).ok()?)
             }
         }
+    }
+}
+
+/// Logs, once per process, that a configured policy found no client IP in a request (the
+/// platform does not set the header, or fewer proxies appended than configured): the gateway
+/// then sees no `client_ip`, and its IP rules cannot apply.
+pub(crate) fn warn_unresolved_once(policy: &ClientIp) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !matches!(policy, ClientIp::None) && !WARNED.swap(true, Ordering::Relaxed) {
+        tracing::warn!(target: "wacht", policy = ?policy, "the configured client-IP policy found no usable IP in a request; the gateway gets none (logged once)");
     }
 }
 

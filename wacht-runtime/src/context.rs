@@ -14,7 +14,7 @@ use crate::config::{ConfigError, WachtConfig};
 use crate::deadline::Deadline;
 use crate::gateway::GatewayClient;
 use crate::head::{BearerError, CredentialError, Head, bearer_token};
-use crate::keys::{KeyCache, KeySet, KeySource};
+use crate::keys::{KeyCache, KeyCacheSettings, KeyFetchError, KeySet, KeySource, Refreshed};
 use crate::machine::{MachineAuth, MachineRequirement};
 use crate::platform::Instant;
 use crate::rejection::Rejection;
@@ -86,10 +86,13 @@ impl Wacht {
             }
             (None, Some(url), Some(_)) => Ok(KeySource::Jwks(Box::new(KeyCache::new(
                 http.clone(),
-                url,
-                config.jwks_ttl,
-                config.jwks_min_refresh_interval,
-                config.http_timeout,
+                KeyCacheSettings {
+                    url,
+                    ttl: config.jwks_ttl,
+                    min_refresh_interval: config.jwks_min_refresh_interval,
+                    timeout: config.http_timeout,
+                    clock: config.clock.clone(),
+                },
             )))),
             (None, None, Some(_)) => Err(ConfigError::MissingPublishableKey),
         };
@@ -271,22 +274,36 @@ impl Wacht {
             .ok_or(AuthError::Misconfigured(ConfigError::MissingPublishableKey))?;
         let now = config.clock.now();
         let leeway = i64::try_from(config.leeway_seconds).unwrap_or(i64::MAX);
-        // A key set current by TTL (refreshed first when the TTL has passed, without
-        // stalling): a cached token is served only while the key that verified it is in it.
+        // A token seen before is served while the key that verified it is in a key set
+        // current by TTL. The hot path: no lock, no parsing.
+        let cached = self.inner.tokens.lookup(token, now, leeway);
+        if let Some(hit) = &cached {
+            let held = match keys {
+                KeySource::Static(set) => Some(set.holds(hit.key_id)),
+                KeySource::Jwks(cache) => cache.fresh_holds(hit.key_id),
+            };
+            match held {
+                Some(true) => return Ok(Auth::new(hit.claims.clone())),
+                Some(false) => self.inner.tokens.forget(token, &hit.claims),
+                // No fresh set: decided below, once the keys are refreshed.
+                None => {}
+            }
+        }
+        // Parsed before any key is asked for: garbage is refused at once, even while the
+        // JWKS is down, and never makes a fetch.
+        let unverified = UnverifiedToken::parse(token)?;
         let set = match keys {
             KeySource::Static(set) => set.clone(),
             KeySource::Jwks(cache) => cache.keys(until).await?,
         };
-        if let Some(claims) = self
-            .inner
-            .tokens
-            .get(token, now, leeway, |key_id| set.holds(key_id))
-        {
-            return Ok(Auth::new(claims));
+        if let Some(hit) = cached {
+            if set.holds(hit.key_id) {
+                return Ok(Auth::new(hit.claims));
+            }
+            self.inner.tokens.forget(token, &hit.claims);
         }
-        let unverified = UnverifiedToken::parse(token)?;
-        let key = match verify_with(&unverified, &set).await {
-            Ok(key) => key,
+        let (key, set) = match verify_with(&unverified, &set).await {
+            Ok(key) => (key, set),
             // An unknown `kid`, or a kid-less token none of the held keys verifies: the keys
             // may have rotated. Refresh (rate-limited) and try once more.
             Err(error @ (AuthError::UnknownKey | AuthError::InvalidSignature))
@@ -295,20 +312,24 @@ impl Wacht {
                 let KeySource::Jwks(cache) = keys else {
                     return Err(error);
                 };
-                let refreshed = cache
+                let refreshed = match cache
                     .refresh_for_unknown_key(set.generation(), until)
-                    .await?;
+                    .await?
+                {
+                    Refreshed::Set(refreshed) => refreshed,
+                    Refreshed::Limited { held, retry_in } => {
+                        return Err(unknown_key_while_limited(
+                            error,
+                            &unverified,
+                            &held,
+                            retry_in,
+                        ));
+                    }
+                };
                 if refreshed.generation() == set.generation() {
                     return Err(error);
                 }
-                let key = verify_with(&unverified, &refreshed).await?;
-                let claims = Arc::new(unverified.claims(issuer, now, config.leeway_seconds)?);
-                self.inner
-                    .tokens
-                    .insert(token, key.id(), claims.clone(), now, |id| {
-                        refreshed.holds(id)
-                    });
-                return Ok(Auth::new(claims));
+                (verify_with(&unverified, &refreshed).await?, refreshed)
             }
             Err(error) => return Err(error),
         };
@@ -339,6 +360,9 @@ impl Wacht {
         let started = Instant::now();
         let until = crate::deadline::budget(self.inner.config.http_timeout, req.deadline);
         let result = async {
+            if let Some(problem) = requirement.problem() {
+                return Err(crate::requirement::invalid_requirement("session", problem));
+            }
             match self.verify_header(req.headers, until).await {
                 Ok(auth) => requirement
                     .check(&auth)
@@ -494,6 +518,32 @@ impl Wacht {
     }
 }
 
+/// The answer to a token whose key the held set lacks, when the set may not be refreshed
+/// yet. A `kid` the set lacks, on a token whose `iat` is not before the set's fetch, may be a
+/// key rotated in since: 503 with `Retry-After` (clients take a 401 as "sign out"). When the
+/// set was fetched after the token was issued, the key would have been in it; and a token
+/// with no readable `iat` cannot claim a rotation: the usual 401 for both. A kid-less token
+/// none of the keys verifies stays a 401.
+fn unknown_key_while_limited(
+    error: AuthError,
+    token: &UnverifiedToken<'_>,
+    held: &KeySet,
+    retry_in: std::time::Duration,
+) -> AuthError {
+    let rotated_in_maybe = matches!(error, AuthError::UnknownKey)
+        && token
+            .unverified_iat()
+            .is_some_and(|iat| !held.fetched_after(iat));
+    if !rotated_in_maybe {
+        return error;
+    }
+    tracing::info!(target: "wacht", "a token names a key the held set lacks, and the set may not be refreshed yet; answering 503 with Retry-After");
+    AuthError::from(crate::keys::Unavailable {
+        error: KeyFetchError::RefreshRateLimited,
+        retry_in,
+    })
+}
+
 /// Which check a request for people-or-machines goes to.
 enum Route {
     Session,
@@ -514,7 +564,7 @@ fn check_span(check: &'static str, req: Head<'_>) -> Span {
         "wacht.check",
         check,
         method = %req.method,
-        path = req.uri.path(),
+        path = req.called_path(),
         outcome = Empty,
         reason = Empty,
         elapsed_us = Empty,

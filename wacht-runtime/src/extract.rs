@@ -4,8 +4,13 @@
 //! Behind [`layer::protect`](crate::layer::protect) / [`layer::machine`](crate::layer::machine)
 //! or an attribute, they read the identity the check stored in the request's extensions.
 //! With neither, `Auth` verifies the session token itself (authentication only: any
-//! signed-in caller), and `MachineAuth` asks the gateway about the request's own path and
-//! method with an API key from `x-api-key`. Refusals are the same JSON answers as everywhere.
+//! signed-in caller), and `MachineAuth` checks the [`MachineRequirement`] in the request's
+//! extensions (`axum::Extension(requirement)` on the route), or without one asks the gateway
+//! about the path the client called and the request's method, with an API key from
+//! `x-api-key` and no permission; [`MachineAuth::check`] then checks permissions in the
+//! handler, answering exactly as `layer::machine` does. Refusals are the same JSON answers as everywhere. An admitted
+//! request's client-sent `x-wacht-auth` is removed from the parts, so extractors after this
+//! one never see it (for every extractor, put a layer or an attribute in front).
 
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum_core::response::{IntoResponse, Response};
@@ -28,6 +33,13 @@ fn context(parts: &Parts) -> Result<Wacht, Rejection> {
     Wacht::for_extensions(&parts.extensions).map_err(|error| error.rejection())
 }
 
+/// What every form does with an admitted caller: the client's `x-wacht-auth` goes, the
+/// identity goes into the extensions.
+fn admit<T: Clone + Send + Sync + 'static>(parts: &mut Parts, identity: &T) {
+    crate::bridge::strip(&mut parts.headers);
+    parts.extensions.insert(identity.clone());
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Auth {
     type Rejection = Rejection;
 
@@ -39,25 +51,31 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
         let auth = wacht
             .protect_head(Head::from_parts(parts), &Requirement::new())
             .await?;
-        parts.extensions.insert(auth.clone());
+        admit(parts, &auth);
         Ok(auth)
     }
 }
 
 /// `Option<wacht::Auth>`: `None` for a request without an `Authorization` header; a present
-/// but invalid or expired token is still a 401 (never a silent downgrade to "signed out").
+/// but invalid or expired token is still a 401 (never a silent downgrade to "signed out"),
+/// and a configuration that cannot verify tokens is a 500 whether or not a token came
+/// (never "signed out" either: signed-in users would be served as anonymous).
 impl<S: Send + Sync> OptionalFromRequestParts<S> for Auth {
     type Rejection = Rejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Rejection> {
-        if parts.extensions.get::<Auth>().is_none()
-            && !parts.headers.contains_key(http::header::AUTHORIZATION)
-        {
-            return Ok(None);
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Rejection> {
+        if let Some(auth) = parts.extensions.get::<Auth>() {
+            return Ok(Some(auth.clone()));
         }
-        <Auth as FromRequestParts<S>>::from_request_parts(parts, state)
-            .await
-            .map(Some)
+        let wacht = context(parts)?;
+        let auth = wacht
+            .protect_optional_head(Head::from_parts(parts), &Requirement::new())
+            .await?;
+        crate::bridge::strip(&mut parts.headers);
+        if let Some(auth) = &auth {
+            parts.extensions.insert(auth.clone());
+        }
+        Ok(auth)
     }
 }
 
@@ -86,10 +104,17 @@ impl<S: Send + Sync> FromRequestParts<S> for MachineAuth {
             return Ok(auth.clone());
         }
         let wacht = context(parts)?;
+        // A requirement put in the extensions (an `axum::Extension` layer) says what this
+        // extractor checks; without one: API keys, the called path and method, no permission.
+        let requirement = parts
+            .extensions
+            .get::<MachineRequirement>()
+            .cloned()
+            .unwrap_or_default();
         let auth = wacht
-            .authorize_machine_head(Head::from_parts(parts), &MachineRequirement::new())
+            .authorize_machine_head(Head::from_parts(parts), &requirement)
             .await?;
-        parts.extensions.insert(auth.clone());
+        admit(parts, &auth);
         Ok(auth)
     }
 }

@@ -13,6 +13,9 @@ use crate::rejection::{Challenge, Rejection};
 pub(crate) struct Head<'a> {
     pub(crate) method: &'a http::Method,
     pub(crate) uri: &'a http::Uri,
+    /// The path the client called, where the framework keeps it and it differs from the
+    /// URI's (axum's `OriginalUri` inside `Router::nest`; lambda_http's raw event path).
+    pub(crate) original_path: Option<&'a str>,
     pub(crate) headers: &'a HeaderMap,
     /// When the platform stops working on the request, if it says.
     pub(crate) deadline: Option<Deadline>,
@@ -23,6 +26,7 @@ impl<'a> Head<'a> {
         Head {
             method: req.method(),
             uri: req.uri(),
+            original_path: original_path(req.extensions()),
             headers: req.headers(),
             deadline: Deadline::of(req),
         }
@@ -35,10 +39,38 @@ impl<'a> Head<'a> {
         Head {
             method: &parts.method,
             uri: &parts.uri,
+            original_path: original_path(&parts.extensions),
             headers: &parts.headers,
             deadline: Deadline::in_extensions(&parts.extensions),
         }
     }
+}
+
+impl Head<'_> {
+    /// The path the client called: the one a machine check sends as its default resource.
+    pub(crate) fn called_path(&self) -> &str {
+        self.original_path.unwrap_or_else(|| self.uri.path())
+    }
+}
+
+/// The path the client called, where a framework in front keeps it: axum's `OriginalUri`
+/// (feature `axum`; set by the outermost `Router`), else lambda_http's raw event path
+/// (feature `lambda`; API Gateway's path without the stage, before URL normalisation).
+#[allow(unused_variables)]
+fn original_path(extensions: &http::Extensions) -> Option<&str> {
+    #[cfg(feature = "axum")]
+    if let Some(axum::extract::OriginalUri(uri)) = extensions.get() {
+        return Some(uri.path());
+    }
+    #[cfg(feature = "lambda")]
+    {
+        use lambda_http::RequestExt as _;
+        let raw = extensions.raw_http_path();
+        if !raw.is_empty() {
+            return Some(raw);
+        }
+    }
+    None
 }
 
 /// Why the `Authorization` header holds no bearer token.

@@ -1,20 +1,36 @@
 //! Session-token keys: the key set, key choice, and the JWKS cache (parsing is in `jwk`).
 //!
-//! The cache fetches lazily and lets one fetch run at a time however many requests wait
-//! (single flight: every request awaits the same shared fetch). Keys are fresh for a TTL;
-//! after it, the next request starts a refresh and waits for it at most
-//! [`STALE_REFRESH_WAIT`], then goes on with the keys held (the refresh is finished by the
-//! next requests that poll it; no task outlives the request path). A refresh that fails, or
-//! answers with no usable signature key, keeps the held keys serving; a failing endpoint is
-//! retried at most once per minimum interval, whether or not keys are held, and requests in
-//! between get "unavailable" at once when none are. An unknown `kid` triggers a refresh at
-//! most once per minimum interval.
+//! The cache fetches lazily and lets one fetch run at a time per tokio runtime however many
+//! requests wait (single flight: every request on that runtime awaits the same shared
+//! fetch; a future is never polled from another runtime, whose timers and sockets it does
+//! not own). Keys are fresh for a TTL; after it, the next request starts a refresh and waits
+//! for it at most [`STALE_REFRESH_WAIT`], then goes on with the keys held (the refresh is
+//! finished by the next requests that poll it; no task outlives the request path).
+//!
+//! Key sets are installed by age: a successful fetch replaces the installed set only when it
+//! started after the fetch that produced that set, whichever runtime or request started
+//! either, so fetches on several runtimes all make progress and a late, older document never
+//! brings back a removed key.
+//!
+//! A refresh that fails, or answers with no usable signature key, keeps the held keys
+//! serving, and the endpoint is retried after the minimum interval. With no keys held a
+//! failed fetch is retried after about 1 s, doubling (with jitter) up to the minimum
+//! interval, so a cold instance recovers from one transient failure at once; requests in
+//! between get "unavailable" at once. An unknown `kid` triggers a refresh at most once per
+//! minimum interval.
+//!
+//! The fresh key set sits behind an atomically swapped pointer: a request that finds it
+//! fresh takes no lock.
 
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher as _;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use crate::clock::Clock;
 use crate::platform::{self, Instant, SHARE_FETCHES};
 
+use arc_swap::ArcSwapOption;
 use futures_util::FutureExt as _;
 use futures_util::future::{BoxFuture, Shared};
 use jsonwebtoken::Algorithm;
@@ -28,6 +44,14 @@ pub(crate) const STALE_REFRESH_WAIT: Duration = Duration::from_millis(100);
 
 /// At most this many keys are tried for a token without `kid`.
 pub(crate) const MAX_KIDLESS_CANDIDATES: usize = 8;
+
+/// The first retry after a failed fetch with no keys held; it doubles per failure up to the
+/// minimum refresh interval.
+pub(crate) const COLD_RETRY: Duration = Duration::from_secs(1);
+
+/// At most this many fetches are remembered as in flight (one per runtime natively, one per
+/// request on wasm32); the oldest is forgotten beyond it (it still settles by age).
+const MAX_FLIGHTS: usize = 16;
 
 /// Why the key set could not be fetched.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,6 +80,13 @@ pub enum KeyFetchError {
     /// keys, only unsupported types, …). Held keys keep serving.
     #[error("the JWKS document holds no usable signature key")]
     NoUsableKeys,
+    /// A token names a key the held set lacks, the set was fetched before the token was
+    /// issued, and the set may not be refreshed again yet: the key may be newly rotated in,
+    /// so the answer is "retry", not "sign out".
+    #[error(
+        "the token names a key the held set lacks and the set cannot be refreshed yet (minimum refresh interval)"
+    )]
+    RefreshRateLimited,
 }
 
 impl KeyFetchError {
@@ -93,6 +124,9 @@ pub(crate) struct Unavailable {
 pub(crate) struct KeySet {
     keys: Vec<Arc<VerifyingKey>>,
     generation: u64,
+    /// Clock time (Unix seconds) at which the fetch that produced the set started; `None`
+    /// for a configured key.
+    fetched_at: Option<i64>,
 }
 
 /// Why no key may verify a token.
@@ -106,7 +140,17 @@ pub(crate) enum KeyMiss {
 
 impl KeySet {
     pub(crate) fn new(keys: Vec<Arc<VerifyingKey>>, generation: u64) -> Self {
-        KeySet { keys, generation }
+        KeySet {
+            keys,
+            generation,
+            fetched_at: None,
+        }
+    }
+
+    /// Whether the fetch that produced this set started after `unix_seconds` (a token's
+    /// `iat`): a key that signed such a token was published when the set was fetched.
+    pub(crate) fn fetched_after(&self, unix_seconds: i64) -> bool {
+        self.fetched_at.is_some_and(|at| at > unix_seconds)
     }
 
     pub(crate) fn generation(&self) -> u64 {
@@ -155,13 +199,24 @@ impl KeySet {
 /// The outcome of one fetch, shared by every request that awaits it.
 type Fetched = Result<Arc<Vec<Arc<VerifyingKey>>>, KeyFetchError>;
 
-/// The fetch in flight: every request that needs it awaits this one future.
+/// A fetch in flight: every request on its runtime that needs it awaits this one future.
 struct InFlight {
+    /// Start order: a larger id started later.
     id: u64,
     started: Instant,
+    /// Clock time (Unix seconds) at the start, recorded on the set it installs.
+    started_unix: i64,
     /// The runtime whose timers and sockets the fetch uses: a request on another runtime
-    /// starts its own fetch rather than poll this one.
+    /// starts (or joins) its own runtime's fetch rather than poll this one.
     runtime: Option<RuntimeId>,
+    future: Shared<BoxFuture<'static, Fetched>>,
+}
+
+/// What a request that needs a fetch holds: which fetch, and its future.
+struct Ticket {
+    id: u64,
+    started: Instant,
+    started_unix: i64,
     future: Shared<BoxFuture<'static, Fetched>>,
 }
 
@@ -169,16 +224,38 @@ struct InFlight {
 /// `.await`).
 struct CacheState {
     current: Option<Arc<KeySet>>,
+    /// The id of the fetch that produced `current` (0: none yet).
+    installed: u64,
     /// When the current keys stop being fresh.
     fresh_until: Option<Instant>,
     /// After a failed fetch: no fetch starts before this, keys held or not.
     retry_at: Option<Instant>,
+    /// Failed fetches in a row while no keys were held (the cold back-off's exponent).
+    cold_failures: u32,
     last_error: Option<KeyFetchError>,
     /// When the last refresh caused by an unknown `kid` started.
     last_unknown_kid_refresh: Option<Instant>,
-    in_flight: Option<InFlight>,
+    in_flight: Vec<InFlight>,
     next_flight: u64,
     next_generation: u64,
+}
+
+/// The fresh key set and until when, for the hot path.
+struct Fresh {
+    set: Arc<KeySet>,
+    until: Instant,
+}
+
+/// What a refresh for an unknown key gave.
+pub(crate) enum Refreshed {
+    /// The key set after the refresh (or a newer one another request installed meanwhile).
+    Set(Arc<KeySet>),
+    /// No refresh may start yet (minimum interval, or back-off); `held` is the set held and
+    /// `retry_in` the time until one may.
+    Limited {
+        held: Arc<KeySet>,
+        retry_in: Duration,
+    },
 }
 
 /// JWKS cache. Cheap to share behind an `Arc`.
@@ -188,34 +265,41 @@ pub(crate) struct KeyCache {
     ttl: Duration,
     min_refresh_interval: Duration,
     timeout: Duration,
+    clock: Clock,
     state: Mutex<CacheState>,
-    /// The fresh keys and until when, for the hot path: read under a shared lock, so
-    /// concurrent requests do not queue on the state's mutex (written only by `settle`).
-    fresh: RwLock<Option<(Arc<KeySet>, Instant)>>,
+    /// The fresh keys and until when: read with no lock on every request (an atomically
+    /// swapped pointer), written only when a set is installed.
+    fresh: ArcSwapOption<Fresh>,
+}
+
+/// The settings of a [`KeyCache`].
+pub(crate) struct KeyCacheSettings {
+    pub(crate) url: String,
+    pub(crate) ttl: Duration,
+    pub(crate) min_refresh_interval: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) clock: Clock,
 }
 
 impl KeyCache {
-    pub(crate) fn new(
-        http: reqwest::Client,
-        url: String,
-        ttl: Duration,
-        min_refresh_interval: Duration,
-        timeout: Duration,
-    ) -> Self {
+    pub(crate) fn new(http: reqwest::Client, settings: KeyCacheSettings) -> Self {
         KeyCache {
             http,
-            url,
-            ttl,
-            min_refresh_interval,
-            timeout,
-            fresh: RwLock::new(None),
+            url: settings.url,
+            ttl: settings.ttl,
+            min_refresh_interval: settings.min_refresh_interval,
+            timeout: settings.timeout,
+            clock: settings.clock,
+            fresh: ArcSwapOption::empty(),
             state: Mutex::new(CacheState {
                 current: None,
+                installed: 0,
                 fresh_until: None,
                 retry_at: None,
+                cold_failures: 0,
                 last_error: None,
                 last_unknown_kid_refresh: None,
-                in_flight: None,
+                in_flight: Vec::new(),
                 next_flight: 1,
                 next_generation: 1,
             }),
@@ -227,6 +311,25 @@ impl KeyCache {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The fresh key set, if there is one: no lock, no allocation.
+    pub(crate) fn fresh(&self) -> Option<Arc<KeySet>> {
+        let fresh = self.fresh.load();
+        match &*fresh {
+            Some(fresh) if Instant::now() < fresh.until => Some(fresh.set.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether the fresh key set holds key `key_id` (`None`: no set is fresh). The hot path
+    /// of a cached token: touches no shared counter.
+    pub(crate) fn fresh_holds(&self, key_id: u64) -> Option<bool> {
+        let fresh = self.fresh.load();
+        match &*fresh {
+            Some(fresh) if Instant::now() < fresh.until => Some(fresh.set.holds(key_id)),
+            _ => None,
+        }
+    }
+
     /// The keys to verify with: the held ones while fresh; after the TTL, the result of a
     /// refresh if it comes within [`STALE_REFRESH_WAIT`], else the held ones; with none held,
     /// the result of a fetch (bounded by the HTTP timeout).
@@ -234,13 +337,10 @@ impl KeyCache {
     /// A request never waits past `until` (its check's budget): it then gets the keys held,
     /// or "unavailable" with none (the fetch goes on for the requests after it).
     pub(crate) async fn keys(&self, until: Instant) -> Result<Arc<KeySet>, Unavailable> {
-        if let Some((keys, fresh_until)) =
-            &*self.fresh.read().unwrap_or_else(PoisonError::into_inner)
-            && Instant::now() < *fresh_until
-        {
-            return Ok(keys.clone());
+        if let Some(set) = self.fresh() {
+            return Ok(set);
         }
-        let (id, future, stale_wait) = {
+        let (ticket, stale_wait) = {
             let mut state = self.state();
             let now = Instant::now();
             if let Some(keys) = &state.current
@@ -257,13 +357,13 @@ impl KeyCache {
                 && state.current.is_some()
                 && state
                     .in_flight
-                    .as_ref()
-                    .is_some_and(|flight| now.duration_since(flight.started) < self.timeout)
+                    .iter()
+                    .any(|flight| now.duration_since(flight.started) < self.timeout)
             {
                 return held_or_unavailable(&state, now);
             }
-            let (id, future) = self.flight(&mut state, now);
-            (id, future, state.current.is_some())
+            let ticket = self.flight(&mut state, now);
+            (ticket, state.current.is_some())
         };
         let left = until.saturating_duration_since(Instant::now());
         let wait = if stale_wait && SHARE_FETCHES {
@@ -271,10 +371,16 @@ impl KeyCache {
         } else {
             left
         };
-        let outcome = platform::timeout(wait, future).await;
+        let outcome = platform::timeout(wait, ticket.future.clone()).await;
         let mut state = self.state();
         match outcome {
-            Some(outcome) => self.settle(&mut state, id, outcome),
+            Some(outcome) => self.settle(&mut state, &ticket, outcome),
+            None if self.gave_up_on_own_fetch(&ticket) => {
+                // wasm32: nobody else will finish this fetch (its I/O belongs to this
+                // request), and it ran for its whole timeout: a failure, so the back-off
+                // starts and no later request waits the full timeout again.
+                self.settle(&mut state, &ticket, Err(KeyFetchError::Timeout));
+            }
             None if state.current.is_none() => {
                 return Err(Unavailable {
                     error: KeyFetchError::Timeout,
@@ -286,6 +392,14 @@ impl KeyCache {
         held_or_unavailable(&state, Instant::now())
     }
 
+    /// Where fetches are not shared, whether a request that stopped waiting for its own
+    /// fetch waited (about) the fetch's whole timeout.
+    fn gave_up_on_own_fetch(&self, ticket: &Ticket) -> bool {
+        /// Timers of the request and of the fetch start a moment apart.
+        const TIMER_SLACK: Duration = Duration::from_millis(50);
+        !SHARE_FETCHES && ticket.started.elapsed() + TIMER_SLACK >= self.timeout
+    }
+
     /// Called when no held key fits a token (an unknown `kid`, or a kid-less token no key
     /// verifies): refreshes unless the keys changed since the caller looked, a refresh for
     /// this cause started less than the minimum interval ago, or the endpoint is in its
@@ -294,74 +408,98 @@ impl KeyCache {
         &self,
         seen_generation: u64,
         until: Instant,
-    ) -> Result<Arc<KeySet>, Unavailable> {
-        let (id, future) = {
+    ) -> Result<Refreshed, Unavailable> {
+        let ticket = {
             let mut state = self.state();
             let now = Instant::now();
             if let Some(keys) = &state.current
                 && keys.generation != seen_generation
             {
-                return Ok(keys.clone());
+                return Ok(Refreshed::Set(keys.clone()));
             }
-            let limited = state
-                .last_unknown_kid_refresh
-                .is_some_and(|t| now.duration_since(t) < self.min_refresh_interval)
-                || state.retry_at.is_some_and(|at| now < at);
-            if limited {
-                return held_or_unavailable(&state, now);
+            let interval_left = state.last_unknown_kid_refresh.map_or(Duration::ZERO, |t| {
+                self.min_refresh_interval
+                    .saturating_sub(now.duration_since(t))
+            });
+            let backoff_left = state
+                .retry_at
+                .map_or(Duration::ZERO, |at| at.saturating_duration_since(now));
+            let retry_in = interval_left.max(backoff_left);
+            if !retry_in.is_zero() {
+                return held_or_unavailable(&state, now)
+                    .map(|held| Refreshed::Limited { held, retry_in });
             }
             state.last_unknown_kid_refresh = Some(now);
             self.flight(&mut state, now)
         };
         let left = until.saturating_duration_since(Instant::now());
-        let outcome = platform::timeout(left, future).await;
+        let outcome = platform::timeout(left, ticket.future.clone()).await;
         let mut state = self.state();
-        if let Some(outcome) = outcome {
-            self.settle(&mut state, id, outcome);
+        match outcome {
+            Some(outcome) => self.settle(&mut state, &ticket, outcome),
+            None if self.gave_up_on_own_fetch(&ticket) => {
+                self.settle(&mut state, &ticket, Err(KeyFetchError::Timeout));
+            }
+            None => {}
         }
-        held_or_unavailable(&state, Instant::now())
+        held_or_unavailable(&state, Instant::now()).map(Refreshed::Set)
     }
 
-    /// The fetch in flight, or a new one. A fetch older than the timeout (its own timer has
-    /// fired or will at the next poll) or started on another runtime is replaced.
-    fn flight(
-        &self,
-        state: &mut CacheState,
-        now: Instant,
-    ) -> (u64, Shared<BoxFuture<'static, Fetched>>) {
+    /// This runtime's fetch in flight, or a new one. A fetch older than the timeout (its own
+    /// timer has fired or will at the next poll) is replaced. Where fetches are not shared
+    /// (wasm32), every call starts its own.
+    fn flight(&self, state: &mut CacheState, now: Instant) -> Ticket {
         let runtime = runtime_id();
+        state
+            .in_flight
+            .retain(|flight| now.duration_since(flight.started) < self.timeout);
         if SHARE_FETCHES
-            && let Some(flight) = &state.in_flight
-            && flight.runtime == runtime
-            && now.duration_since(flight.started) < self.timeout
+            && let Some(flight) = state
+                .in_flight
+                .iter()
+                .find(|flight| flight.runtime == runtime)
         {
-            return (flight.id, flight.future.clone());
+            return Ticket {
+                id: flight.id,
+                started: flight.started,
+                started_unix: flight.started_unix,
+                future: flight.future.clone(),
+            };
+        }
+        if state.in_flight.len() >= MAX_FLIGHTS {
+            state.in_flight.remove(0);
         }
         let id = state.next_flight;
         state.next_flight += 1;
+        let started_unix = self.clock.now();
         let future = fetch(self.http.clone(), self.url.clone(), self.timeout)
             .boxed()
             .shared();
-        state.in_flight = Some(InFlight {
+        state.in_flight.push(InFlight {
             id,
             started: now,
+            started_unix,
             runtime,
             future: future.clone(),
         });
-        (id, future)
+        Ticket {
+            id,
+            started: now,
+            started_unix,
+            future,
+        }
     }
 
-    /// Installs the outcome of fetch `id`, once (the first request to see it does). Where
-    /// fetches are not shared (wasm32), a request's own fetch is installed even when a newer
-    /// one started meanwhile: each request waits for its own.
-    fn settle(&self, state: &mut CacheState, id: u64, outcome: Fetched) {
-        let current = state
-            .in_flight
-            .as_ref()
-            .is_some_and(|flight| flight.id == id);
-        if current {
-            state.in_flight = None;
-        } else if SHARE_FETCHES {
+    /// Installs the outcome of the fetch of `ticket`, by age: a key set only when the fetch
+    /// started after the one that produced the installed set; a failure only when no newer
+    /// fetch has succeeded (it then starts the back-off). Every request that sees an
+    /// outcome calls this; the first does the work.
+    fn settle(&self, state: &mut CacheState, ticket: &Ticket, outcome: Fetched) {
+        state.in_flight.retain(|flight| flight.id != ticket.id);
+        if ticket.id <= state.installed {
+            if outcome.is_ok() {
+                tracing::debug!(target: "wacht", fetch = ticket.id, installed = state.installed, "a JWKS fetch finished after a newer one was installed; its document is not used");
+            }
             return;
         }
         let now = Instant::now();
@@ -381,28 +519,56 @@ impl KeyCache {
                     .collect();
                 let generation = state.next_generation;
                 state.next_generation += 1;
-                tracing::debug!(target: "wacht", keys = fetched.len(), generation, "JWKS fetched");
-                let set = Arc::new(KeySet::new(keys, generation));
+                tracing::debug!(target: "wacht", keys = fetched.len(), generation, fetch = ticket.id, "JWKS fetched");
+                let set = Arc::new(KeySet {
+                    keys,
+                    generation,
+                    fetched_at: Some(ticket.started_unix),
+                });
+                let fresh_until = now + self.ttl;
                 state.current = Some(set.clone());
-                state.fresh_until = Some(now + self.ttl);
-                *self.fresh.write().unwrap_or_else(PoisonError::into_inner) =
-                    Some((set, now + self.ttl));
+                state.installed = ticket.id;
+                state.fresh_until = Some(fresh_until);
+                self.fresh.store(Some(Arc::new(Fresh {
+                    set,
+                    until: fresh_until,
+                })));
                 state.retry_at = None;
+                state.cold_failures = 0;
                 state.last_error = None;
             }
             Err(error) => {
-                let retry_in = self.min_refresh_interval.max(Duration::from_secs(1));
-                state.retry_at = Some(now + retry_in);
-                let retry_in_s = retry_in.as_secs();
-                if state.current.is_some() {
-                    tracing::warn!(target: "wacht", reason = error.reason(), %error, retry_in_s, "JWKS refresh failed; serving the keys already held");
+                let retry_in = if state.current.is_some() {
+                    self.min_refresh_interval
                 } else {
-                    tracing::error!(target: "wacht", reason = error.reason(), %error, retry_in_s, "JWKS fetch failed and no keys are held");
+                    state.cold_failures = state.cold_failures.saturating_add(1);
+                    cold_retry(state.cold_failures, self.min_refresh_interval, ticket.id)
+                };
+                state.retry_at = Some(now + retry_in);
+                let retry_in_ms = u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX);
+                if state.current.is_some() {
+                    tracing::warn!(target: "wacht", reason = error.reason(), %error, retry_in_ms, "JWKS refresh failed; serving the keys already held");
+                } else {
+                    tracing::error!(target: "wacht", reason = error.reason(), %error, retry_in_ms, "JWKS fetch failed and no keys are held");
                 }
                 state.last_error = Some(error);
             }
         }
     }
+}
+
+/// The wait before fetch attempt `failures + 1` with no keys held: [`COLD_RETRY`] doubled per
+/// failure, at most `cap`, less up to a fifth at random (so instances that failed together
+/// do not retry together).
+fn cold_retry(failures: u32, cap: Duration, salt: u64) -> Duration {
+    let doubled = COLD_RETRY
+        .checked_mul(1 << failures.saturating_sub(1).min(16))
+        .unwrap_or(cap);
+    let base = doubled.min(cap);
+    let random = RandomState::new().hash_one((salt, failures));
+    // Up to 20 % off: base × (1 − r/5), r in [0, 1).
+    let off = base.mul_f64((random >> 11) as f64 / (1u64 << 53) as f64 / 5.0);
+    base.saturating_sub(off)
 }
 
 /// The tokio runtime this runs on (native); none on wasm32.
@@ -491,6 +657,126 @@ mod tests {
                 .map(|k| k.kid().unwrap_or("-").to_owned())
                 .collect()
         })
+    }
+
+    fn cache() -> KeyCache {
+        KeyCache::new(
+            reqwest::Client::new(),
+            KeyCacheSettings {
+                url: "http://127.0.0.1:9/.well-known/jwks.json".to_owned(),
+                ttl: Duration::from_secs(300),
+                min_refresh_interval: Duration::from_secs(30),
+                timeout: Duration::from_secs(5),
+                clock: Clock::fixed(1_000),
+            },
+        )
+    }
+
+    fn ticket(id: u64, started_unix: i64) -> Ticket {
+        let fetched: Fetched = Err(KeyFetchError::NoUsableKeys);
+        Ticket {
+            id,
+            started: Instant::now(),
+            started_unix,
+            future: futures_util::future::ready(fetched).boxed().shared(),
+        }
+    }
+
+    fn document(kid: &str) -> Fetched {
+        Ok(Arc::new(
+            parse(vec![ec(json!({ "kid": kid }))])
+                .into_iter()
+                .map(Arc::new)
+                .collect(),
+        ))
+    }
+
+    fn installed_kids(cache: &KeyCache) -> Vec<String> {
+        let state = cache.state();
+        state.current.as_ref().map_or(Vec::new(), |set| {
+            set.keys
+                .iter()
+                .map(|k| k.kid().unwrap_or("-").to_owned())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn a_late_older_document_never_replaces_a_newer_set() {
+        let cache = cache();
+        let (older, newer) = (ticket(1, 100), ticket(2, 200));
+        cache.settle(&mut cache.state(), &newer, document("rotated-in"));
+        assert_eq!(installed_kids(&cache), ["rotated-in"]);
+        // The older fetch answers last, with the key since removed: not installed.
+        cache.settle(&mut cache.state(), &older, document("removed"));
+        assert_eq!(installed_kids(&cache), ["rotated-in"]);
+        let fresh = cache.fresh().expect("the newer set is fresh");
+        assert_eq!(fresh.generation(), 1);
+        assert!(fresh.fetched_after(199) && !fresh.fetched_after(200));
+        // A newer fetch still replaces it, whichever runtime or request started it.
+        cache.settle(&mut cache.state(), &ticket(3, 300), document("next"));
+        assert_eq!(installed_kids(&cache), ["next"]);
+    }
+
+    #[test]
+    fn an_older_failure_after_a_newer_success_starts_no_back_off() {
+        let cache = cache();
+        cache.settle(&mut cache.state(), &ticket(2, 200), document("k"));
+        cache.settle(
+            &mut cache.state(),
+            &ticket(1, 100),
+            Err(KeyFetchError::Timeout),
+        );
+        let state = cache.state();
+        assert!(state.retry_at.is_none() && state.last_error.is_none());
+    }
+
+    #[test]
+    fn a_cold_cache_retries_after_about_a_second_doubling_up_to_the_interval() {
+        let cache = cache();
+        let mut waits = Vec::new();
+        for id in 1..=8 {
+            let before = Instant::now();
+            cache.settle(
+                &mut cache.state(),
+                &ticket(id, 100),
+                Err(KeyFetchError::Status(503)),
+            );
+            let retry_at = cache.state().retry_at.expect("a back-off");
+            waits.push(retry_at.duration_since(before));
+        }
+        for (n, wait) in waits.iter().enumerate() {
+            let base = Duration::from_secs(1 << n).min(Duration::from_secs(30));
+            assert!(
+                *wait <= base + Duration::from_millis(20) && *wait >= base.mul_f64(0.79),
+                "failure {}: {wait:?}, base {base:?}",
+                n + 1
+            );
+        }
+        // With keys held, a failure waits the whole interval (the rule for refreshes).
+        cache.settle(&mut cache.state(), &ticket(9, 100), document("k"));
+        let before = Instant::now();
+        cache.settle(
+            &mut cache.state(),
+            &ticket(10, 100),
+            Err(KeyFetchError::Status(503)),
+        );
+        let wait = cache.state().retry_at.unwrap().duration_since(before);
+        assert!(wait >= Duration::from_secs(30) - Duration::from_millis(20));
+        assert_eq!(cache.state().cold_failures, 0, "reset by the success");
+    }
+
+    #[test]
+    fn cold_retry_jitter_stays_within_a_fifth() {
+        for salt in 0..200 {
+            let wait = cold_retry(1, Duration::from_secs(30), salt);
+            assert!(wait > Duration::from_millis(799) && wait <= Duration::from_secs(1));
+        }
+        let capped = cold_retry(u32::MAX, Duration::from_secs(3), 7);
+        assert!(
+            capped >= Duration::from_millis(2399) && capped <= Duration::from_secs(3),
+            "capped, no overflow: {capped:?}"
+        );
     }
 
     #[test]

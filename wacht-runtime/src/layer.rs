@@ -154,7 +154,10 @@ where
                 }
             };
             match allowed {
-                Ok(()) => inner.call(http::Request::from_parts(parts, body)).await,
+                Ok(()) => {
+                    crate::bridge::strip(&mut parts.headers);
+                    inner.call(http::Request::from_parts(parts, body)).await
+                }
                 Err(rejection) => Ok(Rejection::into_response(rejection)),
             }
         })

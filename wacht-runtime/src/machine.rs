@@ -13,7 +13,7 @@ use crate::gateway::{
 };
 use crate::head::{BearerError, CredentialError, Head, bearer_token, single_header};
 use crate::rejection::{Rejection, RejectionCode};
-use crate::requirement::PermissionRule;
+use crate::requirement::{PermissionRule, invalid_requirement};
 use crate::secret::Secret;
 
 /// Machine credentials longer than this are refused without a gateway call.
@@ -70,7 +70,11 @@ impl MachineRequirement {
         Self::default()
     }
 
-    /// The resource to check (a path or a `urn:wacht:…`); default: the request's path.
+    /// The resource to check (a path or a `urn:wacht:…`); default: the path the client
+    /// called (axum's `OriginalUri` inside `Router::nest`, with feature `axum`; the event's
+    /// raw path on Lambda, with feature `lambda`; else the request URI's path). A default path
+    /// with dot segments (`.`, `..`, percent-encoded too) or an encoded `/` or `\` is refused
+    /// with `400 bad_request` (`ambiguous_path`) before any gateway call.
     pub fn resource(mut self, resource: impl Into<String>) -> Self {
         self.resource = Some(resource.into());
         self
@@ -126,6 +130,36 @@ impl MachineRequirement {
     pub fn header(mut self, header: HeaderName) -> Self {
         self.header = header;
         self
+    }
+
+    /// Why this requirement cannot work, if it cannot: the rules the attribute applies at
+    /// compile time, for a requirement built at run time. A check with such a requirement
+    /// answers `500 auth_misconfigured` (`invalid_requirement`) before any gateway call.
+    ///
+    /// ```
+    /// use wacht_runtime::MachineRequirement;
+    /// assert!(MachineRequirement::new().resource("/machine/users").problem().is_none());
+    /// assert!(MachineRequirement::new().resource("").problem().is_some());
+    /// assert!(MachineRequirement::new().permission(" ").problem().is_some());
+    /// assert!(MachineRequirement::new().any(Vec::<String>::new()).problem().is_some());
+    /// assert!(MachineRequirement::new().method("FETCH").problem().is_some());
+    /// ```
+    pub fn problem(&self) -> Option<&'static str> {
+        if let Some(resource) = &self.resource {
+            let named = resource.starts_with('/')
+                || (resource.starts_with("urn:wacht:") && resource.len() > "urn:wacht:".len());
+            if !named || resource.contains(char::is_whitespace) || resource.contains(['?', '#']) {
+                return Some(
+                    "a resource that is not a path or `urn:wacht:` name without whitespace, query or fragment",
+                );
+            }
+        }
+        if let Some(method) = &self.method
+            && !GATEWAY_METHODS.contains(&method.as_str())
+        {
+            return Some("a method the gateway does not know");
+        }
+        self.permissions.problem()
     }
 
     /// The header API keys are read from.
@@ -363,6 +397,61 @@ impl MachineAuth {
     pub fn response(&self) -> &AuthzResponse {
         &self.0.response
     }
+
+    /// Checks `permissions` against the permissions the gateway returned, answering exactly
+    /// as `#[wacht::machine]` and `layer::machine` do for the same requirement: `All` (and
+    /// `permission`) → `403 permission_denied`, `Any` → `403 missing_permission`, each with
+    /// the `required` list and this decision's `request_id`; a rule that cannot work →
+    /// `500 invalid_requirement`. The counterpart of [`Requirement::check`] for the
+    /// `MachineAuth` extractor, which asks the gateway with no permission.
+    ///
+    /// [`Requirement::check`]: crate::Requirement::check
+    ///
+    /// ```
+    /// # fn handler(auth: wacht_runtime::MachineAuth) -> Result<(), wacht_runtime::Rejection> {
+    /// use wacht_runtime::PermissionRule;
+    /// auth.check(&PermissionRule::all(["user:read"]))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn check(&self, permissions: &PermissionRule) -> Result<(), Rejection> {
+        if let Some(problem) = permissions.problem() {
+            return Err(invalid_requirement("machine", problem));
+        }
+        match permission_denial(permissions, self.permissions()) {
+            None => Ok(()),
+            Some(rejection) => Err(with_request_id(
+                rejection,
+                self.request_id().map(str::to_owned),
+            )),
+        }
+    }
+}
+
+/// The 403 for a credential holding `held` under `rule`, as the gateway's own refusal reads
+/// for `All` (which the gateway checks when sent) and as ours for `Any` (which it cannot).
+fn permission_denial(rule: &PermissionRule, held: &[String]) -> Option<Rejection> {
+    match rule {
+        PermissionRule::All(list) if !list.iter().all(|p| held.contains(p)) => {
+            Some(permission_denied(list.clone()))
+        }
+        PermissionRule::Any(list) if !list.iter().any(|p| held.contains(p)) => Some(
+            Rejection::forbidden(
+                "missing_permission",
+                "You need at least one of the required permissions.",
+            )
+            .with_required(list.clone()),
+        ),
+        _ => None,
+    }
+}
+
+/// The gateway's `permission_denied`, as a 403 listing what was required.
+fn permission_denied(required: Vec<String>) -> Rejection {
+    Rejection::forbidden(
+        "permission_denied",
+        "This credential may not perform this request.",
+    )
+    .with_required(required)
 }
 
 impl fmt::Debug for MachineAuth {
@@ -384,6 +473,9 @@ pub(crate) fn build_request(
     requirement: &MachineRequirement,
     client_ip: &ClientIp,
 ) -> Result<AuthzRequest, Rejection> {
+    if let Some(problem) = requirement.problem() {
+        return Err(invalid_requirement("machine", problem));
+    }
     let principal = requirement
         .credential(req.headers)
         .map_err(|error| error.rejection())?;
@@ -397,10 +489,19 @@ pub(crate) fn build_request(
             "This method cannot be authorized.",
         ));
     }
-    let resource = requirement
-        .resource
-        .clone()
-        .unwrap_or_else(|| req.uri.path().to_owned());
+    let resource = match &requirement.resource {
+        Some(resource) => resource.clone(),
+        None => {
+            let path = req.called_path();
+            if ambiguous_path(path) {
+                return Err(Rejection::bad_request(
+                    "ambiguous_path",
+                    "The request path has dot segments or encoded slashes; send it normalised.",
+                ));
+            }
+            path.to_owned()
+        }
+    };
     let required_permissions = match &requirement.permissions {
         PermissionRule::All(list) => list.clone(),
         _ => Vec::new(),
@@ -409,7 +510,13 @@ pub(crate) fn build_request(
         principal,
         resource,
         method,
-        client_ip: client_ip.resolve(req.headers).map(|ip| ip.to_string()),
+        client_ip: match client_ip.resolve(req.headers) {
+            Some(ip) => Some(ip.to_string()),
+            None => {
+                crate::client_ip::warn_unresolved_once(client_ip);
+                None
+            }
+        },
         user_agent: req
             .headers
             .get(http::header::USER_AGENT)
@@ -417,6 +524,22 @@ pub(crate) fn build_request(
             .map(str::to_owned)
             .filter(|v| !v.is_empty()),
         required_permissions,
+    })
+}
+
+/// Whether `path` could name another resource once a proxy or router normalises it: a dot
+/// segment (`.` or `..`, percent-encoded too, with or without `;` parameters), an encoded
+/// `/` or `\`, or a `\`. Such a default resource is refused rather than resolved: resolving
+/// it would authorize a path other than the one the handler serves.
+pub(crate) fn ambiguous_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    if lower.contains("%2f") || lower.contains("%5c") || path.contains('\\') {
+        return true;
+    }
+    lower.split('/').any(|segment| {
+        let decoded = segment.replace("%2e", ".");
+        let name = decoded.split(';').next().unwrap_or_default();
+        name == "." || name == ".."
     })
 }
 
@@ -462,11 +585,7 @@ pub(crate) fn decide(
                 }
                 rejection
             }
-            Some("permission_denied") => Rejection::forbidden(
-                "permission_denied",
-                "This credential may not perform this request.",
-            )
-            .with_required(request.required_permissions.clone()),
+            Some("permission_denied") => permission_denied(request.required_permissions.clone()),
             _ => Rejection::forbidden(
                 "access_denied",
                 "This credential may not perform this request.",
@@ -474,17 +593,11 @@ pub(crate) fn decide(
         };
         return Err(with_request_id(rejection, response.request_id));
     }
-    if let PermissionRule::Any(list) = &requirement.permissions
-        && !list.iter().any(|p| response.permissions.contains(p))
+    // `All` was sent as `required_permissions` and decided by the gateway; `Any` is ours.
+    if let PermissionRule::Any(_) = &requirement.permissions
+        && let Some(rejection) = permission_denial(&requirement.permissions, &response.permissions)
     {
-        return Err(with_request_id(
-            Rejection::forbidden(
-                "missing_permission",
-                "You need at least one of the required permissions.",
-            )
-            .with_required(list.clone()),
-            response.request_id,
-        ));
+        return Err(with_request_id(rejection, response.request_id));
     }
     Ok(MachineAuth::from_response(
         request.principal.kind,

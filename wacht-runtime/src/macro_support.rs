@@ -41,6 +41,7 @@ pub fn admit<B, I>(
     insert: impl FnOnce(&mut http::Request<B>, &I),
 ) -> Result<I, Rejection> {
     if let Ok(identity) = &outcome {
+        crate::bridge::strip(req.headers_mut());
         insert(req, identity);
     }
     outcome

@@ -23,6 +23,9 @@ pub enum RejectionCode {
     AuthUnavailable,
     /// 500: the configuration cannot work.
     AuthMisconfigured,
+    /// 400: the request cannot be checked as sent (a machine check's default resource, the
+    /// request's path, is ambiguous).
+    BadRequest,
 }
 
 impl RejectionCode {
@@ -34,6 +37,7 @@ impl RejectionCode {
             RejectionCode::RateLimited => "rate_limited",
             RejectionCode::AuthUnavailable => "auth_unavailable",
             RejectionCode::AuthMisconfigured => "auth_misconfigured",
+            RejectionCode::BadRequest => "bad_request",
         }
     }
 
@@ -45,6 +49,7 @@ impl RejectionCode {
             RejectionCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             RejectionCode::AuthUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             RejectionCode::AuthMisconfigured => StatusCode::INTERNAL_SERVER_ERROR,
+            RejectionCode::BadRequest => StatusCode::BAD_REQUEST,
         }
     }
 }
@@ -120,6 +125,14 @@ impl Rejection {
         message: impl Into<Cow<'static, str>>,
     ) -> Self {
         Self::new(RejectionCode::Unauthenticated, reason, message)
+    }
+
+    /// 400 `bad_request`.
+    pub fn bad_request(
+        reason: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self::new(RejectionCode::BadRequest, reason, message)
     }
 
     /// 403 `forbidden`.

@@ -19,6 +19,21 @@ pub enum PermissionRule {
 }
 
 impl PermissionRule {
+    /// Why this rule cannot be a requirement, if it cannot: an empty list, or a permission
+    /// that is empty or holds whitespace (the rules the attributes apply at compile time).
+    pub(crate) fn problem(&self) -> Option<&'static str> {
+        match self {
+            PermissionRule::None => None,
+            PermissionRule::Any(list) | PermissionRule::All(list) if list.is_empty() => {
+                Some("an empty permission list")
+            }
+            PermissionRule::Any(list) | PermissionRule::All(list) => list
+                .iter()
+                .any(|p| p.is_empty() || p.contains(char::is_whitespace))
+                .then_some("an empty permission, or one with whitespace"),
+        }
+    }
+
     /// [`PermissionRule::Any`] of `permissions`.
     pub fn any<I, S>(permissions: I) -> Self
     where
@@ -50,6 +65,13 @@ pub struct Requirement {
     permissions: PermissionRule,
     organization_id: Option<String>,
     workspace_id: Option<String>,
+}
+
+/// The answer to a check whose requirement cannot work (see [`Requirement::problem`]), logged
+/// with what is wrong.
+pub(crate) fn invalid_requirement(check: &'static str, problem: &'static str) -> Rejection {
+    tracing::error!(target: "wacht", check, problem, "the requirement cannot work (built at run time?); answering 500 auth_misconfigured");
+    Rejection::misconfigured("invalid_requirement")
 }
 
 /// Why a signed-in caller was refused (403).
@@ -167,6 +189,32 @@ impl Requirement {
     /// The permission rule.
     pub fn permissions(&self) -> &PermissionRule {
         &self.permissions
+    }
+
+    /// Why this requirement cannot work, if it cannot: the rules the attribute applies at
+    /// compile time, for a requirement built at run time (say, from an environment variable).
+    /// A check with such a requirement answers `500 auth_misconfigured`
+    /// (`invalid_requirement`) before any network call.
+    ///
+    /// ```
+    /// use wacht_runtime::Requirement;
+    /// assert!(Requirement::new().permission("user:read").problem().is_none());
+    /// assert!(Requirement::new().permission("").problem().is_some());
+    /// assert!(Requirement::new().all(Vec::<String>::new()).problem().is_some());
+    /// assert!(Requirement::new().organization("  ").problem().is_some());
+    /// ```
+    pub fn problem(&self) -> Option<&'static str> {
+        let blank = |id: &Option<String>| {
+            id.as_deref()
+                .is_some_and(|id| id.is_empty() || id.trim() != id)
+        };
+        if blank(&self.organization_id) {
+            return Some("an empty organization id, or one with surrounding whitespace");
+        }
+        if blank(&self.workspace_id) {
+            return Some("an empty workspace id, or one with surrounding whitespace");
+        }
+        self.permissions.problem()
     }
 
     /// The reference SDK's decision, in its order: organization, workspace, permissions.

@@ -127,6 +127,12 @@ impl Weighter<TokenKey, Entry> for EntryWeight {
     }
 }
 
+/// A cache hit: the claims, and the key that verified them.
+pub(crate) struct Cached {
+    pub(crate) claims: Arc<VerifiedClaims>,
+    pub(crate) key_id: u64,
+}
+
 pub(crate) struct TokenCache {
     /// `None` when the cache is off.
     entries: Option<Cache<TokenKey, Entry, EntryWeight>>,
@@ -177,8 +183,35 @@ impl TokenCache {
         }
     }
 
+    /// The cached claims of `token` and the id of the key that verified them, if not expired
+    /// at `now` (with `leeway`; an expired entry is removed). Whether that key is still in a
+    /// current key set is the caller's to check ([`TokenCache::forget`] when it is not).
+    pub(crate) fn lookup(&self, token: &str, now: i64, leeway: i64) -> Option<Cached> {
+        let entries = self.entries.as_ref()?;
+        let entry = entries.get(&Lookup(token))?;
+        if now < entry.claims.expires_at.saturating_add(leeway) {
+            return Some(Cached {
+                claims: entry.claims,
+                key_id: entry.key_id,
+            });
+        }
+        self.forget(token, &entry.claims);
+        None
+    }
+
+    /// Removes `token`'s entry if it still holds `claims`: an entry inserted meanwhile by
+    /// another request stays.
+    pub(crate) fn forget(&self, token: &str, claims: &Arc<VerifiedClaims>) {
+        if let Some(entries) = &self.entries {
+            entries.remove_if(&Lookup(token), |current| {
+                Arc::ptr_eq(&current.claims, claims)
+            });
+        }
+    }
+
     /// The cached claims of `token`, if not expired at `now` (with `leeway`) and verified by
     /// a key for which `key_held` is true. An entry that fails either rule is removed.
+    #[cfg(test)]
     pub(crate) fn get(
         &self,
         token: &str,
@@ -186,15 +219,11 @@ impl TokenCache {
         leeway: i64,
         key_held: impl Fn(u64) -> bool,
     ) -> Option<Arc<VerifiedClaims>> {
-        let entries = self.entries.as_ref()?;
-        let entry = entries.get(&Lookup(token))?;
-        if key_held(entry.key_id) && now < entry.claims.expires_at.saturating_add(leeway) {
-            return Some(entry.claims);
+        let cached = self.lookup(token, now, leeway)?;
+        if key_held(cached.key_id) {
+            return Some(cached.claims);
         }
-        // Only this entry: a fresh one inserted meanwhile by another request stays.
-        entries.remove_if(&Lookup(token), |current| {
-            Arc::ptr_eq(&current.claims, &entry.claims)
-        });
+        self.forget(token, &cached.claims);
         None
     }
 

@@ -525,7 +525,9 @@ impl KeyCache {
                     generation,
                     fetched_at: Some(ticket.started_unix),
                 });
-                let fresh_until = now + self.ttl;
+                // Fresh for a TTL from the fetch's start: a document is never served as
+                // fresh longer than that after it was asked for, however late it settled.
+                let fresh_until = ticket.started + self.ttl;
                 state.current = Some(set.clone());
                 state.installed = ticket.id;
                 state.fresh_until = Some(fresh_until);

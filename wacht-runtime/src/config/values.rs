@@ -44,7 +44,7 @@ pub(super) fn duration_in(
 fn describe(value: Duration) -> String {
     if value == Duration::MAX {
         "Duration::MAX".to_owned()
-    } else if value.subsec_nanos() % 1_000_000 == 0 {
+    } else if value.subsec_nanos().is_multiple_of(1_000_000) {
         format!("{} ms", value.as_millis())
     } else {
         format!("{value:?}")

@@ -203,6 +203,20 @@ mod tests {
     }
 
     #[test]
+    fn only_the_selected_forwarded_for_entry_must_be_an_ascii_ip() {
+        let mut request = HeaderMap::new();
+        request.append(
+            "x-forwarded-for",
+            http::HeaderValue::from_bytes(b"\xff caller \xe9, 10.0.0.1").unwrap(),
+        );
+        request.append("x-forwarded-for", "203.0.113.9".parse().unwrap());
+        let nth = |n| ClientIp::RightmostForwardedFor(n).resolve(&request);
+        assert_eq!(nth(1), Some("203.0.113.9".parse().unwrap()));
+        assert_eq!(nth(2), Some("10.0.0.1".parse().unwrap()));
+        assert_eq!(nth(3), None, "the caller's own bytes are no IP");
+    }
+
+    #[test]
     fn settings_parse() {
         assert_eq!(ClientIp::parse(" none "), Some(ClientIp::None));
         assert_eq!(

@@ -276,17 +276,17 @@ impl Wacht {
         let leeway = i64::try_from(config.leeway_seconds).unwrap_or(i64::MAX);
         // A token seen before is served while the key that verified it is in a key set
         // current by TTL. The hot path: no lock, no parsing.
-        let cached = self.inner.tokens.lookup(token, now, leeway);
-        if let Some(hit) = &cached {
+        let mut cached = self.inner.tokens.lookup(token, now, leeway);
+        if let Some(hit) = cached.take() {
             let held = match keys {
                 KeySource::Static(set) => Some(set.holds(hit.key_id)),
                 KeySource::Jwks(cache) => cache.fresh_holds(hit.key_id),
             };
             match held {
-                Some(true) => return Ok(Auth::new(hit.claims.clone())),
+                Some(true) => return Ok(Auth::new(hit.claims)),
                 Some(false) => self.inner.tokens.forget(token, &hit.claims),
                 // No fresh set: decided below, once the keys are refreshed.
-                None => {}
+                None => cached = Some(hit),
             }
         }
         // Parsed before any key is asked for: garbage is refused at once, even while the

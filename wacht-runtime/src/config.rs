@@ -185,7 +185,8 @@ impl WachtConfig {
     /// | `WACHT_API_KEY` | backend API key | none |
     /// | `WACHT_BACKEND_API_URL` | backend API URL | `https://api.wacht.dev` |
     /// | `WACHT_GATEWAY_URL` | gateway URL | `https://gateway.wacht.dev` |
-    /// | `WACHT_HTTP_TIMEOUT_MS` | timeout of every call to Wacht, in milliseconds (capped by a request's deadline) | 5000 |
+    /// | `WACHT_HTTP_TIMEOUT_MS` | timeout of every call to Wacht (connect, headers and body), and of a check's calls together, in milliseconds, 1 to 300 000; never past a request's [`Deadline`](crate::Deadline) | 5000 |
+    /// | `WACHT_JWKS_TTL_SECONDS` | how long a fetched key set is used before it is refreshed, in seconds, 1 to 86 400 | 300 |
     /// | `WACHT_CLIENT_IP` | client IP sent to the gateway: `none`, `netlify`, `header:<name>`, `forwarded-for:<n>` ([`ClientIp`]) | `none` |
     ///
     /// Empty variables count as unset.

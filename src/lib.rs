@@ -1,11 +1,61 @@
 //! Wacht authentication in front of Rust HTTP handlers.
 //!
-//! `#[wacht::protect]` verifies the caller's session token and checks a permission before the
-//! handler runs; `#[wacht::machine]` asks Wacht's gateway whether an API key or OAuth access
-//! token may call the resource. Everyone else gets a typed JSON answer (401, 403, 429, 503,
-//! or 500 when the configuration cannot work) and the handler's body never runs. See the
-//! README for the guide.
+//! [`#[wacht::protect]`](macro@protect) verifies the caller's session token and checks a
+//! permission before the handler runs; [`#[wacht::machine]`](macro@machine) asks Wacht's
+//! gateway whether an API key or OAuth access token may call the resource. Everyone else gets a
+//! typed JSON answer (401, 403, 429, 503, or 500 when the configuration cannot work) in the
+//! handler's own response type, and the handler's body never runs.
+//!
+//! ```no_run
+//! use http::{Request, Response};
+//! use lambda_http::{Body, Error};
+//!
+//! // People: a signed-in user's session token, checked against the deployment's keys.
+//! #[wacht::protect(permission = "user:read")]
+//! async fn admin_users(req: Request<Body>, auth: wacht::Auth) -> Result<Response<Body>, Error> {
+//!     Ok(Response::new(format!("hello {}", auth.user_id()).into()))
+//! }
+//!
+//! // Machines: an API key (or OAuth access token), checked by Wacht's gateway.
+//! #[wacht::machine(resource = "/machine/users", method = "GET", permission = "user:read")]
+//! async fn machine_users(req: Request<Body>, auth: wacht::MachineAuth) -> Result<Response<Body>, Error> {
+//!     Ok(Response::new(format!("hello key {}", auth.key_id().unwrap_or("?")).into()))
+//! }
+//! ```
+//!
+//! The same checks come as tower layers ([`layer`], feature `tower`) and axum extractors
+//! (feature `axum`), and as plain calls on a [`Wacht`] context.
+//!
+//! # Guides
+//!
+//! | guide | what is in it |
+//! |---|---|
+//! | [runtimes](guide::runtimes) | AWS Lambda and Netlify (`lambda_http`), axum, hyper, Vercel, Cloudflare Workers |
+//! | [people or machines](guide::people_or_machines) | every argument of both attributes, `optional`, `or_machine(…)`, the calls without macros |
+//! | [layers and extractors](guide::layers_and_extractors) | tower layers, axum extractors, axum's return types, other attributes |
+//! | [Lambda and Netlify](guide::lambda_netlify) | deploying: deadlines, logs, environment |
+//! | [Workers](guide::workers) | Cloudflare Workers (wasm32) |
+//! | [backend](guide::backend) | the backend API client |
+//! | [header bridge](guide::bridge) | forwarding the identity behind an edge |
+//! | [configuration](guide::configuration) | every variable and setting, ranges, scoped errors |
+//! | [rejections](guide::rejections) | the answers, every `reason`, failure modes, logs |
+//! | [keys and caching](guide::keys_and_caching) | the key cache, the token cache, warm starts, performance |
+//! | [testing](guide::testing) | your handlers against the local emulator |
+//! | [from JavaScript](guide::from_javascript) | coming from `@wacht/backend`; where this crate is stricter |
+//! | [migrating](guide::migrating) | from `wacht` 0.1.0-beta; versions |
+//!
+//! # Features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `lambda` | Wacht calls end before a Lambda (or Netlify) invocation's deadline |
+//! | `tower` | [`layer`]: tower layers for any `Service<http::Request<B>>` |
+//! | `axum` | axum extractors (`Auth`, `MachineAuth`, `Option<Auth>`, `Caller`) and axum's return types under the attributes |
+//! | `workers` | Cloudflare Workers: rejections as `http::Response<worker::Body>` (wasm32) |
+//! | `testing` | [`testing`]: the local Wacht emulator and token minting |
 #![deny(missing_docs)]
+
+pub mod guide;
 
 /// Puts Wacht session authentication in front of an HTTP handler: the body runs only for a
 /// caller whose session token verifies and who meets the requirement; everyone else gets a
@@ -15,7 +65,9 @@
 /// # Examples
 ///
 /// Every argument, each in an example that compiles (the handler shapes are those of the
-/// runtimes: `lambda_http`, axum, hyper, `vercel_runtime`, `worker`; see the README).
+/// runtimes: `lambda_http`, axum, hyper, `vercel_runtime`, `worker`; see
+/// [the runtimes guide](crate::guide::runtimes) and
+/// [people or machines](crate::guide::people_or_machines)).
 ///
 /// No argument: any signed-in caller. A `wacht::Auth` parameter receives the identity.
 ///
@@ -77,6 +129,41 @@
 /// let app: axum::Router = axum::Router::new()
 ///     .route("/billing", axum::routing::get(billing))
 ///     .with_state(AppState);
+/// ```
+///
+/// `optional`: signed-out callers pass too, with `None` (a present but invalid token is
+/// still a 401). The identity parameter is an `Option<wacht::Auth>`.
+///
+/// ```no_run
+/// use http::{Request, Response};
+///
+/// #[wacht::protect(optional)]
+/// async fn home(_req: Request<String>, auth: Option<wacht::Auth>) -> Response<String> {
+///     match auth {
+///         Some(auth) => Response::new(format!("welcome back, {}", auth.user_id())),
+///         None => Response::new("welcome, stranger".to_owned()),
+///     }
+/// }
+/// ```
+///
+/// `or_machine(…)`: a person meeting the session arguments, or a machine meeting
+/// `#[wacht::machine]`'s arguments given inside (an API key goes to the gateway, a JWT-shaped
+/// Bearer token to the session check). The identity parameter is a `wacht::Caller`.
+///
+/// ```no_run
+/// use http::{Request, Response};
+/// use wacht::Caller;
+///
+/// #[wacht::protect(
+///     permission = "user:read",
+///     or_machine(resource = "/users", method = "GET", permission = "user:read"),
+/// )]
+/// async fn users(_req: Request<String>, caller: Caller) -> Response<String> {
+///     match caller {
+///         Caller::Session(auth) => Response::new(format!("user {}", auth.user_id())),
+///         Caller::Machine(auth) => Response::new(format!("key {:?}", auth.key_id())),
+///     }
+/// }
 /// ```
 ///
 /// `on_reject`: your own answer for a refused request.

@@ -1,8 +1,8 @@
 //! Generating the guarded handler.
 //!
-//! The signature is re-emitted as written, except that the request parameter is renamed to
-//! `__wacht_request` and identity parameters are removed. The body gains a few statements in
-//! front: check the request (all logic lives in the runtime, reached via `__private`), return a
+//! The signature is re-emitted as written, except that the request parameter becomes `mut`
+//! (under the user's own name; an internal `__wacht_request` only for a pattern or `_`) and
+//! identity parameters are removed. The body gains a few statements in front: check the request (all logic lives in the runtime, reached via `__private`), return a
 //! rejection in the handler's own type, store the identity in the request's extensions, and bind
 //! the user's parameters. The user's block follows as its own block, unchanged.
 

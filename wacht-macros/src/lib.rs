@@ -32,10 +32,13 @@ use proc_macro::TokenStream;
 /// | `all = ["a", "b"]` | the caller must hold every one of them |
 /// | `organization_id = "…"` | the session's active organization must be this one |
 /// | `workspace_id = "…"` | the session's active workspace must be this one |
+/// | `optional` | a request without an `Authorization` header passes too; the identity parameter is an `Option<wacht::Auth>` (`None` when signed out; a present but invalid token is still a 401). No requirement may be given with it |
+/// | `or_machine(…)` | `#[wacht::machine]`'s arguments (except `on_reject` and `crate`, which go outside): a machine credential meeting them passes too; the identity parameter is a `wacht::Caller` (`Caller::Session(auth)` or `Caller::Machine(auth)`) |
 /// | `on_reject = path::to::function` | a `fn(wacht::Rejection) -> R` building the answer for a rejected request (`R` is the handler's return type) |
 /// | `crate = "path"` | where the `wacht` crate is, if renamed or re-exported |
 ///
-/// At most one of `permission`, `any` and `all`. Permissions are checked against the session's
+/// At most one of `permission`, `any` and `all`; `optional` takes none of them, nor an
+/// organization, a workspace or `or_machine(…)`. Permissions are checked against the session's
 /// organization and workspace permissions together. Values are literals, read at compile time;
 /// mistakes (unknown or repeated arguments, empty values, conflicts) are compile errors,
 /// all reported at once.
@@ -53,8 +56,9 @@ use proc_macro::TokenStream;
 ///   rejection; name the type, or give `on_reject`.
 /// - The verified [`Auth`](https://docs.rs/wacht/latest/wacht/struct.Auth.html) is stored in the
 ///   request's extensions. A parameter of type `wacht::Auth` (in any position) receives it
-///   directly; such parameters are removed from the function's signature, so callers pass only
-///   the request and the other parameters.
+///   directly (`Option<wacht::Auth>` with `optional`, `wacht::Caller` with `or_machine(…)`);
+///   such parameters are removed from the function's signature, so callers pass only the
+///   request and the other parameters.
 /// - Everything else (attributes, visibility, generics, `where` clauses, other parameters, the
 ///   body) is kept as written; `return`, `?` and shadowing in the body mean what they meant.
 ///
@@ -69,22 +73,35 @@ use proc_macro::TokenStream;
 /// }
 /// ```
 ///
-/// the macro emits
+/// the macro emits (`__wacht` is `::wacht::__private`, or the `crate = "…"` path's)
 ///
 /// ```ignore
-/// async fn list_users(__wacht_request: http::Request<Body>) -> Result<http::Response<Body>, Error> {
-///     static __WACHT_REQUIREMENT: LazyLock<Requirement> = /* built once from the arguments */;
-///     let mut __wacht_request = __wacht_request;
-///     let __wacht_auth = match wacht::__private::protect(&__wacht_request, &__WACHT_REQUIREMENT).await {
+/// async fn list_users(mut req: http::Request<Body>) -> Result<http::Response<Body>, Error> {
+///     use ::wacht::__private as __wacht;
+///     let () = __wacht::WACHT_MACROS_0_2_0_NEED_WACHT_0_2_0; // the same release of both crates
+///     static __WACHT_REQUIREMENT: __wacht::LazyLock<__wacht::Requirement> = /* built once from the arguments */;
+///     let auth = match __wacht::admit(
+///         __wacht::protect(&req, &__WACHT_REQUIREMENT).await,
+///         &mut req,
+///         __wacht::insert_auth, // the identity into the request's extensions
+///     ) {
 ///         Ok(auth) => auth,
-///         Err(rejection) => return <Result<http::Response<Body>, Error> as RejectionResponse>::from_rejection(rejection),
+///         Err(req) => return <Result<http::Response<Body>, Error> as __wacht::RejectionResponse>::from_rejection(req),
 ///     };
-///     wacht::__private::insert_auth(&mut __wacht_request, &__wacht_auth);
-///     let req: http::Request<Body> = __wacht_request;
-///     let auth: wacht::Auth = __wacht_auth;
+///     let req: http::Request<Body> = req;
+///     let auth: wacht::Auth = __wacht::identity::<wacht::Auth, _>(auth);
 ///     { /* the body, unchanged */ }
 /// }
 /// ```
+///
+/// The request keeps your name (so `#[tracing::instrument(skip(req))]` below the attribute
+/// still sees it), and only the names you gave your parameters are bound, so nothing in scope
+/// can clash with them; the rejection is bound under the request's name, in its own arm. Only
+/// a request or identity bound by a pattern or `_` gets an internal name (`__wacht_request`,
+/// `__wacht_auth`). With `on_reject`, the rejection goes to your function instead of
+/// `from_rejection`; with the `axum` feature and a return type that is not a `Response`, the
+/// emitted function returns `axum::response::Response` and the body runs in an async closure
+/// of the declared type.
 #[proc_macro_attribute]
 pub fn protect(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand::<args::Protect>(args.into(), item.into()).into()

@@ -19,7 +19,7 @@ use crate::machine::{MachineAuth, MachineRequirement};
 use crate::platform::Instant;
 use crate::rejection::Rejection;
 use crate::requirement::Requirement;
-use crate::session::{AuthError, UnverifiedToken, VerifiedClaims, verify_with};
+use crate::session::{AuthError, MAX_TOKEN_LEN, UnverifiedToken, VerifiedClaims, verify_with};
 use crate::token_cache::TokenCache;
 
 /// The configured runtime: HTTP client (keep-alive), key cache, verified-token cache.
@@ -263,6 +263,10 @@ impl Wacht {
     }
 
     async fn verify_token_until(&self, token: &str, until: Instant) -> Result<Auth, AuthError> {
+        // Refused unread: an oversize token costs no key fetch and no cache lookup.
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(AuthError::MalformedToken("token too long"));
+        }
         let config = &self.inner.config;
         let keys = self
             .inner

@@ -12,7 +12,9 @@
 //! | room | what it holds | may import |
 //! |---|---|---|
 //! | `platform` | what differs on wasm32 (time, timers, `Send` wrappers) | nothing of this crate |
-//! | `strict`, `secret`, `clock`, `outbound`, `rejection`, `deadline`, `client_ip` | strict decoders, redacted secrets, time, the outbound-HTTP rules, the one answer shape, request deadlines, client-IP policies | `platform` |
+//! | `outbound::answer` | what an outbound call gives back (`Answer`, `ReadBody`, `OutboundError`) | nothing of this crate |
+//! | `outbound::fetch` (wasm32) | the transport: the platform's `fetch`, `redirect: "manual"`, capped body | `outbound::answer`, `platform` |
+//! | `strict`, `secret`, `clock`, `outbound`, `rejection`, `deadline`, `client_ip` | strict decoders, redacted secrets, time, the outbound-HTTP rules and `call`, the one answer shape, request deadlines, client-IP policies | `platform`; `outbound` also its two rooms above |
 //! | `head` | the request head and its credentials | `deadline`, `rejection` |
 //! | `jwk` | JWKS and PEM keys, parsed | `strict`, `outbound` |
 //! | `keys` | the key set, key choice, the JWKS cache | `jwk`, `outbound` |
@@ -39,8 +41,6 @@ mod clock;
 mod config;
 mod context;
 mod deadline;
-#[cfg(target_family = "wasm")]
-mod fetch;
 mod gateway;
 mod head;
 mod jwk;

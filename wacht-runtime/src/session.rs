@@ -17,8 +17,8 @@ use crate::keys::{KeyFetchError, KeyMiss, KeySet, Unavailable};
 use crate::rejection::{Challenge, Rejection};
 use crate::strict::{b64url_decode, parse_object};
 
-/// Tokens longer than this are refused before any work is done.
-const MAX_TOKEN_LEN: usize = 16 * 1024;
+/// Tokens longer than this are refused before any work is done (no key fetch, no parsing).
+pub(crate) const MAX_TOKEN_LEN: usize = 16 * 1024;
 
 /// Why a request is not authenticated. Each variant maps to exactly one rejection
 /// ([`AuthError::rejection`]); the `Display` text carries details for logs only.

@@ -16,7 +16,7 @@ impl WachtConfig {
     /// | `WACHT_API_KEY` | backend API key | | none |
     /// | `WACHT_BACKEND_API_URL` | backend API URL | absolute http(s) URL | `https://api.wacht.dev` |
     /// | `WACHT_GATEWAY_URL` | gateway URL | absolute http(s) URL | `https://gateway.wacht.dev` |
-    /// | `WACHT_HTTP_TIMEOUT_MS` | timeout of every call to Wacht (JWKS, gateway, backend API), in milliseconds; a request's deadline caps it further | 1 to 300 000 | 5000 |
+    /// | `WACHT_HTTP_TIMEOUT_MS` | timeout of every call to Wacht (JWKS, gateway, backend API: connect, headers and body), and of a check's calls together, in milliseconds; never past a request's [`Deadline`](crate::Deadline) | 1 to 300 000 | 5000 |
     /// | `WACHT_JWKS_TTL_SECONDS` | how long a fetched key set is used before it is refreshed | 1 to 86 400 | 300 |
     /// | `WACHT_JWKS_MIN_REFRESH_INTERVAL_SECONDS` | least time between two refreshes for an unknown `kid`, and the longest back-off after a failed fetch | 1 to 3 600 | 30 |
     /// | `WACHT_CLIENT_IP` | client IP sent to the gateway: `none`, `netlify`, `header:<name>`, `forwarded-for:<n>` ([`ClientIp`]) | | `none` |

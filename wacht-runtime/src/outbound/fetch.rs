@@ -2,7 +2,7 @@
 //! redirect is never followed (reqwest's wasm backend cannot ask for that; the platform would
 //! follow the redirect and re-send the request, the gateway's credential included).
 //!
-//! The rules are those of [`crate::outbound`]: any 3xx is a failed call, the body is read from
+//! The rules are those of the outbound module (its parent): any 3xx is a failed call, the body is read from
 //! the stream with a cap, and the whole call (body included) is bounded by the timeout
 //! (`AbortSignal.timeout` aborts the platform's request; a timer bounds the wait regardless).
 
@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::outbound::{Answer, OutboundError, ReadBody};
+use super::answer::{Answer, OutboundError, ReadBody};
 
 #[wasm_bindgen]
 extern "C" {

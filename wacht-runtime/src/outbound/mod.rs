@@ -8,9 +8,18 @@
 //! - Every call has a timeout covering connect, headers and body.
 //! - Error texts are this crate's own (plus the transport's cause chain); nothing the peer
 //!   sent is quoted.
+//!
+//! Two rooms below this one: `answer`, the types a call gives back (a leaf), and on wasm32
+//! `fetch`, the transport (the platform's `fetch`), which imports `answer` and
+//! `crate::platform` only. This module imports both; neither imports it.
 
-use std::fmt;
 use std::time::Duration;
+
+mod answer;
+#[cfg(target_family = "wasm")]
+mod fetch;
+
+pub(crate) use answer::{Answer, OutboundError, ReadBody};
 
 /// The largest JWKS document read.
 pub(crate) const JWKS_BODY_CAP: usize = 512 * 1024;
@@ -18,40 +27,6 @@ pub(crate) const JWKS_BODY_CAP: usize = 512 * 1024;
 pub(crate) const GATEWAY_BODY_CAP: usize = 64 * 1024;
 /// The largest backend API answer read.
 pub(crate) const BACKEND_BODY_CAP: usize = 4 * 1024 * 1024;
-
-/// Why an outbound call failed before a body within the cap was read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum OutboundError {
-    /// No complete answer within the timeout.
-    Timeout,
-    /// The request did not complete (refused, reset, DNS, TLS); the cause chain.
-    Transport(String),
-    /// The peer answered with a redirect (never followed).
-    Redirect(u16),
-    /// The answer came from another URL than the one requested.
-    UrlChanged,
-    /// The body is larger than the cap (in bytes).
-    TooLarge(usize),
-}
-
-impl fmt::Display for OutboundError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            OutboundError::Timeout => f.write_str("no answer within the timeout"),
-            OutboundError::Transport(cause) => write!(f, "the request failed: {cause}"),
-            OutboundError::Redirect(status) => {
-                write!(
-                    f,
-                    "answered with a redirect (HTTP {status}), which is never followed"
-                )
-            }
-            OutboundError::UrlChanged => {
-                f.write_str("the answer came from another URL than the one requested")
-            }
-            OutboundError::TooLarge(cap) => write!(f, "the answer is larger than {cap} bytes"),
-        }
-    }
-}
 
 /// A client builder with the rules above: redirects off, connect and total timeouts, the
 /// crate's user agent, idle connections kept for 90 s.
@@ -90,7 +65,7 @@ pub(crate) fn build_client(timeout: Duration) -> Result<reqwest::Client, String>
     }
 }
 
-/// On wasm32 the calls go to the platform's `fetch` (see `crate::fetch`; TLS, connections
+/// On wasm32 the calls go to the platform's `fetch` (see `fetch`; TLS, connections
 /// and roots are the platform's); the client only builds requests.
 #[cfg(target_family = "wasm")]
 pub(crate) fn build_client(_timeout: Duration) -> Result<reqwest::Client, String> {
@@ -100,26 +75,10 @@ pub(crate) fn build_client(_timeout: Duration) -> Result<reqwest::Client, String
         .map_err(|error| cause_chain(&error))
 }
 
-/// An answer: its status and its body, read up to the cap.
-#[derive(Debug)]
-pub(crate) struct Answer {
-    pub(crate) status: http::StatusCode,
-    pub(crate) body: Vec<u8>,
-}
-
-/// Which answers' bodies [`call`] reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ReadBody {
-    /// Every answer's (decisions and error descriptions are both in bodies).
-    Always,
-    /// Only a 2xx answer's (a JWKS error page is not read).
-    OnSuccess,
-}
-
 /// Sends `request` and reads the answer: redirects and answers from another URL refused,
 /// the body read up to `cap` bytes, `timeout` bounding the whole call, body included.
 ///
-/// On wasm32 the platform's `fetch` is called directly (`crate::fetch`), with
+/// On wasm32 the platform's `fetch` is called directly (`fetch`), with
 /// `redirect: "manual"`; the future is `Send` on every target.
 #[cfg(target_family = "wasm")]
 pub(crate) async fn call(
@@ -129,7 +88,7 @@ pub(crate) async fn call(
     cap: usize,
     read: ReadBody,
 ) -> Result<Answer, OutboundError> {
-    crate::fetch::call(request, timeout, cap, read).await
+    fetch::call(request, timeout, cap, read).await
 }
 
 /// Sends `request` and reads the answer: redirects and answers from another URL refused,

@@ -1,0 +1,45 @@
+//! The guides: how to use `wacht`, one page per topic. Each page is a file of the repository's
+//! `docs/` folder, rendered here; their Rust examples are compiled by `cargo test --doc`
+//! (Cloudflare Workers snippets, which need the wasm32 target, are shown but not compiled).
+//!
+//! A reading order: [`runtimes`] (your platform), [`people_or_machines`] (the attributes),
+//! [`configuration`] and [`rejections`]; then what you need of the others.
+
+#[doc = include_str!("../docs/runtimes.md")]
+pub mod runtimes {}
+
+#[doc = include_str!("../docs/people-or-machines.md")]
+pub mod people_or_machines {}
+
+#[doc = include_str!("../docs/layers-and-extractors.md")]
+pub mod layers_and_extractors {}
+
+#[doc = include_str!("../docs/lambda-netlify.md")]
+pub mod lambda_netlify {}
+
+#[doc = include_str!("../docs/workers.md")]
+pub mod workers {}
+
+#[doc = include_str!("../docs/backend.md")]
+pub mod backend {}
+
+#[doc = include_str!("../docs/bridge.md")]
+pub mod bridge {}
+
+#[doc = include_str!("../docs/configuration.md")]
+pub mod configuration {}
+
+#[doc = include_str!("../docs/rejections.md")]
+pub mod rejections {}
+
+#[doc = include_str!("../docs/keys-and-caching.md")]
+pub mod keys_and_caching {}
+
+#[doc = include_str!("../docs/testing.md")]
+pub mod testing {}
+
+#[doc = include_str!("../docs/from-javascript.md")]
+pub mod from_javascript {}
+
+#[doc = include_str!("../docs/migrating.md")]
+pub mod migrating {}

@@ -457,12 +457,23 @@ async fn a_gateway_400_is_a_configuration_error() {
         .header("x-api-key", key.secret())
         .body(())
         .unwrap();
+    // A resource the gateway would answer 400 for is refused here first, with no call.
     let bad = MachineRequirement::new().resource("/has space");
     let rejection = wacht.authorize_machine(&req, &bad).await.unwrap_err();
     assert_eq!(
         (rejection.status().as_u16(), rejection.reason()),
+        (500, "invalid_requirement")
+    );
+    assert_eq!(local.gateway_checks(), 0);
+    // A 400 from the gateway all the same (another rule of its own) is a configuration error.
+    local.set_gateway_fault(wacht::testing::GatewayFault::Status(400));
+    let fine = MachineRequirement::new().resource("/machine/users");
+    let rejection = wacht.authorize_machine(&req, &fine).await.unwrap_err();
+    assert_eq!(
+        (rejection.status().as_u16(), rejection.reason()),
         (500, "gateway_bad_request")
     );
+    local.set_gateway_fault(wacht::testing::GatewayFault::None);
     let good = MachineRequirement::new()
         .resource("urn:wacht:organization:1001")
         .permission("user:read");

@@ -591,7 +591,15 @@ async fn rotation_unknown_kids_and_stale_keys() {
             .jwks_min_refresh_interval(Duration::from_secs(60))
     })
     .await;
-    let old = s.reader().sign();
+    // Issued a minute ago: before any key set here was fetched, so once its key is gone a
+    // 401 is certain (a token issued after the held set's fetch could name a key rotated in
+    // since, and gets 503 + Retry-After while the refresh is limited; tested below).
+    let a_minute_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        - 60;
+    let old = s.reader().issued_at(a_minute_ago).sign();
     assert_eq!(s.bearer(&old).await.status, 200);
     assert_eq!(s.local.jwks_fetches(), 1);
 
@@ -606,15 +614,29 @@ async fn rotation_unknown_kids_and_stale_keys() {
         "unknown_key"
     );
 
-    // 200 random unknown kids within the minimum interval: no further fetch.
+    // 200 random unknown kids within the minimum interval: no further fetch. Issued after
+    // the held set was fetched, they may name a key rotated in since: 503 with Retry-After
+    // ("retry"); issued before it, their key would be in the set: 401.
     for i in 0..200 {
         let token = s
             .local
             .token()
             .header("kid", json!(format!("key_random_{i}")))
             .sign();
+        let answer = s.bearer(&token).await;
         assert_eq!(
-            rejected(&s.bearer(&token).await, 401, "unauthenticated"),
+            rejected(&answer, 503, "auth_unavailable"),
+            "keys_unavailable"
+        );
+        assert!(answer.headers.contains_key("retry-after"));
+        let issued_before = s
+            .local
+            .token()
+            .header("kid", json!(format!("key_random_{i}")))
+            .issued_at(1)
+            .sign();
+        assert_eq!(
+            rejected(&s.bearer(&issued_before).await, 401, "unauthenticated"),
             "unknown_key"
         );
     }
@@ -636,7 +658,9 @@ async fn unknown_kids_refresh_at_most_once_per_interval_from_a_warm_cache() {
             .token()
             .header("kid", json!(format!("kid_{i:03}")))
             .sign();
-        assert_eq!(s.bearer(&token).await.status, 401);
+        // The first is 401 after its refresh; the rest, inside the interval, 503 (retry).
+        let status = s.bearer(&token).await.status;
+        assert!(status == 401 || status == 503, "{status}");
     }
     assert!(
         s.local.jwks_fetches() - before <= 1,

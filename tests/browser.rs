@@ -634,3 +634,70 @@ async fn malformed_cookies_never_panic_and_never_let_anyone_in() {
     }
     assert_eq!(runs(), before);
 }
+
+#[derive(serde::Deserialize, Debug)]
+struct Plan {
+    plan: String,
+    seats: u32,
+}
+
+#[derive(serde::Deserialize, Debug)]
+struct Claims {
+    sub: String,
+    organization: Option<String>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[allow(dead_code)]
+struct Wrong {
+    seats: String,
+}
+
+#[tokio::test]
+async fn typed_claims_and_metadata_read_the_exchanged_token() {
+    let _serial = SERIAL.lock().await;
+    let local = LocalWacht::start().unwrap();
+    local.add_session_user(
+        SessionUser::new("user_meta")
+            .organization("org_9", ["user:read"])
+            .metadata(serde_json::json!({"plan": "pro", "seats": 3, "secret_note": "sk_live_x"})),
+    );
+    let wacht = Wacht::new(
+        local
+            .config_builder()
+            .browser_sessions(true)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let transport = local.sign_in("user_meta");
+    let req = http::Request::builder()
+        .header("cookie", format!("__session={transport}"))
+        .body(())
+        .unwrap();
+    let (auth, headers) = wacht
+        .admit(&req, &Requirement::new())
+        .await
+        .unwrap()
+        .into_parts();
+    assert_eq!(headers.set_cookies().len(), 1, "the cache cookie");
+    let plan: Plan = auth.metadata().unwrap();
+    assert_eq!((plan.plan.as_str(), plan.seats), ("pro", 3));
+    let claims: Claims = auth.claims_as().unwrap();
+    assert_eq!(
+        (claims.sub.as_str(), claims.organization.as_deref()),
+        ("user_meta", Some("org_9"))
+    );
+    let wrong = auth.metadata::<Wrong>().unwrap_err().to_string();
+    assert!(
+        wrong.contains("wrong type") && !wrong.contains("sk_live_x") && !wrong.contains('3'),
+        "{wrong}"
+    );
+    let plain = Wacht::new(local.config()).unwrap();
+    let token = local.token().subject("u").sign();
+    let auth = plain.verify_token(&token).await.unwrap();
+    assert!(matches!(
+        auth.metadata::<Plan>(),
+        Err(wacht::ClaimsError::Missing("metadata"))
+    ));
+}

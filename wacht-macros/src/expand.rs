@@ -62,11 +62,16 @@ impl Expand for Protect {
         };
         let organization_id = optional(config.organization_id.as_ref());
         let workspace_id = optional(config.workspace_id.as_ref());
+        let sign_in_redirect = match &config.sign_in_redirect {
+            Some(value) => quote!(#value),
+            None => quote!(true),
+        };
         let session = quote! {
             #private::ProtectSpec {
                 permissions: #permissions,
                 organization_id: #organization_id,
                 workspace_id: #workspace_id,
+                sign_in_redirect: #sign_in_redirect,
             }
         };
         if let Some((_, machine)) = &config.or_machine {
@@ -647,6 +652,7 @@ mod tests {
                             permissions: __wacht::Permissions::Any(&["user:read"]),
                             organization_id: ::core::option::Option::None,
                             workspace_id: ::core::option::Option::None,
+                            sign_in_redirect: true,
                         })
                     });
                 // The user's own names are bound: nothing in scope can clash with them.
@@ -698,6 +704,7 @@ mod tests {
             permissions: __wacht::Permissions::All(&["a", "b"]),
             organization_id: ::core::option::Option::Some("org"),
             workspace_id: ::core::option::Option::Some("ws"),
+            sign_in_redirect: true,
         })));
         assert!(output.contains(&call), "{output}");
 

@@ -78,7 +78,7 @@ mod extract;
 pub mod testing;
 
 pub use admitted::{Admitted, ResponseHeaders};
-pub use auth::Auth;
+pub use auth::{Auth, ClaimsError};
 pub use backend::{
     BackendClient, BackendError, ErrorBody, ListUsersOptions, Page, SortOrder, User, Users,
 };

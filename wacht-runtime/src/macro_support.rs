@@ -304,6 +304,8 @@ pub struct ProtectSpec {
     pub organization_id: Option<&'static str>,
     /// `workspace_id`.
     pub workspace_id: Option<&'static str>,
+    /// `sign_in_redirect` (default `true`).
+    pub sign_in_redirect: bool,
 }
 
 /// Builds the requirement of a `#[protect]` attribute (called once per handler, from a
@@ -319,7 +321,7 @@ pub fn requirement(spec: ProtectSpec) -> Requirement {
     if let Some(id) = spec.workspace_id {
         requirement = requirement.workspace(id);
     }
-    requirement
+    requirement.sign_in_redirect(spec.sign_in_redirect)
 }
 
 /// The checked arguments of a `#[machine]` attribute, by name and typed: the macro emits
@@ -468,6 +470,7 @@ mod tests {
             permissions: Permissions::Any(&["user:read", "user:admin"]),
             organization_id: Some("org_1"),
             workspace_id: None,
+            sign_in_redirect: true,
         });
         assert_eq!(
             session,

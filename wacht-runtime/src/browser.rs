@@ -570,7 +570,7 @@ pub(crate) fn is_cross_site(head: &Head<'_>, policy: &AppUrl, allowed: &[String]
     match origin {
         Some(origin) if origin != "null" => {
             let own = public_origin(head, policy);
-            !(own.as_deref() == Some(origin.as_str()) || allowed.iter().any(|a| *a == origin))
+            !(own.as_deref() == Some(origin.as_str()) || allowed.contains(&origin))
         }
         // `Origin: null` (sandboxed, privacy-redirected) or none: the fetch metadata decides.
         _ => !matches!(

@@ -616,6 +616,29 @@ async fn a_websocket_upgrade_takes_its_token_from_the_subprotocol_and_echoes_it(
         common::rejected(&answer, 401, "unauthenticated"),
         "malformed_token"
     );
+    // With the session cookie instead: a handshake from another origin is refused (cross-site
+    // WebSocket hijacking), one from the app's own origin is let in.
+    let (client, _) = browser();
+    sign_in(&client, &app, READER, &format!("{}/page", app.url)).await;
+    let handshake = |origin: &str| {
+        client
+            .get(format!("{}/socket", app.url))
+            .header("upgrade", "websocket")
+            .header("connection", "upgrade")
+            .header("origin", origin)
+    };
+    let answer = common::send(handshake("https://evil.example")).await;
+    assert_eq!(
+        common::rejected(&answer, 403, "forbidden"),
+        "cross_site_request"
+    );
+    let answer = common::send(handshake(&app.url)).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::SWITCHING_PROTOCOLS,
+        "{}",
+        answer.text
+    );
 }
 
 #[tokio::test]
@@ -656,6 +679,11 @@ async fn malformed_cookies_never_panic_and_never_let_anyone_in() {
         }
     }
     assert_eq!(runs(), before);
+    assert_eq!(
+        app.local.session_exchanges(),
+        0,
+        "garbage never reaches the frontend API"
+    );
 }
 
 #[derive(serde::Deserialize, Debug)]

@@ -138,8 +138,13 @@ where
     }
 
     fn call(&mut self, mut invocation: LambdaInvocation) -> Self::Future {
-        if let Some(body) = tolerate(&invocation.body) {
-            invocation.body = body.into();
+        match tolerate(&invocation.body) {
+            Some(body) => invocation.body = body.into(),
+            None => tracing::trace!(
+                target: "wacht",
+                bytes = invocation.body.len(),
+                "event passed to lambda_http as it came"
+            ),
         }
         self.inner.call(invocation)
     }

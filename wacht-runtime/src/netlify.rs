@@ -38,14 +38,15 @@
 //! ```no_run
 //! use lambda_http::{Body, Error, Request, Response, service_fn};
 //!
-//! #[wacht::protect(permission = "user:read")]
-//! async fn handler(_req: Request, auth: wacht::Auth) -> Result<Response<Body>, Error> {
-//!     Ok(Response::new(format!("hello {}", auth.user_id()).into()))
+//! // With the `wacht` facade: `#[wacht::protect(permission = "user:read")]` on it.
+//! async fn handler(_req: Request) -> Result<Response<Body>, Error> {
+//!     Ok(Response::new("hello".into()))
 //! }
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), Error> {
-//!     wacht::netlify::run(service_fn(handler)).await
+//!     // `wacht::netlify::run` through the facade.
+//!     wacht_runtime::netlify::run(service_fn(handler)).await
 //! }
 //! ```
 
@@ -87,7 +88,7 @@ where
 ///     "multiValueHeaders": {"x-api-key": ["wk_test_123"], "x-nf-account-id": [null]},
 ///     "queryStringParameters": {}, "multiValueQueryStringParameters": {},
 ///     "isBase64Encoded": true, "requestContext": {"httpMethod": "GET", "requestTimeEpoch": 0}}"#;
-/// let request = wacht::netlify::request_from_event(event).unwrap();
+/// let request = wacht_runtime::netlify::request_from_event(event).unwrap();
 /// assert_eq!(request.uri().path(), "/.netlify/functions/users");
 /// assert!(request.headers().get("x-nf-account-id").is_none());
 /// ```

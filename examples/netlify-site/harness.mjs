@@ -7,11 +7,6 @@
 //   node harness.mjs curls <env-file> <admin-url> <machine-url>
 //                                                            the README's curls: 200 for the valid
 //                                                            token and key
-//   node harness.mjs bundle <zip-it-and-ship-it> <functions-dir> <out-dir>
-//                                                            what `netlify deploy --functions` does
-//                                                            with prebuilt binaries: each must be
-//                                                            taken as a Rust function, zipped as
-//                                                            `bootstrap`
 //
 // <base-url> serves `/.netlify/functions/<name>` (`netlify functions:serve`). <emulator.json>
 // holds the line `cargo run --example workers_emulator` prints.
@@ -167,36 +162,7 @@ async function curls(envPath, adminUrl, machineUrl) {
   process.exit(failed ? 1 : 0);
 }
 
-// Netlify's bundler (@netlify/zip-it-and-ship-it, the one `netlify deploy` runs) on a folder of
-// prebuilt binaries: both functions found, as Rust functions, each zip holding `bootstrap`.
-async function bundle(zisiPath, functionsDir, outDir) {
-  const { zipFunctions } = await import(`${zisiPath}/dist/main.js`);
-  const results = await zipFunctions(functionsDir, outDir, {});
-  const { execFileSync } = await import("node:child_process");
-  let failed = 0;
-  for (const name of ["admin-users", "machine-users"]) {
-    const result = results.find((entry) => entry.name === name);
-    const problems = [];
-    let summary = "not bundled";
-    if (result) {
-      summary = `runtime ${result.runtime}, ${result.path}`;
-      if (result.runtime !== "rs") problems.push("expected runtime rs");
-      const listing = execFileSync("python3", ["-m", "zipfile", "-l", result.path], { encoding: "utf8" });
-      const names = listing.split("\n").slice(1).filter(Boolean).map((line) => line.split(/\s+/)[0]);
-      if (names.join() !== "bootstrap") problems.push(`the zip holds ${names.join(", ")}, not bootstrap`);
-    } else {
-      problems.push("Netlify's bundler did not take it as a function (a stripped binary?)");
-    }
-    if (!report(`netlify bundle: ${name}`, problems, summary)) failed += 1;
-  }
-  console.log(`${2 - failed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
-
 switch (command) {
-  case "bundle":
-    await bundle(...args);
-    break;
   case "wait":
     await wait(...args);
     break;
@@ -210,6 +176,6 @@ switch (command) {
     await curls(...args);
     break;
   default:
-    console.error("usage: node harness.mjs wait|check|env-file|curls|bundle …");
+    console.error("usage: node harness.mjs wait|check|env-file|curls …");
     process.exit(2);
 }

@@ -29,6 +29,7 @@
 //! | `context` | [`Wacht`], the process-wide instance ([`init`], [`global`]) | every room above |
 //! | `macro_support` | what the macros' expansions call | `context`, `head` and the types above |
 //! | `layer`, `extract` | tower layers, axum extractors (features `tower`, `axum`) | `context`, `head` and the types above |
+//! | `netlify` | `lambda_http::run` that reads Netlify's events too (feature `netlify`) | nothing of this crate |
 //! | `testing` | the local emulator (feature `testing`) | the public API |
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -72,6 +73,10 @@ pub mod layer;
 
 #[cfg(feature = "axum")]
 mod extract;
+
+#[cfg(feature = "netlify")]
+#[cfg_attr(docsrs, doc(cfg(feature = "netlify")))]
+pub mod netlify;
 
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]

@@ -27,7 +27,8 @@
 //! | `machine` | the machine decision | `client_ip`, `gateway`, `head`, `rejection`, `requirement`, `secret` |
 //! | `bridge` | the `x-wacht-auth` header bridge | `auth`, `rejection`, `requirement`, `session`, `strict` |
 //! | `context` | [`Wacht`], the process-wide instance ([`init`], [`global`]) | every room above |
-//! | `macro_support` | what the macros' expansions call | `context`, `head` and the types above |
+//! | `webhook` | verifying Wacht's webhook deliveries (Standard Webhooks), the delivery log | `rejection`, `clock`, `bridge`; `context` only for the configured clock |
+//! | `macro_support` | what the macros' expansions call | `context`, `head`, `webhook` and the types above |
 //! | `layer`, `extract` | tower layers, axum extractors (features `tower`, `axum`) | `context`, `head` and the types above |
 //! | `testing` | the local emulator (feature `testing`) | the public API |
 #![deny(missing_docs)]
@@ -60,6 +61,7 @@ mod webcrypto;
 mod workers;
 
 pub mod bridge;
+pub mod webhook;
 
 #[doc(hidden)]
 pub mod macro_support;
@@ -106,6 +108,7 @@ pub use rejection::{Challenge, Rejection, RejectionCode};
 pub use requirement::{Denial, PermissionRule, Requirement};
 pub use secret::Secret;
 pub use session::AuthError;
+pub use webhook::{Webhook, WebhookEvent};
 
 /// On wasm32: whether session-token signatures are checked with the platform's WebCrypto
 /// (`crypto.subtle.verify`; the default) or with RustCrypto, process-wide. WebCrypto is the

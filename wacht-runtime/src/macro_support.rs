@@ -17,6 +17,9 @@ pub use crate::requirement::Requirement;
 
 pub use http::{HeaderName, Method};
 
+/// What `#[wacht::webhook]`'s expansion calls.
+pub use crate::webhook::expansion::*;
+
 /// What a handler returning any `IntoResponse` returns once protected (feature `axum`).
 #[cfg(feature = "axum")]
 pub use axum_core::response::Response as AxumResponse;

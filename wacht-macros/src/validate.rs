@@ -57,7 +57,16 @@ pub(crate) fn protect(args: Args<Protect>) -> syn::Result<ProtectConfig> {
             common.take(&arg, errors);
         }
         // Not in `Protect::KEYS`: refused while parsing.
-        Key::Resource | Key::Method | Key::Principal | Key::Header => {}
+        Key::Resource
+        | Key::Method
+        | Key::Principal
+        | Key::Header
+        | Key::Event
+        | Key::Events
+        | Key::SecretEnv
+        | Key::MaxBodyBytes
+        | Key::ToleranceSeconds
+        | Key::Dedup => {}
     });
     let common = common.finish();
     if let Some(span) = optional {
@@ -128,7 +137,7 @@ fn check_or_machine(arg: &Arg, errors: &mut Errors) -> Option<(proc_macro2::Span
 /// syntax errors from parsing are reported in their place.
 ///
 /// The one place duplicates are detected, for every key of every macro.
-fn for_each_arg(
+pub(crate) fn for_each_arg(
     items: Vec<syn::Result<Arg>>,
     errors: &mut Errors,
     mut check: impl FnMut(Arg, &mut Errors),
@@ -152,7 +161,7 @@ fn for_each_arg(
     }
 }
 
-struct CommonBuilder {
+pub(crate) struct CommonBuilder {
     /// [`Spec::UNRESTRICTED`] of the macro being checked.
     unrestricted: &'static str,
     /// The first of `permission` / `any` / `all` seen, and what it asked for.
@@ -162,7 +171,7 @@ struct CommonBuilder {
 }
 
 impl CommonBuilder {
-    fn new<M: Spec>() -> Self {
+    pub(crate) fn new<M: Spec>() -> Self {
         CommonBuilder {
             unrestricted: M::UNRESTRICTED,
             permissions: None,
@@ -172,7 +181,7 @@ impl CommonBuilder {
     }
 
     /// Checks one of the shared keys; other keys are left to the caller.
-    fn take(&mut self, arg: &Arg, errors: &mut Errors) {
+    pub(crate) fn take(&mut self, arg: &Arg, errors: &mut Errors) {
         let permissions = match arg.key {
             Key::Permission => text(arg, errors).map(Permissions::One),
             Key::Any => text_list(arg, self.unrestricted, errors).map(Permissions::Any),
@@ -192,7 +201,13 @@ impl CommonBuilder {
             | Key::Principal
             | Key::Header
             | Key::Optional
-            | Key::OrMachine => return,
+            | Key::OrMachine
+            | Key::Event
+            | Key::Events
+            | Key::SecretEnv
+            | Key::MaxBodyBytes
+            | Key::ToleranceSeconds
+            | Key::Dedup => return,
         };
         match &self.permissions {
             None => self.permissions = Some((arg.key, permissions)),
@@ -210,7 +225,7 @@ impl CommonBuilder {
         }
     }
 
-    fn finish(self) -> Common {
+    pub(crate) fn finish(self) -> Common {
         Common {
             permissions: match self.permissions {
                 Some((_, Some(permissions))) => permissions,
@@ -224,7 +239,7 @@ impl CommonBuilder {
 }
 
 /// A non-empty string literal without surrounding whitespace.
-fn text(arg: &Arg, errors: &mut Errors) -> Option<LitStr> {
+pub(crate) fn text(arg: &Arg, errors: &mut Errors) -> Option<LitStr> {
     let name = arg.key.name();
     let example = arg.key.example();
     match &arg.value {
@@ -333,7 +348,13 @@ fn text_list(arg: &Arg, unrestricted: &str, errors: &mut Errors) -> Option<Vec<L
 
 /// Reports an empty or blank string, or one with surrounding whitespace (or, for a `word`
 /// such as a permission, any whitespace); true when fine.
-fn check_text(text: &LitStr, what: &str, example: &str, word: bool, errors: &mut Errors) -> bool {
+pub(crate) fn check_text(
+    text: &LitStr,
+    what: &str,
+    example: &str,
+    word: bool,
+    errors: &mut Errors,
+) -> bool {
     let value = text.value();
     let trimmed = value.trim();
     if trimmed.is_empty() {
@@ -365,7 +386,7 @@ fn check_text(text: &LitStr, what: &str, example: &str, word: bool, errors: &mut
 }
 
 /// The message for a value that should have been a string literal.
-fn not_a_string(value: &Value, what: &str, example: &str) -> String {
+pub(crate) fn not_a_string(value: &Value, what: &str, example: &str) -> String {
     let found = match value {
         Value::Other(Expr::Lit(literal)) => match &literal.lit {
             Lit::Int(_) => Some("an integer"),
@@ -391,7 +412,7 @@ fn not_a_string(value: &Value, what: &str, example: &str) -> String {
 }
 
 /// `on_reject = path::to::function`
-fn function_path(arg: &Arg, errors: &mut Errors) -> Option<ExprPath> {
+pub(crate) fn function_path(arg: &Arg, errors: &mut Errors) -> Option<ExprPath> {
     match &arg.value {
         Value::Path(path) => Some(path.clone()),
         Value::Str(text) => {
@@ -418,7 +439,7 @@ fn function_path(arg: &Arg, errors: &mut Errors) -> Option<ExprPath> {
 }
 
 /// `crate = "path::to::wacht"`, parsed into a path spanned at the string.
-fn crate_path(arg: &Arg, errors: &mut Errors) -> Option<Path> {
+pub(crate) fn crate_path(arg: &Arg, errors: &mut Errors) -> Option<Path> {
     let example = arg.key.example();
     match &arg.value {
         Value::Str(text) if text.value().trim().is_empty() => {
@@ -547,7 +568,16 @@ pub(crate) fn machine(args: Args<Machine>) -> syn::Result<MachineConfig> {
             common.take(&arg, errors);
         }
         // Not in `Machine::KEYS`: refused while parsing.
-        Key::OrganizationId | Key::WorkspaceId | Key::Optional | Key::OrMachine => {}
+        Key::OrganizationId
+        | Key::WorkspaceId
+        | Key::Optional
+        | Key::OrMachine
+        | Key::Event
+        | Key::Events
+        | Key::SecretEnv
+        | Key::MaxBodyBytes
+        | Key::ToleranceSeconds
+        | Key::Dedup => {}
     });
     errors.finish(MachineConfig {
         common: common.finish(),
@@ -662,7 +692,7 @@ fn check_header(arg: &Arg, errors: &mut Errors) -> Option<LitStr> {
 }
 
 /// "`A`, `B`, `C`"
-fn choices<'a>(names: impl Iterator<Item = &'a str>) -> String {
+pub(crate) fn choices<'a>(names: impl Iterator<Item = &'a str>) -> String {
     names
         .map(|name| format!("`{name}`"))
         .collect::<Vec<_>>()

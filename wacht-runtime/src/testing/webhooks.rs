@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::LocalWacht;
 use super::random::{or_panic, random_bytes_32, random_digits};
 use crate::clock::Clock;
+use crate::webhook::WebhookSecrets;
 
 /// The user agent of Wacht's deliveries.
 pub const WACHT_WEBHOOK_USER_AGENT: &str = "Wacht-Webhook/1.0";
@@ -221,6 +222,20 @@ impl LocalWacht {
     #[must_use]
     pub fn webhook_secret(&self) -> String {
         self.inner.webhook_secret.clone()
+    }
+
+    /// [`LocalWacht::webhook_secret`] as [`WebhookSecrets`], to put in a request's extensions
+    /// (instead of setting `WACHT_WEBHOOK_SECRET`).
+    ///
+    /// # Panics
+    ///
+    /// Never in practice: the secret is made to parse.
+    #[must_use]
+    pub fn webhook_secrets(&self) -> WebhookSecrets {
+        match WebhookSecrets::parse(&self.inner.webhook_secret) {
+            Ok(secrets) => secrets,
+            Err(error) => panic!("wacht testing: the emulator's webhook secret: {error}"),
+        }
     }
 
     /// The delivery of `event` to `uri` as an `http::Request` (a `POST` with Wacht's headers,

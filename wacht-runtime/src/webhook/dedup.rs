@@ -81,6 +81,11 @@ impl std::error::Error for DeliveryLogError {
 ///     }
 /// }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a webhook delivery log",
+    label = "`dedup = path` calls this function once and needs a `wacht::webhook::DeliveryLog`",
+    note = "write a bare `dedup` for the in-memory log, or implement `wacht::webhook::DeliveryLog` for your store"
+)]
 pub trait DeliveryLog: Send + Sync + 'static {
     /// Claims delivery `id` at `now` (Unix seconds). A handled id must be remembered at least
     /// until `remember_until` (the delivery's timestamp plus the tolerance: later, a replay is

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::{DeliveryClaim, DeliveryLog, MemoryDeliveryLog, Webhook, WebhookEvent};
+use super::{DeliveryClaim, DeliveryLog, MemoryDeliveryLog};
+pub use super::{Webhook, WebhookEvent};
 use crate::rejection::Rejection;
 
 /// The checked arguments of a `#[webhook]` attribute.
@@ -91,10 +92,21 @@ where
     }
 }
 
-/// Ends a claim (no-op without one) with whether `answer` is a success.
-pub async fn finish_delivery<R: WebhookAnswer>(claim: Option<DeliveryClaim>, answer: &R) {
+/// The request again, from its head and a body.
+pub fn request_from_parts<B>(parts: http::request::Parts, body: B) -> http::Request<B> {
+    http::Request::from_parts(parts, body)
+}
+
+/// Whether a handler's answer is a success (looked at before the claim is finished, so no
+/// reference to it is held across an `.await`: bodies are `Send`, not always `Sync`).
+pub fn answered_ok<R: WebhookAnswer>(answer: &R) -> bool {
+    answer.is_success()
+}
+
+/// Ends a claim (no-op without one).
+pub async fn finish_delivery(claim: Option<DeliveryClaim>, handled: bool) {
     if let Some(claim) = claim {
-        claim.finish(answer.is_success()).await;
+        claim.finish(handled).await;
     }
 }
 
@@ -122,11 +134,11 @@ impl<T: WebhookAnswer, E> WebhookAnswer for Result<T, E> {
 }
 
 /// Chooses how to give the handler its body back, by method resolution on the body type `B`
-/// (the expansion calls `(&&&&&Rebuild::of(&req)).rebuild(bytes)`): `From<Bytes>` (axum,
-/// `Full<Bytes>`), else `From<String>` (lambda_http, vercel's text bodies, `String`; the body
-/// is UTF-8, Wacht's envelope being JSON), else `From<Vec<u8>>`, else `worker::Body` (feature
-/// `workers`), else a body that cannot be made again (hyper's `Incoming`): the handler then
-/// gets an `http_body_util::Full<Bytes>` body.
+/// (the expansion calls `(&&&&&Rebuild::of(&req)).rebuild(bytes)`): `worker::Body` (feature
+/// `workers`, wasm32), else `From<Bytes>` (axum, `Full<Bytes>`), else `From<String>`
+/// (lambda_http, `String`; the body is UTF-8, Wacht's envelope being JSON), else
+/// `From<Vec<u8>>`, else a body that cannot be made again (hyper's `Incoming`, which
+/// vercel_runtime uses too): the handler then gets an `http_body_util::Full<Bytes>` body.
 pub struct Rebuild<B>(PhantomData<fn() -> B>);
 
 impl<B> Rebuild<B> {
@@ -137,42 +149,42 @@ impl<B> Rebuild<B> {
 }
 
 /// `worker::Body` (implemented on wasm32 with feature `workers`).
-pub trait ViaWorkers<B> {
+pub trait RebuildWorkers<B> {
     /// The body again.
     fn rebuild(&self, bytes: Bytes) -> B;
 }
 
 /// `B: From<Bytes>`.
-pub trait ViaBytes<B> {
+pub trait RebuildBytes<B> {
     /// The body again.
     fn rebuild(&self, bytes: Bytes) -> B;
 }
 
 /// `B: From<String>`.
-pub trait ViaString<B> {
+pub trait RebuildString<B> {
     /// The body again.
     fn rebuild(&self, bytes: Bytes) -> B;
 }
 
 /// `B: From<Vec<u8>>`.
-pub trait ViaVec<B> {
+pub trait RebuildVec<B> {
     /// The body again.
     fn rebuild(&self, bytes: Bytes) -> B;
 }
 
 /// Any other body: a `Full<Bytes>` instead.
-pub trait ViaFull {
+pub trait RebuildFull {
     /// The body, as a `Full<Bytes>`.
     fn rebuild(&self, bytes: Bytes) -> http_body_util::Full<Bytes>;
 }
 
-impl<B: From<Bytes>> ViaBytes<B> for &&&Rebuild<B> {
+impl<B: From<Bytes>> RebuildBytes<B> for &&&Rebuild<B> {
     fn rebuild(&self, bytes: Bytes) -> B {
         B::from(bytes)
     }
 }
 
-impl<B: From<String>> ViaString<B> for &&Rebuild<B> {
+impl<B: From<String>> RebuildString<B> for &&Rebuild<B> {
     fn rebuild(&self, bytes: Bytes) -> B {
         match String::from_utf8(Vec::from(bytes)) {
             Ok(text) => B::from(text),
@@ -182,13 +194,13 @@ impl<B: From<String>> ViaString<B> for &&Rebuild<B> {
     }
 }
 
-impl<B: From<Vec<u8>>> ViaVec<B> for &Rebuild<B> {
+impl<B: From<Vec<u8>>> RebuildVec<B> for &Rebuild<B> {
     fn rebuild(&self, bytes: Bytes) -> B {
         B::from(Vec::from(bytes))
     }
 }
 
-impl<B> ViaFull for Rebuild<B> {
+impl<B> RebuildFull for Rebuild<B> {
     fn rebuild(&self, bytes: Bytes) -> http_body_util::Full<Bytes> {
         http_body_util::Full::new(bytes)
     }
@@ -196,7 +208,7 @@ impl<B> ViaFull for Rebuild<B> {
 
 /// `worker::Body` (feature `workers`, wasm32): made from the bytes through the platform.
 #[cfg(all(feature = "workers", target_family = "wasm"))]
-impl ViaWorkers<worker::Body> for &&&&Rebuild<worker::Body> {
+impl RebuildWorkers<worker::Body> for &&&&Rebuild<worker::Body> {
     fn rebuild(&self, bytes: Bytes) -> worker::Body {
         worker::Response::from_bytes(bytes.to_vec())
             .and_then(http::Response::<worker::Body>::try_from)

@@ -32,6 +32,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "axum")]
+mod axum;
 mod body;
 mod dedup;
 mod event;
@@ -41,6 +43,8 @@ pub mod expansion;
 mod secret;
 #[cfg(test)]
 mod tests;
+#[cfg(feature = "tower")]
+pub(crate) mod tower;
 
 use std::fmt;
 use std::sync::Arc;
@@ -152,7 +156,10 @@ pub struct Webhook {
 }
 
 struct Settings {
+    /// The configured secrets, or why there are none.
     secrets: Result<Arc<[WebhookSecret]>, WebhookConfigError>,
+    /// A setting that cannot work (tolerance, cap, filter): answered 500 whatever the secrets.
+    setting_error: Option<WebhookConfigError>,
     tolerance: Duration,
     max_body_bytes: usize,
     events: Option<Vec<String>>,
@@ -285,22 +292,19 @@ impl WebhookBuilder {
     /// The settings, or the first thing that cannot work.
     pub fn build(self) -> Result<Webhook, WebhookConfigError> {
         let webhook = self.build_lenient();
-        match &webhook.inner.secrets {
-            Err(error) => Err(error.clone()),
-            Ok(_) => Ok(webhook),
+        match webhook.config_error() {
+            Some(error) => Err(error.clone()),
+            None => Ok(webhook),
         }
     }
 
     /// The settings; what cannot work is answered at every delivery as a 500 (and logged
     /// here, once).
     pub fn build_lenient(self) -> Webhook {
-        let error = self
-            .secret_error
-            .or_else(|| {
-                self.tolerance
-                    .filter(|tolerance| !TOLERANCE_RANGE.contains(tolerance))
-                    .map(WebhookConfigError::Tolerance)
-            })
+        let setting_error = self
+            .tolerance
+            .filter(|tolerance| !TOLERANCE_RANGE.contains(tolerance))
+            .map(WebhookConfigError::Tolerance)
             .or_else(|| {
                 self.max_body_bytes
                     .filter(|bytes| !MAX_BODY_BYTES_RANGE.contains(bytes))
@@ -312,25 +316,26 @@ impl WebhookBuilder {
                     .as_ref()
                     .is_some_and(|events| events.iter().any(blank))
                     .then_some(WebhookConfigError::EventType)
-            })
-            .or_else(|| {
-                self.secrets.is_empty().then(|| {
-                    WebhookConfigError::MissingSecret(
-                        self.secret_source
-                            .clone()
-                            .unwrap_or_else(|| DEFAULT_SECRET_ENV.to_owned()),
-                    )
-                })
             });
-        if let Some(error) = &error {
+        let secret_error = self.secret_error.or_else(|| {
+            self.secrets.is_empty().then(|| {
+                WebhookConfigError::MissingSecret(
+                    self.secret_source
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_SECRET_ENV.to_owned()),
+                )
+            })
+        });
+        for error in [&setting_error, &secret_error].into_iter().flatten() {
             tracing::error!(target: "wacht", reason = error.reason(), %error, "webhook deliveries will answer 500 auth_misconfigured: the configuration cannot work");
         }
         Webhook {
             inner: Arc::new(Settings {
-                secrets: match error {
+                secrets: match secret_error {
                     Some(error) => Err(error),
                     None => Ok(self.secrets.into()),
                 },
+                setting_error,
                 tolerance: self.tolerance.unwrap_or(DEFAULT_TOLERANCE),
                 max_body_bytes: self.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
                 events: self.events,
@@ -338,6 +343,42 @@ impl WebhookBuilder {
                 clock: self.clock,
             }),
         }
+    }
+}
+
+/// Signing secrets for one request, put in its extensions by server code (an axum
+/// `Extension`, a `service_fn` wrapper): used instead of the configured ones by the attribute,
+/// the layer and the extractor. For a server answering for several Wacht deployments, and for
+/// tests. Clients cannot set extensions.
+///
+/// ```
+/// use wacht_runtime::webhook::WebhookSecrets;
+/// let secrets = WebhookSecrets::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
+/// let mut req = http::Request::new(String::new());
+/// req.extensions_mut().insert(secrets);
+/// # Ok::<(), wacht_runtime::webhook::WebhookSecretError>(())
+/// ```
+#[derive(Clone)]
+pub struct WebhookSecrets(Arc<[WebhookSecret]>);
+
+impl WebhookSecrets {
+    /// Parses one or several secrets ([`WebhookSecret::parse_list`]).
+    pub fn parse(text: &str) -> Result<Self, WebhookSecretError> {
+        WebhookSecret::parse_list(text).map(|secrets| WebhookSecrets(secrets.into()))
+    }
+
+    /// At least one secret.
+    pub fn new(secrets: Vec<WebhookSecret>) -> Result<Self, WebhookSecretError> {
+        if secrets.is_empty() {
+            return Err(WebhookSecretError::Empty);
+        }
+        Ok(WebhookSecrets(secrets.into()))
+    }
+}
+
+impl fmt::Debug for WebhookSecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WebhookSecrets({} × ***)", self.0.len())
     }
 }
 
@@ -365,9 +406,13 @@ impl Webhook {
             .build_lenient()
     }
 
-    /// The configuration error every delivery is answered with, if any.
+    /// The configuration error every delivery is answered with, if any (a missing or
+    /// invalid secret is not answered when a request brings [`WebhookSecrets`]).
     pub fn config_error(&self) -> Option<&WebhookConfigError> {
-        self.inner.secrets.as_ref().err()
+        self.inner
+            .setting_error
+            .as_ref()
+            .or(self.inner.secrets.as_ref().err())
     }
 
     /// The body cap in bytes.
@@ -419,7 +464,7 @@ impl Webhook {
         body: Bytes,
         now: i64,
     ) -> Result<WebhookEvent, Rejection> {
-        let secrets = self.secrets()?;
+        let secrets = self.secrets(None)?;
         let signed = self.check_headers(headers, now)?;
         if body.len() > self.inner.max_body_bytes {
             return Err(too_large(self.inner.max_body_bytes));
@@ -437,13 +482,14 @@ impl Webhook {
         body: &[u8],
         now: i64,
     ) -> Result<(), Rejection> {
-        let secrets = self.secrets()?;
+        let secrets = self.secrets(None)?;
         let signed = self.check_headers(headers, now)?;
         check_signature(secrets, &signed, body)
     }
 
-    /// Reads `req`'s body (capped) and verifies it as [`Webhook::verify`] does, then checks
-    /// the delivery log: the request comes back, with its body, and the event. When a log is
+    /// Reads `req`'s body (capped) and verifies it as [`Webhook::verify`] does (with the
+    /// [`WebhookSecrets`] in its extensions, if any, instead of the configured secrets), then
+    /// checks the delivery log: the request comes back, with its body, and the event. When a log is
     /// set, call [`Received::finish`] with the handler's outcome.
     pub async fn receive<B: http_body::Body>(
         &self,
@@ -464,8 +510,9 @@ impl Webhook {
         clock: &Clock,
     ) -> Result<Received, Rejection> {
         let (mut parts, body) = req.into_parts();
+        let given = parts.extensions.get::<WebhookSecrets>().cloned();
         let outcome = async {
-            let secrets = self.secrets()?;
+            let secrets = self.secrets(given.as_ref())?;
             let now = clock.now();
             let signed = self.check_headers(&parts.headers, now)?;
             let announced = parts
@@ -506,10 +553,19 @@ impl Webhook {
         }
     }
 
-    fn secrets(&self) -> Result<&[WebhookSecret], Rejection> {
-        match &self.inner.secrets {
-            Ok(secrets) => Ok(secrets),
-            Err(error) => Err(Rejection::misconfigured(error.reason())),
+    /// The secrets to verify with: `given` (a request's [`WebhookSecrets`]), else the
+    /// configured ones; a setting that cannot work is a 500 either way.
+    fn secrets<'a>(
+        &'a self,
+        given: Option<&'a WebhookSecrets>,
+    ) -> Result<&'a [WebhookSecret], Rejection> {
+        if let Some(error) = &self.inner.setting_error {
+            return Err(Rejection::misconfigured(error.reason()));
+        }
+        match (given, &self.inner.secrets) {
+            (Some(given), _) => Ok(&given.0),
+            (None, Ok(secrets)) => Ok(secrets),
+            (None, Err(error)) => Err(Rejection::misconfigured(error.reason())),
         }
     }
 

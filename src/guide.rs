@@ -26,6 +26,9 @@ pub mod workers {}
 #[doc = include_str!("../docs/backend.md")]
 pub mod backend {}
 
+#[doc = include_str!("../docs/browser-sessions.md")]
+pub mod browser_sessions {}
+
 #[doc = include_str!("../docs/bridge.md")]
 pub mod bridge {}
 

@@ -37,6 +37,7 @@
 //! | [Lambda and Netlify](guide::lambda_netlify) | deploying: deadlines, logs, environment |
 //! | [Workers](guide::workers) | Cloudflare Workers (wasm32) |
 //! | [backend](guide::backend) | the backend API client |
+//! | [browser sessions](guide::browser_sessions) | server-rendered pages: session cookies, the token exchange, sign-in redirects, WebSocket tokens, typed claims |
 //! | [header bridge](guide::bridge) | forwarding the identity behind an edge |
 //! | [configuration](guide::configuration) | every variable and setting, ranges, scoped errors |
 //! | [rejections](guide::rejections) | the answers, every `reason`, failure modes, logs |

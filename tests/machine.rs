@@ -466,14 +466,14 @@ async fn a_gateway_400_is_a_configuration_error() {
     );
     assert_eq!(local.gateway_checks(), 0);
     // A 400 from the gateway all the same (another rule of its own) is a configuration error.
-    local.set_gateway_fault(wacht::testing::GatewayFault::Status(400));
+    local.set_gateway_fault(GatewayFault::Status(400));
     let fine = MachineRequirement::new().resource("/machine/users");
     let rejection = wacht.authorize_machine(&req, &fine).await.unwrap_err();
     assert_eq!(
         (rejection.status().as_u16(), rejection.reason()),
         (500, "gateway_bad_request")
     );
-    local.set_gateway_fault(wacht::testing::GatewayFault::None);
+    local.set_gateway_fault(GatewayFault::None);
     let good = MachineRequirement::new()
         .resource("urn:wacht:organization:1001")
         .permission("user:read");

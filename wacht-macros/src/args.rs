@@ -22,6 +22,7 @@ mod kw {
     syn::custom_keyword!(header);
     syn::custom_keyword!(on_reject);
     syn::custom_keyword!(optional);
+    syn::custom_keyword!(sign_in_redirect);
     syn::custom_keyword!(or_machine);
     syn::custom_keyword!(event);
     syn::custom_keyword!(events);
@@ -93,6 +94,7 @@ keys! {
     Header => kw::header, "header", r#"header = "x-custom-key""#;
     OnReject => kw::on_reject, "on_reject", "on_reject = my_rejection";
     Optional => kw::optional, "optional", "optional";
+    SignInRedirect => kw::sign_in_redirect, "sign_in_redirect", "sign_in_redirect = false";
     OrMachine => kw::or_machine, "or_machine", r#"or_machine(resource = "/machine/users", method = "GET")"#;
     Event => kw::event, "event", r#"event = "user.created""#;
     Events => kw::events, "events", r#"events = ["user.created", "user.updated"]"#;
@@ -160,6 +162,7 @@ impl Spec for Protect {
         Key::WorkspaceId,
         Key::Optional,
         Key::OrMachine,
+        Key::SignInRedirect,
         Key::OnReject,
         Key::Crate,
     ];
@@ -484,8 +487,8 @@ mod tests {
     fn parses_every_protect_key_and_value_shape() {
         let args = parse::<Protect>(quote! {
             permission = "a", any = ["b", "c"], all = [], organization_id = "o",
-            workspace_id = "w", optional, or_machine(method = "GET"), on_reject = my::reject,
-            crate = "::w",
+            workspace_id = "w", optional, or_machine(method = "GET"), sign_in_redirect = false,
+            on_reject = my::reject, crate = "::w",
         });
         assert!(messages(&args).is_empty());
         assert_eq!(keys(&args), Protect::KEYS);
@@ -504,7 +507,7 @@ mod tests {
             })
         ));
         assert!(matches!(
-            args.items[7],
+            args.items[8],
             Ok(Arg {
                 value: Value::Path(_),
                 ..
@@ -550,10 +553,10 @@ mod tests {
             messages(&args),
             [
                 "unknown argument `permision`; expected one of `permission`, `any`, `all`, \
-                 `organization_id`, `workspace_id`, `optional`, `or_machine`, `on_reject`, `crate`",
+                 `organization_id`, `workspace_id`, `optional`, `or_machine`, `sign_in_redirect`, `on_reject`, `crate`",
                 "`resource` is an argument of `#[wacht::machine]`, not of `#[wacht::protect]`; \
                  expected one of `permission`, `any`, `all`, `organization_id`, `workspace_id`, \
-                 `optional`, `or_machine`, `on_reject`, `crate`",
+                 `optional`, `or_machine`, `sign_in_redirect`, `on_reject`, `crate`",
             ]
         );
         assert_eq!(keys(&args), [Key::Permission]);
@@ -588,7 +591,7 @@ mod tests {
                 "expected `,` between arguments, e.g. `permission = \"user:read\", \
                  organization_id = \"org_123\"`",
                 "expected one of: `permission`, `any`, `all`, `organization_id`, `workspace_id`, \
-                 `optional`, `or_machine`, `on_reject`, `crate`",
+                 `optional`, `or_machine`, `sign_in_redirect`, `on_reject`, `crate`",
             ]
         );
         assert_eq!(keys(&args), [Key::Crate, Key::WorkspaceId]);
@@ -603,7 +606,7 @@ mod tests {
             messages(&args),
             [
                 "argument names are written without quotes; expected one of `permission`, `any`, \
-              `all`, `organization_id`, `workspace_id`, `optional`, `or_machine`, `on_reject`, `crate`"
+              `all`, `organization_id`, `workspace_id`, `optional`, `or_machine`, `sign_in_redirect`, `on_reject`, `crate`"
             ]
         );
     }
@@ -615,7 +618,7 @@ mod tests {
             messages(&args),
             [
                 "unknown argument `fn`; expected one of `permission`, `any`, `all`, \
-              `organization_id`, `workspace_id`, `optional`, `or_machine`, `on_reject`, `crate`"
+              `organization_id`, `workspace_id`, `optional`, `or_machine`, `sign_in_redirect`, `on_reject`, `crate`"
             ]
         );
     }

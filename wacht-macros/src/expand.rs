@@ -62,11 +62,16 @@ impl Expand for Protect {
         };
         let organization_id = optional(config.organization_id.as_ref());
         let workspace_id = optional(config.workspace_id.as_ref());
+        let sign_in_redirect = match &config.sign_in_redirect {
+            Some(value) => quote!(#value),
+            None => quote!(true),
+        };
         let session = quote! {
             #private::ProtectSpec {
                 permissions: #permissions,
                 organization_id: #organization_id,
                 workspace_id: #workspace_id,
+                sign_in_redirect: #sign_in_redirect,
             }
         };
         if let Some((_, machine)) = &config.or_machine {
@@ -82,6 +87,7 @@ impl Expand for Protect {
                 },
                 check: quote! { #private::protect_or_machine },
                 insert: quote! { #private::insert_caller },
+                answer_headers: true,
             };
         }
         Guard {
@@ -101,6 +107,7 @@ impl Expand for Protect {
             } else {
                 quote! { #private::insert_auth }
             },
+            answer_headers: true,
         }
     }
 }
@@ -127,6 +134,7 @@ impl Expand for Machine {
             },
             check: quote! { #private::machine },
             insert: quote! { #private::insert_machine_auth },
+            answer_headers: false,
         }
     }
 }
@@ -386,6 +394,9 @@ pub(crate) struct Guard {
     check: TokenStream,
     /// `fn(&mut Request<B>, &Identity)` storing the identity in the request's extensions.
     insert: TokenStream,
+    /// Whether the check may want headers on the answer (a browser session's cookies): the
+    /// body's value then passes through `Finish`.
+    answer_headers: bool,
 }
 
 /// The handler with `guard` in front of its body.
@@ -415,6 +426,7 @@ fn guarded(
         setup,
         check,
         insert,
+        answer_headers,
     } = guard;
     // `wacht` and `wacht-macros` must be the same release: `__private` changes between them.
     let version_check = Ident::new(&version_check_name(), Span::call_site());
@@ -510,8 +522,45 @@ fn guarded(
         quote! {
             #private::into_axum_response(#closure.await)
         }
+    } else if answer_headers {
+        // The body's value must pass through `Finish` (a browser session's cookies), so it
+        // runs in an async closure with the declared return type: `return` and `?` keep
+        // their meaning.
+        quote! { #private::run_body(async move || -> #output #block).await }
     } else {
         quote!(#block)
+    };
+    let bindings = quote! {
+        #bind_request
+        #(#bind_identities)*
+    };
+    // A session check may want headers on the answer (the cookies of a browser session):
+    // they leave the request before the body takes it, and join the body's value. A return
+    // type that is not a response (possible with `on_reject`) cannot carry them.
+    let tail = if answer_headers {
+        let value_type = if into_response {
+            quote!(#private::AxumResponse)
+        } else {
+            quote!(#output)
+        };
+        quote! {
+            {
+                #[allow(unused_imports)]
+                use #private::{ViaOther as _, ViaResponse as _};
+                (&&#private::Finish::<#value_type>::new()).finish(
+                    #private::take_headers(&mut #request),
+                    {
+                        #bindings
+                        #block
+                    },
+                )
+            }
+        }
+    } else {
+        quote! {
+            #bindings
+            #block
+        }
     };
 
     // The check, the identity stored in the request, and an early return on a rejection.
@@ -540,9 +589,7 @@ fn guarded(
             #version_check
             #setup
             #admit
-            #bind_request
-            #(#bind_identities)*
-            #block
+            #tail
         });
     });
     quote! {
@@ -709,6 +756,7 @@ mod tests {
                             permissions: __wacht::Permissions::Any(&["user:read"]),
                             organization_id: ::core::option::Option::None,
                             workspace_id: ::core::option::Option::None,
+                            sign_in_redirect: true,
                         })
                     });
                 // The user's own names are bound: nothing in scope can clash with them.
@@ -722,9 +770,23 @@ mod tests {
                         <Result<http::Response<Body>, Error> as __wacht::RejectionResponse>
                             ::from_rejection(req),
                 };
-                let req: http::Request<Body> = req;
-                let auth: wacht::Auth = __wacht::identity::<wacht::Auth, _>(auth);
-                { body(req, auth, ctx) }
+                // The body's value carries the headers the check wants on the answer (a
+                // browser session's cookies), taken out of the request before the body runs.
+                {
+                    #[allow(unused_imports)]
+                    use __wacht::{ViaOther as _, ViaResponse as _};
+                    (&&__wacht::Finish::<Result<http::Response<Body>, Error> >::new()).finish(
+                        __wacht::take_headers(&mut req),
+                        {
+                            let req: http::Request<Body> = req;
+                            let auth: wacht::Auth = __wacht::identity::<wacht::Auth, _>(auth);
+                            __wacht::run_body(async move || -> Result<http::Response<Body>, Error> {
+                                body(req, auth, ctx)
+                            })
+                            .await
+                        },
+                    )
+                }
             }
         });
         assert_eq!(output, expected);
@@ -746,6 +808,7 @@ mod tests {
             permissions: __wacht::Permissions::All(&["a", "b"]),
             organization_id: ::core::option::Option::Some("org"),
             workspace_id: ::core::option::Option::Some("ws"),
+            sign_in_redirect: true,
         })));
         assert!(output.contains(&call), "{output}");
 
@@ -840,9 +903,9 @@ mod tests {
             let mut req: Request<T> = req;
             let a: Auth = __wacht::identity::<Auth, _>(::core::clone::Clone::clone(&b));
             let b: crate::Auth = __wacht::identity::<crate::Auth, _>(b);
-            { return other(req, a, b, n); }
+            __wacht::run_body(async move || -> Response<T> { return other(req, a, b, n); }).await
         });
-        let tail = format!("{last} }}");
+        let tail = format!("{last} }} ,) }} }}");
         assert!(output.ends_with(&tail), "{output}");
     }
 
@@ -1104,9 +1167,12 @@ mod tests {
         let bindings = normalized(quote! {
             let req: Request = req;
             let auth: Auth = __wacht::identity::<Auth, _>(auth);
-            { body(auth, s, req, n) }
+            __wacht::run_body(async move || -> Response { body(auth, s, req, n) }).await
         });
-        assert!(output.ends_with(&format!("{bindings} }}")), "{output}");
+        assert!(
+            output.ends_with(&format!("{bindings} }} ,) }} }}")),
+            "{output}"
+        );
 
         let output = machine(
             quote!(),
@@ -1149,22 +1215,38 @@ mod tests {
 
     #[test]
     fn stacking_two_attributes_is_refused_at_the_second() {
-        for stacked in [
-            quote!(#[wacht::machine]),
-            quote!(#[wacht::protect(permission = "a")]),
-            quote!(#[machine]),
+        for (stacked, says) in [
+            (quote!(#[wacht::machine]), "or_machine(…)"),
+            (
+                quote!(#[wacht::protect(permission = "a")]),
+                "all = [\\\"a\\\", \\\"b\\\"]",
+            ),
+            (quote!(#[machine]), "or_machine(…)"),
+            (
+                quote!(#[wacht::webhook]),
+                "Give the webhook its own handler",
+            ),
         ] {
             let output = expand(
                 quote!(),
                 quote!(
                     #stacked
-                    async fn f(req: Request<B>) -> Response<B> {}
+                    async fn f(req: Request<B>, auth: wacht::Auth, n: u8) -> Response<B> {
+                        body(auth)
+                    }
                 ),
             );
-            assert!(
-                output.contains("cannot be combined with another"),
-                "{output}"
-            );
+            // One error, and in place of the function a stub with the signature callers
+            // expect: no identity, no `wacht` attribute left, the body never run.
+            assert_eq!(output.matches("compile_error").count(), 1, "{output}");
+            assert!(output.contains(says), "{says} not in {output}");
+            let stub = normalized(quote! {
+                #[allow(unused_variables, unreachable_code)]
+                async fn f(req: Request<B>, n: u8) -> Response<B> {
+                    ::core::unreachable!("refused at compile time")
+                }
+            });
+            assert!(output.starts_with(&stub), "{output}");
         }
         // Attributes of other crates are not ours.
         let output = expand(

@@ -38,6 +38,9 @@ pub(crate) struct ProtectConfig {
     pub(crate) optional: Option<proc_macro2::Span>,
     /// `or_machine(…)`: machines may call too, checked as `#[wacht::machine(…)]` would.
     pub(crate) or_machine: Option<(proc_macro2::Span, MachineConfig)>,
+    /// `sign_in_redirect = false`: with browser sessions, signed-out page requests get the
+    /// JSON 401 rather than a redirect to sign-in.
+    pub(crate) sign_in_redirect: Option<syn::LitBool>,
 }
 
 /// Checks `#[wacht::protect]` arguments.
@@ -48,7 +51,9 @@ pub(crate) fn protect(args: Args<Protect>) -> syn::Result<ProtectConfig> {
     let mut workspace_id = None;
     let mut optional = None;
     let mut or_machine = None;
+    let mut sign_in_redirect = None;
     for_each_arg(args.items, &mut errors, |arg, errors| match arg.key {
+        Key::SignInRedirect => sign_in_redirect = boolean(&arg, errors),
         Key::OrganizationId => organization_id = text(&arg, errors),
         Key::WorkspaceId => workspace_id = text(&arg, errors),
         Key::Optional => optional = Some(arg.key_span),
@@ -104,7 +109,28 @@ pub(crate) fn protect(args: Args<Protect>) -> syn::Result<ProtectConfig> {
         workspace_id,
         optional,
         or_machine,
+        sign_in_redirect,
     })
+}
+
+/// `key = true` or `key = false`.
+fn boolean(arg: &Arg, errors: &mut Errors) -> Option<syn::LitBool> {
+    if let Value::Other(Expr::Lit(syn::ExprLit {
+        lit: Lit::Bool(value),
+        ..
+    })) = &arg.value
+    {
+        return Some(value.clone());
+    }
+    errors.push(syn::Error::new_spanned(
+        &arg.value,
+        format!(
+            "`{}` takes `true` or `false`, e.g. `{}`",
+            arg.key.name(),
+            arg.key.example()
+        ),
+    ));
+    None
 }
 
 /// `or_machine(…)`: the machine side, checked as `#[wacht::machine(…)]` is; `on_reject` and
@@ -207,7 +233,8 @@ impl CommonBuilder {
             | Key::SecretEnv
             | Key::MaxBodyBytes
             | Key::ToleranceSeconds
-            | Key::Dedup => return,
+            | Key::Dedup
+            | Key::SignInRedirect => return,
         };
         match &self.permissions {
             None => self.permissions = Some((arg.key, permissions)),
@@ -577,7 +604,8 @@ pub(crate) fn machine(args: Args<Machine>) -> syn::Result<MachineConfig> {
         | Key::SecretEnv
         | Key::MaxBodyBytes
         | Key::ToleranceSeconds
-        | Key::Dedup => {}
+        | Key::Dedup
+        | Key::SignInRedirect => {}
     });
     errors.finish(MachineConfig {
         common: common.finish(),

@@ -145,7 +145,8 @@ pub(crate) fn validate(args: Args<Webhook>) -> syn::Result<WebhookConfig> {
         | Key::Principal
         | Key::Header
         | Key::Optional
-        | Key::OrMachine => {}
+        | Key::OrMachine
+        | Key::SignInRedirect => {}
     });
     errors.finish(WebhookConfig {
         common: common.finish(),

@@ -79,6 +79,67 @@ impl Auth {
     }
 }
 
+/// Why the claims could not be read as the type asked for.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClaimsError {
+    /// The token has no such claim (for [`Auth::metadata`]: no `metadata` claim).
+    #[error("the session token has no `{0}` claim")]
+    Missing(&'static str),
+    /// The claims are not of that shape. The message names the member and the expected type
+    /// (serde's words) but never a claim's value.
+    #[error("the session token's claims do not fit {type_name}: {why}")]
+    Shape {
+        /// The type asked for.
+        type_name: &'static str,
+        /// What did not fit, by category and position.
+        why: String,
+    },
+}
+
+impl Auth {
+    /// All the token's claims read as `T` (for instance a struct of the JWT template's
+    /// custom claims): serde decides which members `T` needs.
+    ///
+    /// ```
+    /// # fn handler(auth: wacht_runtime::Auth) -> Result<(), wacht_runtime::ClaimsError> {
+    /// #[derive(serde::Deserialize)]
+    /// struct Claims { sub: String, organization: Option<String> }
+    /// let claims: Claims = auth.claims_as()?;
+    /// # let _ = claims; Ok(()) }
+    /// ```
+    pub fn claims_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, ClaimsError> {
+        read_as(Value::Object(self.0.claims.clone()))
+    }
+
+    /// The JWT template's `metadata` claim read as `T`.
+    pub fn metadata<T: serde::de::DeserializeOwned>(&self) -> Result<T, ClaimsError> {
+        let metadata = self
+            .0
+            .claims
+            .get("metadata")
+            .cloned()
+            .ok_or(ClaimsError::Missing("metadata"))?;
+        read_as(metadata)
+    }
+}
+
+fn read_as<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, ClaimsError> {
+    serde_json::from_value(value).map_err(|error| ClaimsError::Shape {
+        type_name: std::any::type_name::<T>(),
+        // serde's messages quote values (`invalid type: string "…"`); only the category.
+        why: {
+            let text = error.to_string();
+            // "missing field `x`" and "unknown field `x`, expected …" name members, not values.
+            if text.starts_with("missing field") || text.starts_with("unknown field") {
+                text
+            } else {
+                "a member has the wrong type".to_owned()
+            }
+        },
+    })
+}
+
 impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Auth")

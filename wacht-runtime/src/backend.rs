@@ -163,6 +163,7 @@ impl BackendClient {
         let outbound::Answer {
             status,
             body: bytes,
+            ..
         } = outbound::call(
             &self.http,
             request,

@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use tracing::field::Empty;
 use tracing::{Instrument, Span};
 
+use crate::admitted::{Admitted, ResponseHeaders};
 use crate::auth::Auth;
 use crate::backend::BackendClient;
 use crate::caller::{Caller, looks_like_jws};
@@ -48,6 +49,8 @@ struct Inner {
     keys: Result<KeySource, ConfigError>,
     tokens: TokenCache,
     gateway: GatewayClient,
+    /// The app-domain cookie names (browser sessions), when a frontend API is configured.
+    cookie_names: Option<crate::browser::CookieNames>,
 }
 
 impl fmt::Debug for Wacht {
@@ -99,6 +102,9 @@ impl Wacht {
         let tokens = TokenCache::new(config.token_cache_capacity, config.token_cache_max_bytes);
         let gateway =
             GatewayClient::with_client(http.clone(), &config.gateway_url, config.http_timeout);
+        let cookie_names = config
+            .frontend_api_url()
+            .map(crate::browser::CookieNames::for_frontend_api);
         Ok(Wacht {
             inner: Arc::new(Inner {
                 config,
@@ -106,6 +112,7 @@ impl Wacht {
                 keys,
                 tokens,
                 gateway,
+                cookie_names,
             }),
         })
     }
@@ -347,11 +354,31 @@ impl Wacht {
 
     /// Authenticates the request and checks `requirement`: the decision `#[protect]` makes.
     /// Every outcome is logged (target `wacht`) with its reason and duration; never the token.
+    ///
+    /// With browser sessions on, a request without a Bearer token is authenticated from its
+    /// cookies too; the cookies such a check sets are dropped here: use [`Wacht::admit`] to
+    /// get them.
     pub fn protect<'a, B>(
         &'a self,
         req: &'a http::Request<B>,
         requirement: &'a Requirement,
     ) -> impl Future<Output = Result<Auth, Rejection>> + Send + 'a {
+        let head = Head::of(req);
+        async move {
+            self.protect_head(head, requirement)
+                .await
+                .map(Admitted::into_identity)
+        }
+    }
+
+    /// [`Wacht::protect`] with the headers the answer must carry ([`Admitted`]): with
+    /// browser sessions, the cookies of a session exchange (apply them with
+    /// [`ResponseHeaders::apply`](crate::ResponseHeaders::apply)).
+    pub fn admit<'a, B>(
+        &'a self,
+        req: &'a http::Request<B>,
+        requirement: &'a Requirement,
+    ) -> impl Future<Output = Result<Admitted<Auth>, Rejection>> + Send + 'a {
         self.protect_head(Head::of(req), requirement)
     }
 
@@ -359,7 +386,28 @@ impl Wacht {
         &self,
         req: Head<'_>,
         requirement: &Requirement,
-    ) -> Result<Auth, Rejection> {
+    ) -> Result<Admitted<Auth>, Rejection> {
+        self.session_check(req, requirement, false)
+            .await
+            .and_then(|admitted| {
+                let (auth, headers) = admitted.into_parts();
+                match auth {
+                    Some(auth) => Ok(Admitted::new(auth, headers)),
+                    // Not optional: a signed-out caller is a rejection, never `None`.
+                    None => Err(AuthError::MissingToken.rejection()),
+                }
+            })
+    }
+
+    /// The session check of every form: the credential (Bearer first and alone; with browser
+    /// sessions, a WebSocket token, the session cache cookie, the exchanged session cookie),
+    /// then `requirement`. `optional`: a signed-out caller is `None`, not a rejection.
+    async fn session_check(
+        &self,
+        req: Head<'_>,
+        requirement: &Requirement,
+        optional: bool,
+    ) -> Result<Admitted<Option<Auth>>, Rejection> {
         let span = check_span("session", req);
         let started = Instant::now();
         let until = crate::deadline::budget(self.inner.config.http_timeout, req.deadline);
@@ -367,41 +415,347 @@ impl Wacht {
             if let Some(problem) = requirement.problem() {
                 return Err(crate::requirement::invalid_requirement("session", problem));
             }
-            match self.verify_header(req.headers, until).await {
-                Ok(auth) => requirement
-                    .check(&auth)
-                    .map(|()| auth)
-                    .map_err(|denial| denial.rejection()),
+            let Session {
+                result,
+                headers,
+                redirect,
+            } = self.session_of(req, until).await;
+            if let Some(redirect) = redirect {
+                return Err(redirect.with_response_headers(&headers));
+            }
+            match result {
+                Ok(auth) => match requirement.check(&auth) {
+                    Ok(()) => Ok(Admitted::new(Some(auth), headers)),
+                    Err(denial) => Err(denial.rejection().with_response_headers(&headers)),
+                },
+                Err(AuthError::MissingToken) if optional => Ok(Admitted::new(None, headers)),
                 Err(error) => {
                     if matches!(
                         error,
-                        AuthError::KeysUnavailable { .. } | AuthError::Misconfigured(_)
+                        AuthError::KeysUnavailable { .. }
+                            | AuthError::Misconfigured(_)
+                            | AuthError::SessionExchangeUnavailable { .. }
                     ) {
                         tracing::warn!(target: "wacht", reason = error.reason(), %error, "session check could not run");
                     } else {
                         tracing::debug!(target: "wacht", reason = error.reason(), %error, "session token refused");
                     }
-                    Err(error.rejection())
+                    let rejection = match self.sign_in_redirect(req, requirement, &error) {
+                        Some(redirect) => redirect,
+                        None => error.rejection(),
+                    };
+                    Err(rejection.with_response_headers(&headers))
                 }
             }
         }
         .instrument(span.clone())
         .await;
-        if let Ok(auth) = &result {
+        if let Ok(admitted) = &result
+            && let Some(auth) = admitted.identity()
+        {
             span.record("user_id", auth.user_id());
         }
         finish_check(&span, started, &result);
         result
     }
 
-    /// Optional authentication: `Ok(None)` for a request without an `Authorization` header
-    /// (signed out), `Ok(Some(auth))` for a valid session token, and the usual 401 for a
-    /// present but invalid or expired one (never a silent downgrade to "signed out"). A
-    /// configuration that cannot verify tokens answers 500 either way.
+    /// With browser sessions on, the 303 to sign-in for a signed-out caller of a page (a
+    /// `GET` preferring `text/html`), with `redirect_uri` the URL it asked for; `None` for
+    /// anything else (which gets the JSON answer).
+    fn sign_in_redirect(
+        &self,
+        req: Head<'_>,
+        requirement: &Requirement,
+        error: &AuthError,
+    ) -> Option<Rejection> {
+        let config = &self.inner.config;
+        let browser = &config.browser;
+        if !browser.enabled
+            || !matches!(error, AuthError::MissingToken)
+            || !requirement.redirects_to_sign_in()
+            || !crate::browser::is_page_request(&req)
+        {
+            return None;
+        }
+        let frontend_api_url = config.frontend_api_url()?;
+        let back = crate::browser::public_url(&req, &browser.app_url)?;
+        let base = crate::browser::sign_in_base(browser.sign_in_url.as_deref(), frontend_api_url);
+        Some(Rejection::redirect(
+            "sign_in_required",
+            "Sign in to continue.",
+            &crate::browser::with_redirect_uri(&base, &back),
+        ))
+    }
+
+    /// The request's session: the verified identity or why there is none, the headers the
+    /// answer must carry, and a redirect that answers instead (a development session's URL).
+    async fn session_of(&self, req: Head<'_>, until: Instant) -> Session {
+        use crate::browser::{
+            Cookie, DEV_SESSION_QUERY, SESSION_COOKIE, Transport, cookie, is_cross_site,
+            is_websocket_upgrade, query_param, websocket_protocol_token,
+        };
+        // A configuration that cannot work answers 500 whether or not a token came, so the
+        // misconfiguration shows on the first request.
+        if let Err(error) = &self.inner.keys {
+            return Session::from(Err(AuthError::Misconfigured(error.clone())));
+        }
+        // A present Bearer token decides alone: invalid is 401, never a cookie.
+        match bearer_token(req.headers) {
+            Ok(token) => return Session::from(self.verify_token_until(token, until).await),
+            Err(BearerError::Invalid(why)) => {
+                return Session::from(Err(AuthError::InvalidAuthorizationHeader(why)));
+            }
+            Err(BearerError::Missing) => {}
+        }
+        let browser = &self.inner.config.browser;
+        let Some(names) = self.inner.cookie_names.as_ref().filter(|_| browser.enabled) else {
+            return Session::from(Err(AuthError::MissingToken));
+        };
+        let mut headers = ResponseHeaders::default();
+        // A WebSocket upgrade may carry its token in a subprotocol entry (echoed back) or a
+        // named query parameter; only an upgrade.
+        if is_websocket_upgrade(req.headers) {
+            if let Some((token, entry)) = websocket_protocol_token(req.headers) {
+                headers.set_websocket_protocol(entry);
+                return Session {
+                    result: self.verify_token_until(&token, until).await,
+                    headers,
+                    redirect: None,
+                };
+            }
+            if let Some(token) = browser
+                .websocket_token_param
+                .as_deref()
+                .and_then(|param| query_param(&req, param))
+            {
+                return Session::from(self.verify_token_until(&token, until).await);
+            }
+        }
+        let cache = cookie(req.headers, &names.auth);
+        let session = cookie(req.headers, SESSION_COOKIE);
+        let dev = cookie(req.headers, &names.dev_session);
+        let dev_query = matches!(*req.method, http::Method::GET | http::Method::HEAD)
+            .then(|| query_param(&req, DEV_SESSION_QUERY))
+            .flatten();
+        let has_cookies = [&cache, &session, &dev]
+            .iter()
+            .any(|c| !matches!(c, Cookie::Absent));
+        if (has_cookies || dev_query.is_some())
+            && is_cross_site(&req, &browser.app_url, &browser.allowed_origins)
+        {
+            return Session::from(Err(AuthError::CrossSiteRequest));
+        }
+        if let Some(value) = dev_query {
+            return self.dev_session_redirect(req, names, value, until).await;
+        }
+        match cache {
+            Cookie::Value(token) => match self.verify_token_until(&token, until).await {
+                Ok(auth) => return Session::ok(auth, headers),
+                // Keys down or a bad configuration: an exchange would not help.
+                Err(error @ (AuthError::KeysUnavailable { .. } | AuthError::Misconfigured(_))) => {
+                    return Session::from(Err(error));
+                }
+                Err(error) => {
+                    tracing::debug!(target: "wacht", reason = error.reason(), "the session cache cookie is expired or invalid; cleared, the session cookie decides");
+                    headers.add_cookies(crate::browser::clear_auth_cookie(names));
+                }
+            },
+            Cookie::Malformed => headers.add_cookies(crate::browser::clear_auth_cookie(names)),
+            Cookie::Absent => {}
+        }
+        let transport = match (session, dev) {
+            (Cookie::Value(value), _) => Transport::Session(value),
+            (_, Cookie::Value(value)) => Transport::Development(value),
+            _ => {
+                return Session {
+                    result: Err(AuthError::MissingToken),
+                    headers,
+                    redirect: None,
+                };
+            }
+        };
+        match self.exchange(req, &transport, until).await {
+            Ok(exchanged) => {
+                headers.add_cookies(exchanged.set_cookies.iter().cloned());
+                let result = self
+                    .verify_exchanged(names, &exchanged, &mut headers, until)
+                    .await;
+                Session {
+                    result,
+                    headers,
+                    redirect: None,
+                }
+            }
+            Err((error, set_cookies)) => {
+                headers.add_cookies(set_cookies);
+                Session {
+                    result: Err(error),
+                    headers,
+                    redirect: None,
+                }
+            }
+        }
+    }
+
+    /// `GET …?__dev_session__=…`: the development session is exchanged, its cookies are set,
+    /// and the browser is sent to the same URL without it (as the Next.js SDK does).
+    async fn dev_session_redirect(
+        &self,
+        req: Head<'_>,
+        names: &crate::browser::CookieNames,
+        value: String,
+        until: Instant,
+    ) -> Session {
+        let transport = crate::browser::Transport::Development(value.clone());
+        let mut headers = ResponseHeaders::default();
+        match self.exchange(req, &transport, until).await {
+            Ok(mut exchanged) => {
+                headers.add_cookies(exchanged.set_cookies.iter().cloned());
+                // The dev session to keep: the frontend API's next one, else this one.
+                exchanged.dev_session.get_or_insert(value);
+                if let Err(error) = self
+                    .verify_exchanged(names, &exchanged, &mut headers, until)
+                    .await
+                {
+                    return Session {
+                        result: Err(error),
+                        headers,
+                        redirect: None,
+                    };
+                }
+            }
+            Err((AuthError::MissingToken, set_cookies)) => headers.add_cookies(set_cookies),
+            Err((error, set_cookies)) => {
+                headers.add_cookies(set_cookies);
+                return Session {
+                    result: Err(error),
+                    headers,
+                    redirect: None,
+                };
+            }
+        }
+        let path = req.uri.path();
+        let query = req
+            .uri
+            .query()
+            .map(crate::browser::without_dev_session)
+            .unwrap_or_default();
+        let location = if query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{query}")
+        };
+        Session {
+            result: Err(AuthError::MissingToken),
+            headers,
+            redirect: Some(Rejection::redirect(
+                "development_session_stored",
+                "The development session is stored in cookies; continue without it in the URL.",
+                &location,
+            )),
+        }
+    }
+
+    /// The frontend API's exchange for `transport`, mapped: no active sign-in is "signed
+    /// out" (with the `Set-Cookie` values it sent), everything else that is not a token is a
+    /// 503, never "signed out".
+    async fn exchange(
+        &self,
+        req: Head<'_>,
+        transport: &crate::browser::Transport,
+        until: Instant,
+    ) -> Result<crate::browser::Exchanged, (AuthError, Vec<http::HeaderValue>)> {
+        use crate::browser::ExchangeError;
+        let config = &self.inner.config;
+        let frontend_api_url = config.frontend_api_url().ok_or((
+            AuthError::Misconfigured(ConfigError::MissingPublishableKey),
+            Vec::new(),
+        ))?;
+        let forwarded_for = config.client_ip.resolve(req.headers);
+        let left = until.saturating_duration_since(Instant::now());
+        let outcome = crate::browser::exchange(
+            &self.inner.http,
+            frontend_api_url,
+            transport,
+            forwarded_for,
+            left,
+        )
+        .await;
+        let unavailable = |reason, retry_after_secs| AuthError::SessionExchangeUnavailable {
+            reason,
+            retry_after_secs,
+        };
+        outcome.map_err(|error| match error {
+            ExchangeError::SignedOut {
+                status,
+                set_cookies,
+            } => {
+                tracing::debug!(target: "wacht", status, "the frontend API reports no active sign-in: signed out");
+                (AuthError::MissingToken, set_cookies)
+            }
+            ExchangeError::RateLimited { retry_after } => {
+                tracing::warn!(target: "wacht", retry_after, "the frontend API's token exchange is rate-limited");
+                (unavailable("session_exchange_rate_limited", retry_after), Vec::new())
+            }
+            ExchangeError::Timeout => (unavailable("session_exchange_timeout", 1), Vec::new()),
+            ExchangeError::Unavailable(why) => {
+                tracing::warn!(target: "wacht", %why, "the frontend API's token exchange failed");
+                (unavailable("session_exchange_unavailable", 1), Vec::new())
+            }
+        })
+    }
+
+    /// Verifies an exchanged token like any other; when it verifies, the answer caches it in
+    /// `__auth_<scope>` (and keeps a development session in its cookies).
+    async fn verify_exchanged(
+        &self,
+        names: &crate::browser::CookieNames,
+        exchanged: &crate::browser::Exchanged,
+        headers: &mut ResponseHeaders,
+        until: Instant,
+    ) -> Result<Auth, AuthError> {
+        let auth = self
+            .verify_token_until(&exchanged.token, until)
+            .await
+            .inspect_err(|error| {
+                tracing::warn!(target: "wacht", reason = error.reason(), %error, "the frontend API's session token did not verify (check WACHT_PUBLISHABLE_KEY)");
+            })?;
+        let now = self.inner.config.clock.now();
+        headers.add_cookies(crate::browser::auth_cookie(
+            names,
+            &exchanged.token,
+            exchanged.expires_ms,
+            now,
+        ));
+        if let Some(dev_session) = &exchanged.dev_session {
+            headers.add_cookies(crate::browser::dev_session_cookies(names, dev_session, now));
+        }
+        Ok(auth)
+    }
+
+    /// Optional authentication: `Ok(None)` for a signed-out request (no `Authorization`
+    /// header; with browser sessions, no session cookie either, or no active sign-in),
+    /// `Ok(Some(auth))` for a valid session, and the usual 401 for a present but invalid or
+    /// expired Bearer token (never a silent downgrade to "signed out"). A configuration that
+    /// cannot verify tokens answers 500 either way, and so does nothing else fail open: a
+    /// frontend API that cannot be asked is 503, never "signed out".
     pub fn protect_optional<'a, B>(
         &'a self,
         req: &'a http::Request<B>,
     ) -> impl Future<Output = Result<Option<Auth>, Rejection>> + Send + 'a {
+        let head = Head::of(req);
+        async move {
+            self.protect_optional_head(head, &NO_REQUIREMENT)
+                .await
+                .map(Admitted::into_identity)
+        }
+    }
+
+    /// [`Wacht::protect_optional`] with the headers the answer must carry.
+    pub fn admit_optional<'a, B>(
+        &'a self,
+        req: &'a http::Request<B>,
+    ) -> impl Future<Output = Result<Admitted<Option<Auth>>, Rejection>> + Send + 'a {
         self.protect_optional_head(Head::of(req), &NO_REQUIREMENT)
     }
 
@@ -409,12 +763,8 @@ impl Wacht {
         &self,
         req: Head<'_>,
         requirement: &Requirement,
-    ) -> Result<Option<Auth>, Rejection> {
-        if req.headers.contains_key(http::header::AUTHORIZATION) || self.inner.keys.is_err() {
-            self.protect_head(req, requirement).await.map(Some)
-        } else {
-            Ok(None)
-        }
+    ) -> Result<Admitted<Option<Auth>>, Rejection> {
+        self.session_check(req, requirement, true).await
     }
 
     /// One endpoint for people and machines: a session token meeting `requirement`, or a
@@ -429,7 +779,12 @@ impl Wacht {
         requirement: &'a Requirement,
         machine: &'a MachineRequirement,
     ) -> impl Future<Output = Result<Caller, Rejection>> + Send + 'a {
-        self.protect_or_machine_head(Head::of(req), requirement, machine)
+        let head = Head::of(req);
+        async move {
+            self.protect_or_machine_head(head, requirement, machine)
+                .await
+                .map(Admitted::into_identity)
+        }
     }
 
     pub(crate) async fn protect_or_machine_head(
@@ -437,8 +792,10 @@ impl Wacht {
         req: Head<'_>,
         requirement: &Requirement,
         machine: &MachineRequirement,
-    ) -> Result<Caller, Rejection> {
+    ) -> Result<Admitted<Caller>, Rejection> {
         let api_key = req.headers.contains_key(machine.api_key_header());
+        // With browser sessions, a request with neither credential is a person's: cookies.
+        let browser = self.inner.config.browser.enabled;
         let route = match (api_key, bearer_token(req.headers)) {
             (true, Ok(_)) => Err(CredentialError::Ambiguous.rejection()),
             (true, Err(BearerError::Missing)) => Ok(Route::Machine),
@@ -449,6 +806,7 @@ impl Wacht {
                 Ok(Route::Session)
             }
             (false, Ok(_)) => Ok(Route::Machine),
+            (false, Err(BearerError::Missing)) if browser => Ok(Route::Session),
             (false, Err(BearerError::Missing)) => Err(CredentialError::Missing.rejection()),
             (false, Err(BearerError::Invalid(why))) => {
                 Err(AuthError::InvalidAuthorizationHeader(why).rejection())
@@ -458,15 +816,15 @@ impl Wacht {
             Ok(Route::Session) => self
                 .protect_head(req, requirement)
                 .await
-                .map(Caller::Session),
+                .map(|admitted| admitted.map(Caller::Session)),
             Ok(Route::Machine) => self
                 .authorize_machine_head(req, machine)
                 .await
-                .map(Caller::Machine),
+                .map(|auth| Admitted::plain(Caller::Machine(auth))),
             Err(rejection) => {
                 // Refused before either check: still one `wacht.check` span and event.
                 let span = check_span("either", req);
-                let result: Result<Caller, Rejection> = Err(rejection);
+                let result: Result<Admitted<Caller>, Rejection> = Err(rejection);
                 finish_check(&span, Instant::now(), &result);
                 result
             }
@@ -546,6 +904,34 @@ fn unknown_key_while_limited(
         error: KeyFetchError::RefreshRateLimited,
         retry_in,
     })
+}
+
+/// A request's session, before the requirement: the identity or why none, the headers the
+/// answer must carry, and a redirect that answers instead of the handler.
+struct Session {
+    result: Result<Auth, AuthError>,
+    headers: ResponseHeaders,
+    redirect: Option<Rejection>,
+}
+
+impl Session {
+    fn ok(auth: Auth, headers: ResponseHeaders) -> Self {
+        Session {
+            result: Ok(auth),
+            headers,
+            redirect: None,
+        }
+    }
+}
+
+impl From<Result<Auth, AuthError>> for Session {
+    fn from(result: Result<Auth, AuthError>) -> Self {
+        Session {
+            result,
+            headers: ResponseHeaders::default(),
+            redirect: None,
+        }
+    }
 }
 
 /// Which check a request for people-or-machines goes to.

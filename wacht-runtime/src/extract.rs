@@ -16,6 +16,7 @@ use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 
+use crate::admitted::{ResponseHeaders, SignedOut};
 use crate::auth::Auth;
 use crate::context::Wacht;
 use crate::head::Head;
@@ -48,12 +49,36 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
             return Ok(auth.clone());
         }
         let wacht = context(parts)?;
-        let auth = wacht
+        let (auth, headers) = wacht
             .protect_head(Head::from_parts(parts), &Requirement::new())
-            .await?;
+            .await?
+            .into_parts();
+        refresh_if_cookies(parts, &headers)?;
         admit(parts, &auth);
         Ok(auth)
     }
+}
+
+/// An extractor cannot add headers to the handler's answer. When a browser session's check
+/// must set cookies (a session exchange: the `__auth_<scope>` cache, a rotated `__session`),
+/// the caller is sent to the same URL again with them set (`307`, method and body kept);
+/// the next request finds the cache cookie. A layer or an attribute in front sets them on the
+/// handler's own answer instead, with no extra round trip.
+fn refresh_if_cookies(parts: &Parts, headers: &ResponseHeaders) -> Result<(), Rejection> {
+    if headers.set_cookies().is_empty() {
+        return Ok(());
+    }
+    let location = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |path_and_query| path_and_query.as_str());
+    Err(Rejection::redirect(
+        "session_cookies_set",
+        "The session is stored in cookies; repeat the request.",
+        location,
+    )
+    .keeping_method()
+    .with_response_headers(headers))
 }
 
 /// `Option<wacht::Auth>`: `None` for a request without an `Authorization` header; a present
@@ -67,13 +92,24 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Auth {
         if let Some(auth) = parts.extensions.get::<Auth>() {
             return Ok(Some(auth.clone()));
         }
+        // A layer or attribute in front already found the caller signed out.
+        if parts.extensions.get::<SignedOut>().is_some() {
+            return Ok(None);
+        }
         let wacht = context(parts)?;
-        let auth = wacht
+        let (auth, headers) = wacht
             .protect_optional_head(Head::from_parts(parts), &Requirement::new())
-            .await?;
+            .await?
+            .into_parts();
+        refresh_if_cookies(parts, &headers)?;
         crate::bridge::strip(&mut parts.headers);
-        if let Some(auth) = &auth {
-            parts.extensions.insert(auth.clone());
+        match &auth {
+            Some(auth) => {
+                parts.extensions.insert(auth.clone());
+            }
+            None => {
+                parts.extensions.insert(SignedOut);
+            }
         }
         Ok(auth)
     }

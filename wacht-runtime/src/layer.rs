@@ -18,6 +18,7 @@ use std::task::{Context, Poll};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::admitted::{ResponseHeaders, SignedOut};
 use crate::context::Wacht;
 use crate::head::Head;
 use crate::machine::MachineRequirement;
@@ -124,41 +125,54 @@ where
         let check = self.check.clone();
         Box::pin(async move {
             let (mut parts, body) = req.into_parts();
-            let allowed = match Wacht::for_extensions(&parts.extensions) {
+            let admitted = match Wacht::for_extensions(&parts.extensions) {
                 Err(error) => Err(error.rejection()),
                 Ok(wacht) => {
                     let head = Head::from_parts(&parts);
                     match &check {
                         Check::Session(requirement) => {
-                            wacht.protect_head(head, requirement).await.map(|auth| {
+                            wacht.protect_head(head, requirement).await.map(|admitted| {
+                                let (auth, headers) = admitted.into_parts();
                                 parts.extensions.insert(auth);
+                                headers
                             })
                         }
                         Check::Optional => wacht
                             .protect_optional_head(head, &Requirement::new())
                             .await
-                            .map(|auth| {
-                                if let Some(auth) = auth {
-                                    parts.extensions.insert(auth);
-                                }
+                            .map(|admitted| {
+                                let (auth, headers) = admitted.into_parts();
+                                match auth {
+                                    Some(auth) => parts.extensions.insert(auth).map(drop),
+                                    None => parts.extensions.insert(SignedOut).map(drop),
+                                };
+                                headers
                             }),
                         Check::Either(requirements) => wacht
                             .protect_or_machine_head(head, &requirements.0, &requirements.1)
                             .await
-                            .map(|caller| caller.insert_into(&mut parts.extensions)),
+                            .map(|admitted| {
+                                let (caller, headers) = admitted.into_parts();
+                                caller.insert_into(&mut parts.extensions);
+                                headers
+                            }),
                         Check::Machine(requirement) => wacht
                             .authorize_machine_head(head, requirement)
                             .await
                             .map(|auth| {
                                 parts.extensions.insert(auth);
+                                ResponseHeaders::default()
                             }),
                     }
                 }
             };
-            match allowed {
-                Ok(()) => {
+            match admitted {
+                Ok(headers) => {
                     crate::bridge::strip(&mut parts.headers);
-                    inner.call(http::Request::from_parts(parts, body)).await
+                    let mut response = inner.call(http::Request::from_parts(parts, body)).await?;
+                    // The cookies of a browser session exchange, the WebSocket subprotocol.
+                    headers.apply(&mut response);
+                    Ok(response)
                 }
                 Err(rejection) => Ok(Rejection::into_response(rejection)),
             }

@@ -34,8 +34,10 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod admitted;
 mod auth;
 mod backend;
+mod browser;
 mod caller;
 mod client_ip;
 mod clock;
@@ -77,7 +79,8 @@ mod extract;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
-pub use auth::Auth;
+pub use admitted::{Admitted, ResponseHeaders};
+pub use auth::{Auth, ClaimsError};
 pub use backend::{
     BackendClient, BackendError, ErrorBody, ListUsersOptions, Page, SortOrder, User, Users,
 };
@@ -86,7 +89,7 @@ pub use caller::Caller;
 pub use client_ip::ClientIp;
 pub use clock::Clock;
 pub use config::{
-    ConfigError, DEFAULT_BACKEND_API_URL, DEFAULT_GATEWAY_URL, DEFAULT_HTTP_TIMEOUT,
+    AppUrl, ConfigError, DEFAULT_BACKEND_API_URL, DEFAULT_GATEWAY_URL, DEFAULT_HTTP_TIMEOUT,
     DEFAULT_JWKS_MIN_REFRESH_INTERVAL, DEFAULT_JWKS_TTL, DEFAULT_TOKEN_CACHE_CAPACITY,
     DEFAULT_TOKEN_CACHE_MAX_BYTES, HTTP_TIMEOUT_RANGE, JWKS_MIN_REFRESH_INTERVAL_RANGE,
     JWKS_TTL_RANGE, MAX_JWKS_TTL_SECONDS, MAX_LEEWAY_SECONDS, MAX_TOKEN_CACHE_CAPACITY,

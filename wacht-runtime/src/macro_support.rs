@@ -9,6 +9,7 @@ use crate::context::Wacht;
 use crate::head::Head;
 use crate::requirement::PermissionRule;
 
+pub use crate::admitted::{Admitted, ResponseHeaders};
 pub use crate::auth::Auth;
 pub use crate::caller::Caller;
 pub use crate::machine::{AcceptedPrincipal, MachineAuth, MachineRequirement};
@@ -36,18 +37,102 @@ pub fn into_axum_response<T: axum_core::response::IntoResponse>(value: T) -> Axu
 }
 pub use std::sync::LazyLock;
 
-/// A check's outcome, with the identity stored in the request's extensions when allowed.
-/// Taking the outcome by value lets the expansion call it without naming it first.
+/// A check's outcome, with the identity stored in the request's extensions when allowed
+/// (and the headers the answer must carry, taken back by [`take_headers`]). Taking the
+/// outcome by value lets the expansion call it without naming it first.
 pub fn admit<B, I>(
-    outcome: Result<I, Rejection>,
+    outcome: Result<Admitted<I>, Rejection>,
     req: &mut http::Request<B>,
     insert: impl FnOnce(&mut http::Request<B>, &I),
 ) -> Result<I, Rejection> {
-    if let Ok(identity) = &outcome {
-        crate::bridge::strip(req.headers_mut());
-        insert(req, identity);
+    let (identity, headers) = outcome?.into_parts();
+    crate::bridge::strip(req.headers_mut());
+    insert(req, &identity);
+    if !headers.is_empty() {
+        req.extensions_mut().insert(headers);
     }
-    outcome
+    Ok(identity)
+}
+
+/// The headers the check wants on the answer, taken out of the request before the body runs.
+pub fn take_headers<B>(req: &mut http::Request<B>) -> ResponseHeaders {
+    req.extensions_mut()
+        .remove::<ResponseHeaders>()
+        .unwrap_or_default()
+}
+
+/// Puts `headers` on a handler's answer, chosen by method resolution: a response (or a
+/// `Result` of one) through [`ViaResponse`] (one reference deeper, so tried first); any
+/// other return type (possible with `on_reject`) through [`ViaOther`], which cannot carry
+/// them (logged once, when there were any). The expansion calls
+/// `(&&Finish::<R>::new()).finish(headers, value)`.
+pub struct Finish<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> Finish<T> {
+    /// The finisher for return type `T`.
+    pub fn new() -> Self {
+        Finish(std::marker::PhantomData)
+    }
+}
+
+impl<T> Default for Finish<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A return type that can carry response headers.
+pub trait CarriesHeaders {
+    /// Adds `headers`.
+    fn carry(&mut self, headers: &ResponseHeaders);
+}
+
+impl<B> CarriesHeaders for http::Response<B> {
+    fn carry(&mut self, headers: &ResponseHeaders) {
+        headers.apply(self);
+    }
+}
+
+impl<T: CarriesHeaders, E> CarriesHeaders for Result<T, E> {
+    fn carry(&mut self, headers: &ResponseHeaders) {
+        if let Ok(value) = self {
+            value.carry(headers);
+        }
+    }
+}
+
+/// Headers onto a response type.
+pub trait ViaResponse<T> {
+    /// `value` with `headers` added.
+    fn finish(&self, headers: ResponseHeaders, value: T) -> T;
+}
+
+impl<T: CarriesHeaders> ViaResponse<T> for &Finish<T> {
+    fn finish(&self, headers: ResponseHeaders, mut value: T) -> T {
+        if !headers.is_empty() {
+            value.carry(&headers);
+        }
+        value
+    }
+}
+
+/// A return type that cannot carry headers.
+pub trait ViaOther<T> {
+    /// `value`, unchanged.
+    fn finish(&self, headers: ResponseHeaders, value: T) -> T;
+}
+
+impl<T> ViaOther<T> for Finish<T> {
+    fn finish(&self, headers: ResponseHeaders, value: T) -> T {
+        if !headers.is_empty() {
+            static WARNED: std::sync::atomic::AtomicBool =
+                std::sync::atomic::AtomicBool::new(false);
+            if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                tracing::warn!(target: "wacht", "a protected handler's return type cannot carry the session cookies of a browser sign-in (return an http::Response); every request will exchange the session again (logged once)");
+            }
+        }
+        value
+    }
 }
 
 /// An `on_reject` function. The field's type states the shape it must have, so a function of
@@ -73,7 +158,7 @@ impl<R> OnReject<R> {
 pub fn protect<'a, B>(
     req: &'a http::Request<B>,
     requirement: &'a Requirement,
-) -> impl Future<Output = Result<Auth, Rejection>> + Send + 'a {
+) -> impl Future<Output = Result<Admitted<Auth>, Rejection>> + Send + 'a {
     let wacht = resolve(req);
     let head = Head::of(req);
     async move {
@@ -124,7 +209,7 @@ impl Identity<Option<Auth>> for Option<Auth> {
 pub fn protect_optional<'a, B>(
     req: &'a http::Request<B>,
     requirement: &'a Requirement,
-) -> impl Future<Output = Result<Option<Auth>, Rejection>> + Send + 'a {
+) -> impl Future<Output = Result<Admitted<Option<Auth>>, Rejection>> + Send + 'a {
     let wacht = resolve(req);
     let head = Head::of(req);
     async move {
@@ -135,10 +220,16 @@ pub fn protect_optional<'a, B>(
     }
 }
 
-/// Stores the identity of a signed-in caller in the request's extensions.
+/// Stores the identity of a signed-in caller in the request's extensions (or that the caller
+/// is signed out, so an `Option<Auth>` extractor does not check again).
 pub fn insert_optional_auth<B>(req: &mut http::Request<B>, auth: &Option<Auth>) {
-    if let Some(auth) = auth {
-        req.extensions_mut().insert(auth.clone());
+    match auth {
+        Some(auth) => {
+            req.extensions_mut().insert(auth.clone());
+        }
+        None => {
+            req.extensions_mut().insert(crate::admitted::SignedOut);
+        }
     }
 }
 
@@ -153,7 +244,7 @@ impl Identity<Caller> for Caller {
 pub fn protect_or_machine<'a, B>(
     req: &'a http::Request<B>,
     requirement: &'a (Requirement, MachineRequirement),
-) -> impl Future<Output = Result<Caller, Rejection>> + Send + 'a {
+) -> impl Future<Output = Result<Admitted<Caller>, Rejection>> + Send + 'a {
     let wacht = resolve(req);
     let head = Head::of(req);
     async move {
@@ -216,6 +307,8 @@ pub struct ProtectSpec {
     pub organization_id: Option<&'static str>,
     /// `workspace_id`.
     pub workspace_id: Option<&'static str>,
+    /// `sign_in_redirect` (default `true`).
+    pub sign_in_redirect: bool,
 }
 
 /// Builds the requirement of a `#[protect]` attribute (called once per handler, from a
@@ -231,7 +324,7 @@ pub fn requirement(spec: ProtectSpec) -> Requirement {
     if let Some(id) = spec.workspace_id {
         requirement = requirement.workspace(id);
     }
-    requirement
+    requirement.sign_in_redirect(spec.sign_in_redirect)
 }
 
 /// The checked arguments of a `#[machine]` attribute, by name and typed: the macro emits
@@ -343,12 +436,15 @@ impl<T: RejectionResponse> ViaBody<T> for Reply<T> {
 pub fn machine<'a, B>(
     req: &'a http::Request<B>,
     requirement: &'a MachineRequirement,
-) -> impl Future<Output = Result<MachineAuth, Rejection>> + Send + 'a {
+) -> impl Future<Output = Result<Admitted<MachineAuth>, Rejection>> + Send + 'a {
     let wacht = resolve(req);
     let head = Head::of(req);
     async move {
         match wacht {
-            Ok(wacht) => wacht.authorize_machine_head(head, requirement).await,
+            Ok(wacht) => wacht
+                .authorize_machine_head(head, requirement)
+                .await
+                .map(Admitted::plain),
             Err(rejection) => Err(rejection),
         }
     }
@@ -377,6 +473,7 @@ mod tests {
             permissions: Permissions::Any(&["user:read", "user:admin"]),
             organization_id: Some("org_1"),
             workspace_id: None,
+            sign_in_redirect: true,
         });
         assert_eq!(
             session,

@@ -33,6 +33,9 @@ pub enum RejectionCode {
     /// retrying. Its response has no body (a 204 has none); [`Rejection::body`] still gives
     /// the JSON, for `on_reject` functions and logs.
     Ignored,
+    /// 303 (or 307): a browser is sent elsewhere first: a signed-out page request to sign-in,
+    /// a development session's URL to the same URL without it.
+    Redirect,
 }
 
 impl RejectionCode {
@@ -47,6 +50,7 @@ impl RejectionCode {
             RejectionCode::BadRequest => "bad_request",
             RejectionCode::PayloadTooLarge => "payload_too_large",
             RejectionCode::Ignored => "ignored",
+            RejectionCode::Redirect => "redirect",
         }
     }
 
@@ -61,6 +65,7 @@ impl RejectionCode {
             RejectionCode::BadRequest => StatusCode::BAD_REQUEST,
             RejectionCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             RejectionCode::Ignored => StatusCode::NO_CONTENT,
+            RejectionCode::Redirect => StatusCode::SEE_OTHER,
         }
     }
 }
@@ -112,6 +117,9 @@ struct Parts {
     headers: Vec<(HeaderName, HeaderValue)>,
     /// For 401s: the `WWW-Authenticate` challenge.
     challenge: Option<Challenge>,
+    /// For redirects: where to, and whether the method is kept (307 rather than 303).
+    location: Option<HeaderValue>,
+    keep_method: bool,
 }
 
 impl Rejection {
@@ -130,7 +138,53 @@ impl Rejection {
             required: Vec::new(),
             headers: Vec::new(),
             challenge: (code == RejectionCode::Unauthenticated).then_some(Challenge::InvalidToken),
+            location: None,
+            keep_method: false,
         }))
+    }
+
+    /// `303 See Other` to `location` (`error: "redirect"`), with the usual JSON body naming
+    /// the location. A `location` that is not a valid header value is refused instead (500).
+    pub fn redirect(
+        reason: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+        location: &str,
+    ) -> Self {
+        match HeaderValue::from_str(location) {
+            Ok(location) => {
+                let mut rejection = Self::new(RejectionCode::Redirect, reason, message);
+                rejection.0.location = Some(location);
+                rejection
+            }
+            Err(_) => {
+                tracing::error!(target: "wacht", "a redirect location is not a valid header value");
+                Self::misconfigured("invalid_redirect")
+            }
+        }
+    }
+
+    /// A redirect that keeps the method and body (`307 Temporary Redirect`).
+    pub fn keeping_method(mut self) -> Self {
+        if self.0.code == RejectionCode::Redirect {
+            self.0.keep_method = true;
+        }
+        self
+    }
+
+    /// Where a redirect sends the caller.
+    pub fn location(&self) -> Option<&str> {
+        self.0.location.as_ref().and_then(|l| l.to_str().ok())
+    }
+
+    /// Adds the headers a check wants on the answer (the `Set-Cookie` values of a browser
+    /// session: a cleared cache cookie, a rotated `__session`).
+    pub fn with_response_headers(mut self, headers: &crate::admitted::ResponseHeaders) -> Self {
+        for cookie in headers.set_cookies() {
+            self.0
+                .headers
+                .push((http::header::SET_COOKIE, cookie.clone()));
+        }
+        self
     }
 
     /// 401 `unauthenticated`.
@@ -222,7 +276,11 @@ impl Rejection {
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        self.0.code.status()
+        if self.0.keep_method {
+            StatusCode::TEMPORARY_REDIRECT
+        } else {
+            self.0.code.status()
+        }
     }
 
     /// The stable snake_case reason.
@@ -264,6 +322,9 @@ impl Rejection {
         }
         if !self.0.required.is_empty() {
             body.insert("required".into(), self.0.required.clone().into());
+        }
+        if let Some(location) = self.location() {
+            body.insert("location".into(), location.into());
         }
         Value::Object(body)
     }
@@ -316,6 +377,9 @@ impl Rejection {
         }
         if let Some(seconds) = self.0.retry_after {
             headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let Some(location) = self.0.location {
+            headers.insert(http::header::LOCATION, location);
         }
         for (name, value) in self.0.headers {
             headers.append(name, value);

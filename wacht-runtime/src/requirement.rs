@@ -65,6 +65,8 @@ pub struct Requirement {
     permissions: PermissionRule,
     organization_id: Option<String>,
     workspace_id: Option<String>,
+    /// Browser sessions: a signed-out page request gets the JSON 401, not a redirect.
+    no_sign_in_redirect: bool,
 }
 
 /// The answer to a check whose requirement cannot work (see [`Requirement::problem`]), logged
@@ -140,6 +142,7 @@ impl Requirement {
             permissions: PermissionRule::None,
             organization_id: None,
             workspace_id: None,
+            no_sign_in_redirect: false,
         }
     }
 
@@ -184,6 +187,19 @@ impl Requirement {
     pub fn workspace(mut self, id: impl Into<String>) -> Self {
         self.workspace_id = Some(id.into());
         self
+    }
+
+    /// With browser sessions on, whether a signed-out caller of a page (a `GET` preferring
+    /// `text/html`) is redirected to sign-in (the default) or gets the JSON 401 like an API
+    /// call. Signed-in callers lacking a permission always get the 403.
+    pub fn sign_in_redirect(mut self, redirect: bool) -> Self {
+        self.no_sign_in_redirect = !redirect;
+        self
+    }
+
+    /// Whether signed-out page requests are redirected to sign-in ([`Requirement::sign_in_redirect`]).
+    pub fn redirects_to_sign_in(&self) -> bool {
+        !self.no_sign_in_redirect
     }
 
     /// The permission rule.

@@ -72,6 +72,20 @@ pub enum AuthError {
     /// The configuration cannot verify session tokens.
     #[error(transparent)]
     Misconfigured(#[from] ConfigError),
+    /// A cookie-authenticated request with an unsafe method from another origin (browser
+    /// sessions): refused before any exchange.
+    #[error("a cookie-authenticated write from another origin")]
+    CrossSiteRequest,
+    /// The frontend API's token exchange gave no answer to decide on (browser sessions):
+    /// down, slow, redirecting, oversize, nonsense, or its rate limit.
+    #[error("the session exchange failed ({reason})")]
+    SessionExchangeUnavailable {
+        /// `session_exchange_unavailable`, `session_exchange_timeout` or
+        /// `session_exchange_rate_limited`.
+        reason: &'static str,
+        /// Seconds until a retry makes sense (sent as `Retry-After`).
+        retry_after_secs: u64,
+    },
 }
 
 impl AuthError {
@@ -92,6 +106,8 @@ impl AuthError {
             AuthError::InvalidClaims(_) => "invalid_claims",
             AuthError::KeysUnavailable { source, .. } => source.reason(),
             AuthError::Misconfigured(error) => error.reason(),
+            AuthError::CrossSiteRequest => "cross_site_request",
+            AuthError::SessionExchangeUnavailable { reason, .. } => reason,
         }
     }
 
@@ -151,6 +167,17 @@ impl AuthError {
             )
             .with_retry_after((*retry_after_secs).max(1)),
             AuthError::Misconfigured(error) => Rejection::misconfigured(error.reason()),
+            AuthError::CrossSiteRequest => Rejection::forbidden(
+                reason,
+                "This request must come from this site: its cookies are not accepted from another origin.",
+            ),
+            AuthError::SessionExchangeUnavailable {
+                retry_after_secs, ..
+            } => Rejection::unavailable(
+                reason,
+                "Your session cannot be checked right now; try again shortly.",
+            )
+            .with_retry_after((*retry_after_secs).max(1)),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! (`values`), the same way for a value from the environment and one from a setter.
 
 use super::values::whole_number;
-use super::{ConfigError, WachtConfig, WachtConfigBuilder};
+use super::{BrowserBuilder, ConfigError, WachtConfig, WachtConfigBuilder};
 use crate::client_ip::ClientIp;
 
 impl WachtConfig {
@@ -19,7 +19,12 @@ impl WachtConfig {
     /// | `WACHT_HTTP_TIMEOUT_MS` | timeout of every call to Wacht (JWKS, gateway, backend API: connect, headers and body), and of a check's calls together, in milliseconds; never past a request's [`Deadline`](crate::Deadline) | 1 to 300 000 | 5000 |
     /// | `WACHT_JWKS_TTL_SECONDS` | how long a fetched key set is used before it is refreshed | 1 to 86 400 | 300 |
     /// | `WACHT_JWKS_MIN_REFRESH_INTERVAL_SECONDS` | least time between two refreshes for an unknown `kid`, and the longest back-off after a failed fetch | 1 to 3 600 | 30 |
-    /// | `WACHT_CLIENT_IP` | client IP sent to the gateway: `none`, `netlify`, `header:<name>`, `forwarded-for:<n>` ([`ClientIp`]) | | `none` |
+    /// | `WACHT_CLIENT_IP` | client IP sent to the gateway (and to the frontend API in a session exchange): `none`, `netlify`, `header:<name>`, `forwarded-for:<n>` ([`ClientIp`]) | | `none` |
+    /// | `WACHT_BROWSER_SESSIONS` | authenticate requests without a Bearer token from cookies | `true` / `false` | `false` |
+    /// | `WACHT_SIGN_IN_URL` | where signed-out page requests are redirected | absolute http(s) URL | derived from the frontend API host |
+    /// | `WACHT_APP_URL` | the app's public URL, for `redirect_uri` and same-origin checks ([`AppUrl`](crate::AppUrl)) | `host`, `forwarded`, or an http(s) origin | `host` |
+    /// | `WACHT_ALLOWED_ORIGINS` | other origins allowed to make cookie-authenticated writes | comma-separated http(s) origins | none |
+    /// | `WACHT_WEBSOCKET_TOKEN_PARAM` | a query parameter a WebSocket upgrade may carry its session token in | `[A-Za-z0-9_-]`, at most 64 | none |
     ///
     /// Empty variables count as unset. A value out of range (or not a whole number) is a
     /// configuration error of the checks it concerns ([`ConfigError`]); never a panic.
@@ -78,6 +83,7 @@ impl WachtConfig {
                 None => builder.unparsed.jwks_min_refresh_interval = Some(text),
             }
         }
+        builder.browser = BrowserBuilder::from_env(&get);
         if let Some(setting) = get("WACHT_CLIENT_IP") {
             match ClientIp::parse(&setting) {
                 Some(policy) => builder = builder.client_ip(policy),

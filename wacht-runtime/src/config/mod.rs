@@ -8,8 +8,13 @@ use crate::clock::Clock;
 use crate::rejection::Rejection;
 use crate::secret::Secret;
 
+mod browser;
 mod env;
 mod values;
+
+pub use browser::AppUrl;
+use browser::BrowserBuilder;
+pub(crate) use browser::BrowserSettings;
 
 pub use values::{
     HTTP_TIMEOUT_RANGE, JWKS_MIN_REFRESH_INTERVAL_RANGE, JWKS_TTL_RANGE, MAX_TOKEN_CACHE_CAPACITY,
@@ -88,6 +93,16 @@ pub enum ConfigError {
     /// or `forwarded-for:<n>` with n ≥ 1.
     #[error("invalid client IP policy (WACHT_CLIENT_IP): {0}")]
     InvalidClientIp(String),
+    /// A browser-session setting cannot work (`WACHT_BROWSER_SESSIONS`,
+    /// `WACHT_APP_URL`, `WACHT_ALLOWED_ORIGINS`, `WACHT_SIGN_IN_URL`,
+    /// `WACHT_WEBSOCKET_TOKEN_PARAM`). Session checks answer 500; machine checks keep working.
+    #[error("invalid browser-session setting ({setting}): {reason}")]
+    InvalidBrowserSetting {
+        /// Which setting (environment variable name).
+        setting: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The HTTP client could not be built (TLS set-up).
     #[error("the HTTP client could not be built: {0}")]
     HttpClient(String),
@@ -110,6 +125,7 @@ impl ConfigError {
             ConfigError::InvalidJwksMinRefreshInterval(_) => "invalid_jwks_min_refresh_interval",
             ConfigError::InvalidTokenCache(_) => "invalid_token_cache",
             ConfigError::InvalidClientIp(_) => "invalid_client_ip",
+            ConfigError::InvalidBrowserSetting { .. } => "invalid_browser_setting",
             ConfigError::HttpClient(_) => "http_client",
             ConfigError::AlreadyInitialized => "already_initialized",
         }
@@ -153,6 +169,7 @@ pub struct WachtConfig {
     pub(crate) token_cache_max_bytes: usize,
     pub(crate) token_cache_capacity: usize,
     pub(crate) http_client: Option<reqwest::Client>,
+    pub(crate) browser: BrowserSettings,
     pub(crate) session_error: Option<ConfigError>,
     pub(crate) machine_error: Option<ConfigError>,
     pub(crate) backend_error: Option<ConfigError>,
@@ -185,6 +202,7 @@ impl fmt::Debug for WachtConfig {
             )
             .field("session_error", &self.session_error)
             .field("machine_error", &self.machine_error)
+            .field("browser", &self.browser)
             .field("backend_error", &self.backend_error)
             .finish()
     }
@@ -290,6 +308,7 @@ pub struct WachtConfigBuilder {
     token_cache_max_bytes: usize,
     token_cache_capacity: usize,
     http_client: Option<reqwest::Client>,
+    browser: BrowserBuilder,
 }
 
 /// Environment values that did not parse (kept as text for the error message).
@@ -322,6 +341,7 @@ impl Default for WachtConfigBuilder {
             token_cache_max_bytes: DEFAULT_TOKEN_CACHE_MAX_BYTES,
             token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
             http_client: None,
+            browser: BrowserBuilder::default(),
         }
     }
 }
@@ -505,9 +525,23 @@ impl WachtConfigBuilder {
             Some(error) => Err(error.clone()),
             None => self.session_settings(),
         };
-        let (frontend_api_url, jwks_url, session_error) = match session {
-            Ok((frontend_api_url, jwks_url)) => (frontend_api_url, jwks_url, None),
-            Err(error) => (None, None, Some(error)),
+        // Browser settings belong to session checks: a bad one breaks those alone.
+        let session = session.and_then(|urls| self.browser.build().map(|browser| (urls, browser)));
+        let session = session.and_then(|((frontend_api_url, jwks_url), browser)| {
+            if browser.enabled && frontend_api_url.is_none() {
+                return Err(ConfigError::InvalidBrowserSetting {
+                    setting: "WACHT_BROWSER_SESSIONS",
+                    reason: "browser sessions need the frontend API: set WACHT_PUBLISHABLE_KEY"
+                        .to_owned(),
+                });
+            }
+            Ok(((frontend_api_url, jwks_url), browser))
+        });
+        let (frontend_api_url, jwks_url, browser, session_error) = match session {
+            Ok(((frontend_api_url, jwks_url), browser)) => {
+                (frontend_api_url, jwks_url, Some(browser), None)
+            }
+            Err(error) => (None, None, None, Some(error)),
         };
         let machine_error = match (&self.unparsed.client_ip, self.client_ip.is_valid()) {
             (Some(setting), _) => Some(ConfigError::InvalidClientIp(setting.clone())),
@@ -554,6 +588,7 @@ impl WachtConfigBuilder {
             token_cache_max_bytes: self.token_cache_max_bytes.min(MAX_TOKEN_CACHE_MAX_BYTES),
             token_cache_capacity: self.token_cache_capacity.min(MAX_TOKEN_CACHE_CAPACITY),
             http_client: self.http_client,
+            browser: browser.unwrap_or_default(),
             session_error,
             machine_error,
             backend_error,

@@ -4,10 +4,13 @@
 
 use std::fmt;
 
-/// An answer: its status and its body, read up to the cap.
+/// An answer: its status, its headers and its body, read up to the cap.
 #[derive(Debug)]
 pub(crate) struct Answer {
     pub(crate) status: http::StatusCode,
+    /// The answer's headers (on wasm32, those the frontend-API exchange reads:
+    /// `set-cookie`, `retry-after`, `x-development-session`).
+    pub(crate) headers: http::HeaderMap,
     pub(crate) body: Vec<u8>,
 }
 

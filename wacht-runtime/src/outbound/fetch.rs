@@ -59,6 +59,7 @@ async fn exchange(
     {
         return Err(OutboundError::UrlChanged);
     }
+    let headers = answer_headers(&response);
     let stream = get(&response, "body");
     let body = if read == ReadBody::Always || status.is_success() {
         if content_length(&response).is_some_and(|length| length > cap as u64) {
@@ -70,7 +71,44 @@ async fn exchange(
         cancel(&stream);
         Vec::new()
     };
-    Ok(Answer { status, body })
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// The headers the runtime reads from an answer: `retry-after`, `x-development-session`, and
+/// every `set-cookie` (`Headers.getSetCookie()`, where the platform has it).
+fn answer_headers(response: &JsValue) -> http::HeaderMap {
+    let mut map = http::HeaderMap::new();
+    let headers = get(response, "headers");
+    let Ok(get_header) = get(&headers, "get").dyn_into::<Function>() else {
+        return map;
+    };
+    for name in ["retry-after", "x-development-session"] {
+        if let Some(value) = get_header
+            .call1(&headers, &name.into())
+            .ok()
+            .and_then(|value| value.as_string())
+            && let (Ok(name), Ok(value)) = (
+                http::HeaderName::try_from(name),
+                http::HeaderValue::try_from(value),
+            )
+        {
+            map.insert(name, value);
+        }
+    }
+    if let Some(cookies) =
+        call0(&headers, "getSetCookie").and_then(|cookies| cookies.dyn_into::<js_sys::Array>().ok())
+    {
+        for cookie in cookies.iter().filter_map(|cookie| cookie.as_string()) {
+            if let Ok(value) = http::HeaderValue::try_from(cookie) {
+                map.append(http::header::SET_COOKIE, value);
+            }
+        }
+    }
+    map
 }
 
 /// `{ method, headers, body, redirect: "manual", signal: AbortSignal.timeout(ms) }`.

@@ -103,12 +103,17 @@ pub(crate) async fn call(
 ) -> Result<Answer, OutboundError> {
     let response = send(client, request, timeout).await?;
     let status = response.status();
+    let headers = response.headers().clone();
     let body = if read == ReadBody::Always || status.is_success() {
         read_capped(response, cap).await?
     } else {
         Vec::new()
     };
-    Ok(Answer { status, body })
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// Sends `request` and returns the answer's head, refusing redirects and answers from

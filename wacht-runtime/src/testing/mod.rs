@@ -57,6 +57,7 @@
 
 mod backend;
 mod credentials;
+mod frontend;
 mod gateway;
 mod http;
 mod jwks;
@@ -79,6 +80,7 @@ pub use backend::{BackendFault, TestUser};
 pub use credentials::{
     ApiKey, ApiKeySpec, OAuthToken, OAuthTokenSpec, RateLimitRule, RateLimitScope,
 };
+pub use frontend::{FrontendFault, FrontendMode, SessionUser};
 pub use gateway::GatewayFault;
 pub use jwks::JwksFault;
 pub use keys::{KeyAlgorithm, TestKey, base64url};
@@ -149,6 +151,7 @@ impl LocalWacht {
             jwks: JwksState::new(key).into(),
             gateway: GatewayState::new()?.into(),
             backend: BackendState::new()?.into(),
+            frontend: Default::default(),
         });
         let server = server::spawn(listener, Arc::clone(&state))?;
         Ok(Self {
@@ -576,6 +579,88 @@ impl LocalWacht {
     /// [`TokenBuilder`] for the defaults.
     pub fn token(&self) -> TokenBuilder {
         TokenBuilder::new(self.url().to_owned(), self.current_key())
+    }
+
+    // ----- browser sessions (the frontend API's `/session/token` and `/sign-in`) -----
+
+    /// Adds a user the sign-in page offers (and [`LocalWacht::sign_in`] accepts).
+    pub fn add_session_user(&self, user: SessionUser) {
+        self.state().frontend().users.push(user);
+    }
+
+    /// Signs `user_id` in, as the sign-in page does, and returns the new session's transport
+    /// token: the `__session` cookie's value in production mode, the development session in
+    /// development mode.
+    ///
+    /// # Panics
+    ///
+    /// When `user_id` was not added with [`LocalWacht::add_session_user`].
+    pub fn sign_in(&self, user_id: &str) -> String {
+        let state = self.state();
+        let jwks = state.jwks();
+        let mut frontend = state.frontend();
+        assert!(
+            frontend.users.iter().any(|u| u.user_id() == user_id),
+            "wacht testing: add {user_id:?} with add_session_user first"
+        );
+        frontend.create_session(&state.url, &jwks, Some(user_id))
+    }
+
+    /// A transport token of a session with no active sign-in.
+    pub fn signed_out_session(&self) -> String {
+        let state = self.state();
+        let jwks = state.jwks();
+        state.frontend().create_session(&state.url, &jwks, None)
+    }
+
+    /// `<url>/sign-in`.
+    #[must_use]
+    pub fn sign_in_url(&self) -> String {
+        format!("{}{}", self.url(), frontend::SIGN_IN_PATH)
+    }
+
+    /// How the emulated deployment carries its session (default production: `__session`).
+    pub fn set_frontend_mode(&self, mode: FrontendMode) {
+        self.state().frontend().mode = mode;
+    }
+
+    /// Injects a fault into the token exchange.
+    pub fn set_frontend_fault(&self, fault: FrontendFault) {
+        self.state().frontend().fault = fault;
+    }
+
+    /// Token exchanges received (`GET /session/token`), faulted or not.
+    #[must_use]
+    pub fn session_exchanges(&self) -> usize {
+        self.state().frontend().exchanges
+    }
+
+    /// The `X-Wacht-Forwarded-For` of each exchange received, in order.
+    #[must_use]
+    pub fn exchange_forwarded_for(&self) -> Vec<Option<String>> {
+        self.state().frontend().forwarded_for.clone()
+    }
+
+    /// Allows `limit` exchanges per `window` (then `429` with `Retry-After`); `None` lifts it.
+    pub fn set_session_token_rate_limit(&self, limit: Option<(usize, std::time::Duration)>) {
+        self.state().frontend().rate_limit = limit;
+    }
+
+    /// The lifetime of the session tokens the exchange mints (default 30 s; `exp` adds 5 s
+    /// of clock skew, `expires` does not, as the real frontend API).
+    pub fn set_session_token_lifetime(&self, lifetime: std::time::Duration) {
+        self.state().frontend().token_lifetime = lifetime;
+    }
+
+    /// Makes every transport token expire now: the next exchange rotates it (a new
+    /// `__session` is set).
+    pub fn expire_session_transports(&self) {
+        self.state().frontend().expire_transports();
+    }
+
+    /// Signs every browser session out (their exchanges answer "No active sign in").
+    pub fn sign_out_everyone(&self) {
+        self.state().frontend().sign_out_all();
     }
 }
 

@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use super::backend::{self, BackendState, USERS_PATH};
+use super::frontend::{self, FrontendState, SESSION_TOKEN_PATH, SIGN_IN_PATH};
 use super::gateway::{self, GATEWAY_PATH, GatewayState};
 use super::http::{Served, lock, not_found};
 use super::jwks::{self, JWKS_PATH, JwksState};
@@ -37,6 +38,8 @@ pub(super) struct State {
     pub(super) gateway: Mutex<GatewayState>,
     /// Key, users, fault and records of the backend endpoint.
     pub(super) backend: Mutex<BackendState>,
+    /// Sessions, users, mode, fault and counters of the browser-session endpoints.
+    pub(super) frontend: Mutex<FrontendState>,
 }
 
 impl State {
@@ -49,6 +52,11 @@ impl State {
     /// Locks the gateway state (never poisoned, as [`State::jwks`]).
     pub(super) fn gateway(&self) -> MutexGuard<'_, GatewayState> {
         lock(&self.gateway)
+    }
+
+    /// Locks the browser-session state (never poisoned, as [`State::jwks`]).
+    pub(super) fn frontend(&self) -> MutexGuard<'_, FrontendState> {
+        lock(&self.frontend)
     }
 
     /// Locks the backend state (never poisoned, as [`State::jwks`]).
@@ -129,6 +137,12 @@ async fn route(state: &State, req: Request<Incoming>) -> Served {
         (&Method::GET, JWKS_PATH) => jwks::serve(&state.jwks).await,
         (_, GATEWAY_PATH) => gateway::serve(&state.gateway, req).await,
         (&Method::GET, USERS_PATH) => backend::serve(&state.backend, &req).await,
+        (&Method::GET, SESSION_TOKEN_PATH) => {
+            frontend::session_token(&state.url, &state.jwks, &state.frontend, &req).await
+        }
+        (&Method::GET | &Method::POST, SIGN_IN_PATH) => {
+            frontend::sign_in(&state.url, &state.jwks, &state.frontend, req).await
+        }
         _ => Ok(not_found()),
     }
 }

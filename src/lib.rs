@@ -408,6 +408,12 @@ pub use wacht_macros::machine;
 pub use wacht_macros::webhook;
 pub use wacht_runtime::*;
 
+/// The trait behind an identity parameter (`wacht::Auth`, …), named here so that the compiler's
+/// message for a user's own type of the same name reads `WachtIdentity<_>`, not a path into
+/// `__private`. Not a public API.
+#[doc(hidden)]
+pub use wacht_runtime::macro_support::Identity as WachtIdentity;
+
 /// What the macros' expansions call. Not a public API.
 #[doc(hidden)]
 pub mod __private {

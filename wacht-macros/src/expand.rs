@@ -492,7 +492,7 @@ fn guarded(
         // A parameter whose type merely shares the name (`struct Auth;`) is reported at it,
         // saying that matching is by name.
         let span = Span::call_site().located_at(ty.span());
-        let value = quote_spanned! {span=> #private::identity::<#ty, _>(#value) };
+        let value = quote_spanned! {span=> <#ty as #private::Identity<_>>::from_identity(#value) };
         quote! { #(#attrs)* let #pat: #ty = #value; }
     });
 
@@ -779,7 +779,7 @@ mod tests {
                         __wacht::take_headers(&mut req),
                         {
                             let req: http::Request<Body> = req;
-                            let auth: wacht::Auth = __wacht::identity::<wacht::Auth, _>(auth);
+                            let auth: wacht::Auth = <wacht::Auth as __wacht::Identity<_>>::from_identity(auth);
                             __wacht::run_body(async move || -> Result<http::Response<Body>, Error> {
                                 body(req, auth, ctx)
                             })
@@ -901,8 +901,8 @@ mod tests {
         );
         let last = normalized(quote! {
             let mut req: Request<T> = req;
-            let a: Auth = __wacht::identity::<Auth, _>(::core::clone::Clone::clone(&b));
-            let b: crate::Auth = __wacht::identity::<crate::Auth, _>(b);
+            let a: Auth = <Auth as __wacht::Identity<_>>::from_identity(::core::clone::Clone::clone(&b));
+            let b: crate::Auth = <crate::Auth as __wacht::Identity<_>>::from_identity(b);
             __wacht::run_body(async move || -> Response<T> { return other(req, a, b, n); }).await
         });
         let tail = format!("{last} }} ,) }} }}");
@@ -1000,7 +1000,7 @@ mod tests {
                             ::from_rejection(req),
                 };
                 let req: http::Request<Body> = req;
-                let auth: wacht::MachineAuth = __wacht::identity::<wacht::MachineAuth, _>(auth);
+                let auth: wacht::MachineAuth = <wacht::MachineAuth as __wacht::Identity<_>>::from_identity(auth);
                 { body(req, auth, ctx) }
             }
         });
@@ -1166,7 +1166,7 @@ mod tests {
         assert!(output.starts_with(&signature), "{output}");
         let bindings = normalized(quote! {
             let req: Request = req;
-            let auth: Auth = __wacht::identity::<Auth, _>(auth);
+            let auth: Auth = <Auth as __wacht::Identity<_>>::from_identity(auth);
             __wacht::run_body(async move || -> Response { body(auth, s, req, n) }).await
         });
         assert!(

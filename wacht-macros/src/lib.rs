@@ -90,7 +90,7 @@ use proc_macro::TokenStream;
 ///         Err(req) => return <Result<http::Response<Body>, Error> as __wacht::RejectionResponse>::from_rejection(req),
 ///     };
 ///     let req: http::Request<Body> = req;
-///     let auth: wacht::Auth = __wacht::identity::<wacht::Auth, _>(auth);
+///     let auth: wacht::Auth = <wacht::Auth as __wacht::Identity<_>>::from_identity(auth);
 ///     { /* the body, unchanged */ }
 /// }
 /// ```

@@ -307,10 +307,11 @@ fn variable_name(arg: &Arg, errors: &mut Errors) -> Option<LitStr> {
         return None;
     };
     let value = name.value();
-    let valid = value
-        .chars()
-        .next()
-        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+    let valid = !value.starts_with("whsec_")
+        && value
+            .chars()
+            .next()
+            .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
         && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if valid {
         return Some(name.clone());
@@ -558,7 +559,7 @@ fn guarded(handler: Handler, config: &WebhookConfig) -> TokenStream {
             quote!(::core::clone::Clone::clone(&#event))
         };
         let span = Span::call_site().located_at(ty.span());
-        let value = quote_spanned! {span=> #private::identity::<#ty, _>(#value) };
+        let value = quote_spanned! {span=> <#ty as #private::Identity<_>>::from_identity(#value) };
         quote! { #(#attrs)* let #pat: #ty = #value; }
     });
 

@@ -121,12 +121,14 @@ pub trait WebhookAnswer {
     fn is_success(&self) -> bool;
 }
 
+#[diagnostic::do_not_recommend]
 impl<B> WebhookAnswer for http::Response<B> {
     fn is_success(&self) -> bool {
         self.status().is_success()
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: WebhookAnswer, E> WebhookAnswer for Result<T, E> {
     fn is_success(&self) -> bool {
         self.as_ref().is_ok_and(WebhookAnswer::is_success)
@@ -220,6 +222,7 @@ impl RebuildWorkers<worker::Body> for &&&&Rebuild<worker::Body> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl crate::macro_support::Identity<WebhookEvent> for WebhookEvent {
     fn from_identity(identity: WebhookEvent) -> Self {
         identity

@@ -550,6 +550,72 @@ mod bodies {
     }
 }
 
+/// A request's `WebhookSecrets` are used instead of the configured secrets.
+mod secrets_in_extensions {
+    use super::*;
+    #[cfg(not(target_family = "wasm"))]
+    use tokio::test;
+    #[cfg(target_family = "wasm")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn request(signature: &str, secrets: Option<&str>) -> http::Request<String> {
+        let mut builder = http::Request::post("/webhooks");
+        for (name, value) in delivery(signature).iter() {
+            builder = builder.header(name, value);
+        }
+        let mut request = builder
+            .body(String::from_utf8(BODY.to_vec()).expect("UTF-8"))
+            .expect("a request");
+        if let Some(secrets) = secrets {
+            request
+                .extensions_mut()
+                .insert(WebhookSecrets::parse(secrets).expect("parses"));
+        }
+        request
+    }
+
+    async fn reason(webhook: &Webhook, request: http::Request<String>) -> String {
+        match webhook.receive(request).await {
+            Ok(_) => "ok".to_owned(),
+            Err(rejection) => rejection.reason().to_owned(),
+        }
+    }
+
+    #[test]
+    async fn they_replace_the_configured_ones() {
+        let configured_b = Webhook::builder()
+            .secrets_text(SECRET_B)
+            .clock(Clock::fixed(TS))
+            .build()
+            .expect("builds");
+        assert_eq!(reason(&configured_b, request(SIG_B, None)).await, "ok");
+        assert_eq!(reason(&configured_b, request(SIG_A, Some(SECRET_A))).await, "ok");
+        assert_eq!(
+            reason(&configured_b, request(SIG_B, Some(SECRET_A))).await,
+            "signature_mismatch"
+        );
+        // With none configured, a request's secrets still verify it.
+        let unconfigured = Webhook::builder()
+            .secret_lookup("WACHT_WEBHOOK_SECRET", |_| None)
+            .clock(Clock::fixed(TS))
+            .build_lenient();
+        assert_eq!(
+            reason(&unconfigured, request(SIG_A, None)).await,
+            "missing_webhook_secret"
+        );
+        assert_eq!(reason(&unconfigured, request(SIG_A, Some(SECRET_A))).await, "ok");
+        // A setting that cannot work is a 500 whatever the request brings.
+        let broken = Webhook::builder()
+            .secrets_text(SECRET_A)
+            .max_body_bytes(0)
+            .build_lenient();
+        assert_eq!(
+            reason(&broken, request(SIG_A, Some(SECRET_A))).await,
+            "invalid_webhook_setting"
+        );
+    }
+}
+
 /// The vectors above agree with the reference crate, and the reference crate with us on
 /// fresh inputs (native only: the crate reads the system clock).
 #[cfg(not(target_family = "wasm"))]

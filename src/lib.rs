@@ -334,7 +334,7 @@ pub use wacht_macros::machine;
 /// async fn users(_req: Request, event: wacht::WebhookEvent) -> Result<Response<Body>, Error> {
 ///     match event.event()? {
 ///         WachtEvent::UserCreated(user) | WachtEvent::UserUpdated(user) => {
-///             let _ = (event.id(), user.user_id(), user.primary_email_address);
+///             let _ = (event.id(), user.user_id(), user.primary_email_address.as_deref());
 ///         }
 ///         _ => {}
 ///     }
@@ -391,7 +391,7 @@ pub use wacht_macros::machine;
 /// use axum::response::Response;
 ///
 /// mod deps {
-///     pub use wacht as auth;
+///     pub use ::wacht as auth;
 /// }
 ///
 /// fn plain_text(rejection: deps::auth::Rejection) -> Response {

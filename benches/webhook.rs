@@ -143,7 +143,10 @@ fn main() {
         ],
     );
     let baseline = results[0];
-    println!("{:<62} {:>9} {:>7}", "operation (64 KiB delivery)", "ns/op", "ratio");
+    println!(
+        "{:<62} {:>9} {:>7}",
+        "operation (64 KiB delivery)", "ns/op", "ratio"
+    );
     for (name, ns) in [
         "bare HMAC-SHA256, RustCrypto (baseline)",
         "bare HMAC-SHA256, aws-lc-rs (orientation)",

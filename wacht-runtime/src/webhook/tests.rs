@@ -589,7 +589,10 @@ mod secrets_in_extensions {
             .build()
             .expect("builds");
         assert_eq!(reason(&configured_b, request(SIG_B, None)).await, "ok");
-        assert_eq!(reason(&configured_b, request(SIG_A, Some(SECRET_A))).await, "ok");
+        assert_eq!(
+            reason(&configured_b, request(SIG_A, Some(SECRET_A))).await,
+            "ok"
+        );
         assert_eq!(
             reason(&configured_b, request(SIG_B, Some(SECRET_A))).await,
             "signature_mismatch"
@@ -603,7 +606,10 @@ mod secrets_in_extensions {
             reason(&unconfigured, request(SIG_A, None)).await,
             "missing_webhook_secret"
         );
-        assert_eq!(reason(&unconfigured, request(SIG_A, Some(SECRET_A))).await, "ok");
+        assert_eq!(
+            reason(&unconfigured, request(SIG_A, Some(SECRET_A))).await,
+            "ok"
+        );
         // A setting that cannot work is a 500 whatever the request brings.
         let broken = Webhook::builder()
             .secrets_text(SECRET_A)

@@ -789,3 +789,44 @@ fn the_macros_event_types_are_the_runtimes() {
         .collect();
     assert_eq!(listed, wacht::webhook::EVENT_TYPES);
 }
+
+#[test]
+fn refusals_are_logged_with_the_id_never_the_secret_or_the_body() {
+    let local = LocalWacht::start().unwrap();
+    let settings = Webhook::builder()
+        .secrets_text(&local.webhook_secret())
+        .build()
+        .unwrap();
+    let (logs, guard) = common::capture_logs();
+    let marker = "a-personal-detail-7f3a";
+    for event in [
+        created(marker).id("msg_logged").signed_with(OTHER_SECRET),
+        created(marker).id("msg_logged").timestamp(NOW - 3600),
+    ] {
+        let request = local.webhook_request("/hooks", &event);
+        let (parts, body) = request.into_parts();
+        assert!(
+            settings
+                .verify_at(&parts.headers, body.into(), NOW)
+                .is_err()
+        );
+    }
+    drop(guard);
+    let text = logs.text();
+    assert!(text.contains("webhook delivery refused"), "{text}");
+    assert!(
+        text.contains("msg_logged") && text.contains("signature_mismatch"),
+        "{text}"
+    );
+    assert!(text.contains("stale_timestamp"), "{text}");
+    let secret = local.webhook_secret();
+    for leak in [marker, &secret["whsec_".len()..], OTHER_SECRET, "whsec_"] {
+        assert!(!text.contains(leak), "the log holds {leak:?}: {text}");
+    }
+    // Debug forms show no body or key either.
+    let webhook_debug = format!("{settings:?}");
+    assert!(
+        !webhook_debug.contains(&secret["whsec_".len()..]),
+        "{webhook_debug}"
+    );
+}

@@ -683,7 +683,6 @@ impl Webhook {
 
 /// A verified delivery: the request's head (with the event in its extensions and any
 /// client-sent `x-wacht-auth` removed), its body, the event, and the delivery log's claim.
-#[derive(Debug)]
 pub struct Received {
     /// The request's head.
     pub parts: http::request::Parts,
@@ -693,6 +692,19 @@ pub struct Received {
     pub event: WebhookEvent,
     /// The delivery log's claim, when a log is set: finish it with the handler's outcome.
     pub claim: Option<DeliveryClaim>,
+}
+
+impl fmt::Debug for Received {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The body may carry personal data: its length only.
+        f.debug_struct("Received")
+            .field("method", &self.parts.method)
+            .field("uri", &self.parts.uri)
+            .field("body_len", &self.body.len())
+            .field("event", &self.event)
+            .field("claim", &self.claim)
+            .finish()
+    }
 }
 
 impl Received {
@@ -831,6 +843,6 @@ fn log_refusal(headers: &HeaderMap, rejection: &Rejection) {
     if rejection.code() == RejectionCode::Ignored {
         tracing::debug!(target: "wacht", reason = rejection.reason(), webhook_id = id, "webhook delivery not handled");
     } else {
-        tracing::warn!(target: "wacht", outcome = rejection.code().as_str(), reason = rejection.reason(), webhook_id = id, "webhook delivery refused");
+        tracing::info!(target: "wacht", outcome = rejection.code().as_str(), reason = rejection.reason(), webhook_id = id, "webhook delivery refused");
     }
 }

@@ -1,86 +1,40 @@
-//! The guide's first Netlify function in Rust: an admin endpoint that only signed-in users
-//! holding `user:read` reach, listing 20 users through the backend API.
+//! The guide's first Netlify function, run against a local Wacht: the function itself is
+//! `examples/netlify-site/netlify/functions/admin-users/src/main.rs` (what is deployed), included
+//! here as it is; this file adds the local demo.
 //!
 //! ```text
-//! cargo run --example netlify_admin_users   # locally: a local Wacht, every outcome shown
+//! cargo run --example netlify_admin_users   # a local Wacht, every outcome shown
 //! ```
 //!
-//! Deployed as a Netlify (or AWS Lambda) function, the platform sets
-//! `AWS_LAMBDA_RUNTIME_API` and `main` hands the handler to `lambda_http::run`. The function
-//! is configured by the environment:
-//!
-//! | variable | used for |
-//! |---|---|
-//! | `WACHT_PUBLISHABLE_KEY` | verifying session tokens (JWKS of the deployment) |
-//! | `WACHT_API_KEY` | the backend API (`GET /users`) |
-//! | `WACHT_BACKEND_API_URL` | optional, default `https://api.wacht.dev` |
-//!
-//! Anywhere else, `main` starts the built-in local Wacht (JWKS and backend API on
-//! 127.0.0.1), drives the handler the way `lambda_http::run` does (a Netlify event turned
-//! into a `lambda_http::Request`) with no token, a token without `user:read` and one with
-//! it, prints each answer, and exits non-zero when a status is not the expected one.
+//! `main` starts the built-in local Wacht (JWKS and backend API on 127.0.0.1), feeds the
+//! handler the event Netlify's tooling sends (`netlify functions:serve`, site not linked),
+//! read by `wacht::netlify::request_from_event` as `wacht::netlify::run` reads it, with no
+//! token, a token without `user:read` and one with it, prints each answer, and exits
+//! non-zero when a status is not the expected one. With `AWS_LAMBDA_RUNTIME_API` set (a test
+//! running it as a Lambda function), it serves invocations as the deployed function does.
 #![allow(clippy::print_stdout)]
 
+#[path = "netlify-site/netlify/functions/admin-users/src/main.rs"]
+#[allow(dead_code)] // its `main`: the binary's entry point
+mod function;
+
 use lambda_http::tower::ServiceExt as _;
-use lambda_http::{Body, Error, Request, Response, service_fn};
+use lambda_http::{Body, Error, service_fn};
 use serde_json::{Value, json};
+use wacht::Wacht;
 use wacht::testing::LocalWacht;
-use wacht::{Auth, ListUsersOptions, Wacht};
 
-/// `/.netlify/functions/admin-users`: the first 20 users, for callers holding `user:read`.
-/// Everyone else gets the JSON 401 / 403 of `#[wacht::protect]`; the body never runs for
-/// them.
-#[wacht::protect(permission = "user:read")]
-pub async fn handler(req: Request, auth: Auth) -> Result<Response<Body>, Error> {
-    // The context that verified the caller: the process-wide one (from the environment)
-    // in production, the one a test put in the request's extensions otherwise.
-    let wacht = Wacht::for_request(&req)?;
-    // Its calls end before the invocation's deadline (feature `lambda`).
-    let listed = wacht
-        .backend_for(&req)
-        .users()
-        .list(ListUsersOptions::new().limit(20))
-        .await;
-    match listed {
-        Ok(page) => json_response(
-            200,
-            &json!({
-                "users": page.data,
-                "total": page.total,
-                "has_more": page.has_more,
-                "requested_by": auth.user_id(),
-            }),
-        ),
-        Err(error) => {
-            // The status and message go to the function's log; the API key never does.
-            tracing::error!(reason = error.reason(), %error, "listing users failed");
-            json_response(
-                502,
-                &json!({
-                    "error": "backend_unavailable",
-                    "message": "The user list could not be fetched.",
-                }),
-            )
-        }
-    }
-}
+pub use function::handler;
 
-fn json_response(status: u16, body: &Value) -> Result<Response<Body>, Error> {
-    Ok(Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(body.to_string().into())?)
-}
-
-/// Deployed (`AWS_LAMBDA_RUNTIME_API` set): installs the function log and serves
-/// invocations. Anywhere else: the local demo. Public so tests can run it as a function.
+/// With `AWS_LAMBDA_RUNTIME_API` set: the deployed function's own serving (function log,
+/// `wacht::netlify::run`). Anywhere else: the local demo. Public so tests can run it as a
+/// function.
 #[tokio::main]
 #[allow(dead_code)] // the example's entry point; unused where a test includes this file
 pub async fn main() -> Result<(), Error> {
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-        // Deployed: Netlify / AWS Lambda invoke the function.
-        init_function_log();
-        return lambda_http::run(service_fn(handler)).await;
+        // Run as a Lambda function: exactly what the deployed binary does.
+        return function::serve().await;
     }
     let local = LocalWacht::start()?;
     let wacht = Wacht::new(local.config())?;
@@ -91,23 +45,6 @@ pub async fn main() -> Result<(), Error> {
     }
     println!("\nall outcomes as expected");
     Ok(())
-}
-
-/// The function's log: events at `info` and above (every refusal as a `wacht.check` event,
-/// configuration errors, this function's own errors) on stdout, which Netlify and Lambda
-/// collect. `AWS_LAMBDA_LOG_LEVEL` (`DEBUG`, `WARN`, …) changes the level. Tokens and keys
-/// are never in it.
-fn init_function_log() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .ok()
-        .and_then(|level| level.parse::<tracing::Level>().ok())
-        .unwrap_or(tracing::Level::INFO);
-    // `try_init`: a host that installed its own subscriber keeps it.
-    let _ = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .without_time()
-        .with_max_level(level)
-        .try_init();
 }
 
 /// Calls the function with no token, a token without `user:read` and one with it, prints
@@ -143,14 +80,15 @@ pub async fn demo(local: &LocalWacht, wacht: &Wacht) -> Result<usize, Error> {
     Ok(wrong)
 }
 
-/// What `lambda_http::run` does with one Netlify event: event → `lambda_http::Request` →
+/// What `wacht::netlify::run` does with one Netlify event: event → `lambda_http::Request` →
 /// `service_fn(handler)`. `wacht` rides in the request's extensions.
 pub async fn invoke(wacht: &Wacht, authorization: Option<&str>) -> Result<(u16, String), Error> {
     let mut headers = json!({ "host": "example.netlify.app", "user-agent": "demo" });
     if let Some(value) = authorization {
         headers["authorization"] = value.into();
     }
-    let mut request = lambda_http::request::from_str(&netlify_event(headers).to_string())?;
+    let event = netlify_event(headers).to_string();
+    let mut request = wacht::netlify::request_from_event(event.as_bytes())?;
     request.extensions_mut().insert(wacht.clone());
     let response = service_fn(handler).oneshot(request).await?;
     let status = response.status().as_u16();
@@ -162,29 +100,30 @@ pub async fn invoke(wacht: &Wacht, authorization: Option<&str>) -> Result<(u16, 
     Ok((status, body))
 }
 
-/// The event Netlify Functions receive (API Gateway REST, payload 1.0) for
-/// `GET /.netlify/functions/admin-users`.
+/// The event Netlify's tooling sends (netlify-cli 26.2.0, `netlify functions:serve`, a site
+/// not linked) for `GET /.netlify/functions/admin-users`: `x-nf-account-id: [null]` among the
+/// headers, `isBase64Encoded: true` and no body, a synthetic `requestContext`.
 fn netlify_event(headers: Value) -> Value {
     let path = "/.netlify/functions/admin-users";
+    let mut multi = serde_json::Map::new();
+    if let Value::Object(headers) = &headers {
+        for (name, value) in headers {
+            multi.insert(name.clone(), json!([value]));
+        }
+    }
+    multi.insert("x-nf-account-id".to_owned(), json!([null]));
+    multi.insert("x-nf-site-id".to_owned(), json!(["unlinked"]));
     json!({
+        "resource": "",
         "path": path,
         "httpMethod": "GET",
+        "queryStringParameters": {},
+        "multiValueQueryStringParameters": {},
         "headers": headers,
-        "multiValueHeaders": {},
-        "queryStringParameters": null,
-        "multiValueQueryStringParameters": null,
-        "body": null,
-        "isBase64Encoded": false,
-        "requestContext": {
-            "accountId": "000000000000",
-            "resourceId": "admin-users",
-            "stage": "prod",
-            "requestId": "demo-1",
-            "identity": { "sourceIp": "203.0.113.7", "userAgent": "demo" },
-            "resourcePath": path,
-            "httpMethod": "GET",
-            "apiId": "netlify"
-        },
-        "resource": path
+        "multiValueHeaders": multi,
+        "isBase64Encoded": true,
+        "rawUrl": format!("http://localhost:9999{path}"),
+        "rawQuery": "",
+        "requestContext": { "httpMethod": "GET", "requestTimeEpoch": 0 }
     })
 }

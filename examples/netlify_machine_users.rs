@@ -1,88 +1,41 @@
-//! The guide's second Netlify function in Rust: a machine endpoint that API keys reach when
-//! Wacht's gateway allows them `GET /machine/users` with `user:read`, listing 20 users
-//! through the backend API.
+//! The guide's second Netlify function, run against a local Wacht: the function itself is
+//! `examples/netlify-site/netlify/functions/machine-users/src/main.rs` (what is deployed),
+//! included here as it is; this file adds the local demo.
 //!
 //! ```text
-//! cargo run --example netlify_machine_users   # locally: a local Wacht, every outcome shown
+//! cargo run --example netlify_machine_users   # a local Wacht, every outcome shown
 //! ```
 //!
-//! Deployed as a Netlify (or AWS Lambda) function, the platform sets
-//! `AWS_LAMBDA_RUNTIME_API` and `main` hands the handler to `lambda_http::run`. The function
-//! is configured by the environment:
-//!
-//! | variable | used for |
-//! |---|---|
-//! | `WACHT_API_KEY` | the backend API (`GET /users`) |
-//! | `WACHT_GATEWAY_URL` | optional, default `https://gateway.wacht.dev` |
-//! | `WACHT_BACKEND_API_URL` | optional, default `https://api.wacht.dev` |
-//!
-//! Callers send their API key in `x-api-key`. Anywhere else, `main` starts the built-in
-//! local Wacht (gateway and backend API on 127.0.0.1), creates two API keys, drives the
-//! handler the way `lambda_http::run` does with no key, a key without `user:read` and one
-//! with it, prints each answer, and exits non-zero when a status is not the expected one.
+//! `main` starts the built-in local Wacht (gateway and backend API on 127.0.0.1), creates two
+//! API keys, feeds the handler the event Netlify's tooling sends (`netlify functions:serve`,
+//! site not linked), read by `wacht::netlify::request_from_event` as `wacht::netlify::run`
+//! reads it, with no key, a key without `user:read` and one with it, prints each answer, and
+//! exits non-zero when a status is not the expected one. With `AWS_LAMBDA_RUNTIME_API` set (a
+//! test running it as a Lambda function), it serves invocations as the deployed function
+//! does.
 #![allow(clippy::print_stdout)]
 
+#[path = "netlify-site/netlify/functions/machine-users/src/main.rs"]
+#[allow(dead_code)] // its `main`: the binary's entry point
+mod function;
+
 use lambda_http::tower::ServiceExt as _;
-use lambda_http::{Body, Error, Request, Response, service_fn};
+use lambda_http::{Body, Error, service_fn};
 use serde_json::{Value, json};
+use wacht::Wacht;
 use wacht::testing::{ApiKeySpec, LocalWacht};
-use wacht::{ListUsersOptions, MachineAuth, Wacht};
 
-/// `/.netlify/functions/machine-users`: the first 20 users, for API keys the gateway allows
-/// `GET /machine/users` with `user:read`. Everyone else gets the JSON 401 / 403 / 429 / 503
-/// of `#[wacht::machine]`; the body never runs for them.
-#[wacht::machine(resource = "/machine/users", method = "GET", permission = "user:read")]
-pub async fn handler(req: Request, auth: MachineAuth) -> Result<Response<Body>, Error> {
-    // The context that asked the gateway: the process-wide one (from the environment) in
-    // production, the one a test put in the request's extensions otherwise.
-    let wacht = Wacht::for_request(&req)?;
-    // Its calls end before the invocation's deadline (feature `lambda`).
-    let listed = wacht
-        .backend_for(&req)
-        .users()
-        .list(ListUsersOptions::new().limit(20))
-        .await;
-    match listed {
-        Ok(page) => json_response(
-            200,
-            &json!({
-                "users": page.data,
-                "total": page.total,
-                "has_more": page.has_more,
-                "key_name": auth.key_name(),
-                "request_id": auth.request_id(),
-            }),
-        ),
-        Err(error) => {
-            // The status and message go to the function's log; the API key never does.
-            tracing::error!(reason = error.reason(), %error, "listing users failed");
-            json_response(
-                502,
-                &json!({
-                    "error": "backend_unavailable",
-                    "message": "The user list could not be fetched.",
-                }),
-            )
-        }
-    }
-}
+pub use function::handler;
 
-fn json_response(status: u16, body: &Value) -> Result<Response<Body>, Error> {
-    Ok(Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(body.to_string().into())?)
-}
-
-/// Deployed (`AWS_LAMBDA_RUNTIME_API` set): installs the function log and serves
-/// invocations. Anywhere else: the local demo. Public so tests can run it as a function.
+/// With `AWS_LAMBDA_RUNTIME_API` set: the deployed function's own serving (function log,
+/// `wacht::netlify::run`). Anywhere else: the local demo. Public so tests can run it as a
+/// function.
 #[tokio::main]
 #[allow(dead_code)] // the example's entry point; unused where a test includes this file
 pub async fn main() -> Result<(), Error> {
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-        // Deployed: Netlify / AWS Lambda invoke the function.
-        init_function_log();
-        return lambda_http::run(service_fn(handler)).await;
+        // Run as a Lambda function: exactly what the deployed binary does.
+        return function::serve().await;
     }
     let local = LocalWacht::start()?;
     let wacht = Wacht::new(local.config())?;
@@ -93,23 +46,6 @@ pub async fn main() -> Result<(), Error> {
     }
     println!("\nall outcomes as expected");
     Ok(())
-}
-
-/// The function's log: events at `info` and above (every refusal as a `wacht.check` event,
-/// configuration errors, this function's own errors) on stdout, which Netlify and Lambda
-/// collect. `AWS_LAMBDA_LOG_LEVEL` (`DEBUG`, `WARN`, …) changes the level. Tokens and keys
-/// are never in it.
-fn init_function_log() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .ok()
-        .and_then(|level| level.parse::<tracing::Level>().ok())
-        .unwrap_or(tracing::Level::INFO);
-    // `try_init`: a host that installed its own subscriber keeps it.
-    let _ = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .without_time()
-        .with_max_level(level)
-        .try_init();
 }
 
 /// Calls the function with no API key, a key without `user:read` and one with it, prints
@@ -143,14 +79,15 @@ pub async fn demo(local: &LocalWacht, wacht: &Wacht) -> Result<usize, Error> {
     Ok(wrong)
 }
 
-/// What `lambda_http::run` does with one Netlify event: event → `lambda_http::Request` →
+/// What `wacht::netlify::run` does with one Netlify event: event → `lambda_http::Request` →
 /// `service_fn(handler)`. `wacht` rides in the request's extensions.
 pub async fn invoke(wacht: &Wacht, api_key: Option<&str>) -> Result<(u16, String), Error> {
     let mut headers = json!({ "host": "example.netlify.app", "user-agent": "demo" });
     if let Some(key) = api_key {
         headers["x-api-key"] = key.into();
     }
-    let mut request = lambda_http::request::from_str(&netlify_event(headers).to_string())?;
+    let event = netlify_event(headers).to_string();
+    let mut request = wacht::netlify::request_from_event(event.as_bytes())?;
     request.extensions_mut().insert(wacht.clone());
     let response = service_fn(handler).oneshot(request).await?;
     let status = response.status().as_u16();
@@ -162,29 +99,30 @@ pub async fn invoke(wacht: &Wacht, api_key: Option<&str>) -> Result<(u16, String
     Ok((status, body))
 }
 
-/// The event Netlify Functions receive (API Gateway REST, payload 1.0) for
-/// `GET /.netlify/functions/machine-users`.
+/// The event Netlify's tooling sends (netlify-cli 26.2.0, `netlify functions:serve`, a site
+/// not linked) for `GET /.netlify/functions/machine-users`: `x-nf-account-id: [null]` among the
+/// headers, `isBase64Encoded: true` and no body, a synthetic `requestContext`.
 fn netlify_event(headers: Value) -> Value {
     let path = "/.netlify/functions/machine-users";
+    let mut multi = serde_json::Map::new();
+    if let Value::Object(headers) = &headers {
+        for (name, value) in headers {
+            multi.insert(name.clone(), json!([value]));
+        }
+    }
+    multi.insert("x-nf-account-id".to_owned(), json!([null]));
+    multi.insert("x-nf-site-id".to_owned(), json!(["unlinked"]));
     json!({
+        "resource": "",
         "path": path,
         "httpMethod": "GET",
+        "queryStringParameters": {},
+        "multiValueQueryStringParameters": {},
         "headers": headers,
-        "multiValueHeaders": {},
-        "queryStringParameters": null,
-        "multiValueQueryStringParameters": null,
-        "body": null,
-        "isBase64Encoded": false,
-        "requestContext": {
-            "accountId": "000000000000",
-            "resourceId": "machine-users",
-            "stage": "prod",
-            "requestId": "demo-1",
-            "identity": { "sourceIp": "203.0.113.7", "userAgent": "demo" },
-            "resourcePath": path,
-            "httpMethod": "GET",
-            "apiId": "netlify"
-        },
-        "resource": path
+        "multiValueHeaders": multi,
+        "isBase64Encoded": true,
+        "rawUrl": format!("http://localhost:9999{path}"),
+        "rawQuery": "",
+        "requestContext": { "httpMethod": "GET", "requestTimeEpoch": 0 }
     })
 }

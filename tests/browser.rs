@@ -84,6 +84,17 @@ async fn socket(req: axum::extract::Request, auth: Auth) -> Response<Body> {
         .unwrap()
 }
 
+async fn maybe(auth: Option<Auth>) -> Response<Body> {
+    html(format!("maybe {:?}", auth.map(|a| a.user_id().to_owned())))
+}
+
+async fn caller(caller: wacht::Caller) -> Response<Body> {
+    html(match caller {
+        wacht::Caller::Session(auth) => format!("person {}", auth.user_id()),
+        wacht::Caller::Machine(_) => "machine".to_owned(),
+    })
+}
+
 struct App {
     local: LocalWacht,
     url: String,
@@ -115,6 +126,18 @@ async fn app(
             get(api_me).route_layer(wacht::layer::protect(Requirement::new())),
         )
         .route("/api/extractor", get(api_me))
+        .route("/api/maybe", get(maybe))
+        .route(
+            "/layer/optional",
+            get(maybe).route_layer(wacht::layer::optional()),
+        )
+        .route(
+            "/layer/either",
+            get(caller).route_layer(wacht::layer::either(
+                Requirement::new(),
+                wacht::MachineRequirement::new(),
+            )),
+        )
         .layer(axum::Extension(wacht));
     let url = common::serve_axum(router).await;
     App { local, url }
@@ -593,6 +616,29 @@ async fn a_websocket_upgrade_takes_its_token_from_the_subprotocol_and_echoes_it(
         common::rejected(&answer, 401, "unauthenticated"),
         "malformed_token"
     );
+    // With the session cookie instead: a handshake from another origin is refused (cross-site
+    // WebSocket hijacking), one from the app's own origin is let in.
+    let (client, _) = browser();
+    sign_in(&client, &app, READER, &format!("{}/page", app.url)).await;
+    let handshake = |origin: &str| {
+        client
+            .get(format!("{}/socket", app.url))
+            .header("upgrade", "websocket")
+            .header("connection", "upgrade")
+            .header("origin", origin)
+    };
+    let answer = common::send(handshake("https://evil.example")).await;
+    assert_eq!(
+        common::rejected(&answer, 403, "forbidden"),
+        "cross_site_request"
+    );
+    let answer = common::send(handshake(&app.url)).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::SWITCHING_PROTOCOLS,
+        "{}",
+        answer.text
+    );
 }
 
 #[tokio::test]
@@ -633,6 +679,11 @@ async fn malformed_cookies_never_panic_and_never_let_anyone_in() {
         }
     }
     assert_eq!(runs(), before);
+    assert_eq!(
+        app.local.session_exchanges(),
+        0,
+        "garbage never reaches the frontend API"
+    );
 }
 
 #[derive(serde::Deserialize, Debug)]
@@ -700,4 +751,62 @@ async fn typed_claims_and_metadata_read_the_exchanged_token() {
         auth.metadata::<Plan>(),
         Err(wacht::ClaimsError::Missing("metadata"))
     ));
+}
+
+#[tokio::test]
+async fn layers_and_extractors_take_the_cookie_path_too() {
+    let _serial = SERIAL.lock().await;
+    let app = app(|b| b).await;
+    // The layers set the cookies on the inner service's answer.
+    for path in ["/layer/optional", "/layer/either", "/api/me"] {
+        let (client, jar) = browser();
+        let url = format!("{}{path}", app.url);
+        sign_in(&client, &app, READER, &url).await;
+        let exchanges = app.local.session_exchanges();
+        let answer = navigate(&client, &url).await;
+        assert_eq!(answer.status, 200, "{path}: {}", answer.text);
+        assert!(answer.text.contains(READER), "{path}: {}", answer.text);
+        assert_eq!(app.local.session_exchanges(), exchanges + 1, "{path}");
+        assert!(
+            cookie_value(&jar, &app.url, &auth_cookie_name(&app.local)).is_some(),
+            "{path}"
+        );
+        assert_eq!(navigate(&client, &url).await.status, 200);
+        assert_eq!(
+            app.local.session_exchanges(),
+            exchanges + 1,
+            "{path}: cached"
+        );
+    }
+    // An extractor alone cannot add cookies to the handler's answer: after an exchange it
+    // sends the browser to the same URL (307: method and body kept) with the cookies set.
+    for path in ["/api/extractor?x=1", "/api/maybe"] {
+        let (client, jar) = browser();
+        let url = format!("{}{path}", app.url);
+        sign_in(&client, &app, READER, &url).await;
+        let before = runs();
+        let answer = navigate(&client, &url).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::TEMPORARY_REDIRECT,
+            "{path}: {}",
+            answer.text
+        );
+        assert_eq!(answer.headers["location"], path);
+        assert_eq!(answer.body["reason"], "session_cookies_set");
+        assert_eq!(runs(), before, "{path}: the body waits for the repeat");
+        assert!(cookie_value(&jar, &app.url, &auth_cookie_name(&app.local)).is_some());
+        let answer = navigate(&client, &url).await;
+        assert_eq!(answer.status, 200, "{path}: {}", answer.text);
+        assert!(answer.text.contains(READER), "{path}: {}", answer.text);
+    }
+    // Signed out, the optional forms let the caller in as `None`; `layer::either` with no
+    // credential and no cookie is the session side's signed-out answer.
+    let (client, _) = browser();
+    for path in ["/layer/optional", "/api/maybe"] {
+        let answer = navigate(&client, &format!("{}{path}", app.url)).await;
+        assert_eq!(answer.text, "maybe None", "{path}");
+    }
+    let answer = navigate(&client, &format!("{}/layer/either", app.url)).await;
+    assert_eq!(answer.status, 303, "{}", answer.text);
 }

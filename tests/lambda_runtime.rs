@@ -1,8 +1,10 @@
 //! The guide's two Netlify functions run as real Lambda functions: each is a child process
-//! (this test binary again, running the example's own `main` with `AWS_LAMBDA_RUNTIME_API`
-//! set, and no system certificate roots), polling a Lambda Runtime API server that lives in
-//! this test, against the local Wacht. Events come in the three shapes Lambda delivers: API
-//! Gateway REST (payload 1.0, Netlify's), HTTP API (2.0) and Function URL.
+//! (this test binary again, running the deployed function's own serving, `wacht::netlify::run`,
+//! with `AWS_LAMBDA_RUNTIME_API` set and no system certificate roots), polling a Lambda
+//! Runtime API server that lives in this test, against the local Wacht. Events come in the
+//! shapes functions receive: the one Netlify's CLI sends (netlify-cli 26.2.0), API Gateway
+//! REST (payload 1.0), HTTP API (2.0) and Function URL. Also: the 1970 deadline `cargo lambda
+//! watch` sends, and the function log at TRACE.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 #[path = "../examples/netlify_admin_users.rs"]
@@ -142,10 +144,16 @@ impl RuntimeApi {
 
     /// Queues `event` with a deadline `deadline` from now and waits for the function's answer.
     async fn invoke(&self, event: Value, deadline: Duration) -> (Outcome, u64) {
+        let deadline_ms = now_ms() + u64::try_from(deadline.as_millis()).unwrap();
+        (self.invoke_until(event, deadline_ms).await, deadline_ms)
+    }
+
+    /// Queues `event` with `Lambda-Runtime-Deadline-Ms: deadline_ms` and waits for the
+    /// function's answer.
+    async fn invoke_until(&self, event: Value, deadline_ms: u64) -> Outcome {
         let id = format!("inv-{}", self.next_id.fetch_add(1, Ordering::SeqCst));
         let (sender, outcome) = oneshot::channel();
         self.waiting.lock().unwrap().insert(id.clone(), sender);
-        let deadline_ms = now_ms() + u64::try_from(deadline.as_millis()).unwrap();
         self.events
             .send(Invocation {
                 id,
@@ -153,11 +161,10 @@ impl RuntimeApi {
                 deadline_ms,
             })
             .unwrap();
-        let outcome = tokio::time::timeout(Duration::from_secs(20), outcome)
+        tokio::time::timeout(Duration::from_secs(20), outcome)
             .await
             .expect("the function answered")
-            .unwrap();
-        (outcome, deadline_ms)
+            .unwrap()
     }
 }
 
@@ -166,6 +173,16 @@ impl RuntimeApi {
 /// Starts `which` (`admin` or `machine`) as a Lambda function of `api`, configured for
 /// `local`, with no system certificate roots.
 fn start_function(which: &str, api: &RuntimeApi, local: &LocalWacht) -> Child {
+    start_function_with(which, api, local, &[])
+}
+
+/// [`start_function`] with more environment variables.
+fn start_function_with(
+    which: &str,
+    api: &RuntimeApi,
+    local: &LocalWacht,
+    env: &[(&str, &str)],
+) -> Child {
     let no_roots =
         std::env::temp_dir().join(format!("wacht-lambda-no-roots-{}", std::process::id()));
     std::fs::create_dir_all(&no_roots).unwrap();
@@ -190,6 +207,8 @@ fn start_function(which: &str, api: &RuntimeApi, local: &LocalWacht) -> Child {
         .env("SSL_CERT_FILE", no_roots.join("none.pem"))
         .env("SSL_CERT_DIR", &no_roots)
         .env_remove("RUST_LOG")
+        .env_remove("AWS_LAMBDA_LOG_LEVEL")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -211,12 +230,21 @@ fn stop_function(mut child: Child) -> String {
 
 #[derive(Clone, Copy, Debug)]
 enum Shape {
+    /// What `netlify functions:serve` (netlify-cli 26.2.0) sends for a site that is not
+    /// linked: `x-nf-account-id: [null]`, `isBase64Encoded: true` and no body, a synthetic
+    /// `requestContext` (lambda_http alone refuses it).
+    NetlifyCli,
     RestV1,
     HttpV2,
     FunctionUrl,
 }
 
-const SHAPES: [Shape; 3] = [Shape::RestV1, Shape::HttpV2, Shape::FunctionUrl];
+const SHAPES: [Shape; 4] = [
+    Shape::NetlifyCli,
+    Shape::RestV1,
+    Shape::HttpV2,
+    Shape::FunctionUrl,
+];
 
 fn event(shape: Shape, path: &str, headers: &[(&str, &str)]) -> Value {
     let mut header_map = json!({"host": "fn.example", "user-agent": "lambda-test"});
@@ -224,6 +252,24 @@ fn event(shape: Shape, path: &str, headers: &[(&str, &str)]) -> Value {
         header_map[*name] = json!(value);
     }
     match shape {
+        Shape::NetlifyCli => {
+            let mut multi = serde_json::Map::new();
+            for (name, value) in header_map.as_object().unwrap() {
+                multi.insert(name.clone(), json!([value]));
+            }
+            multi.insert("x-nf-account-id".to_owned(), json!([null]));
+            multi.insert("x-nf-site-id".to_owned(), json!(["unlinked"]));
+            header_map["x-nf-account-id"] = json!("");
+            header_map["x-nf-site-id"] = json!("unlinked");
+            json!({
+                "resource": "", "path": path, "httpMethod": "GET",
+                "queryStringParameters": {}, "multiValueQueryStringParameters": {},
+                "headers": header_map, "multiValueHeaders": multi,
+                "isBase64Encoded": true, "rawUrl": format!("http://localhost:9999{path}"),
+                "rawQuery": "", "blobs": "e30=",
+                "requestContext": {"httpMethod": "GET", "requestTimeEpoch": 0},
+            })
+        }
         Shape::RestV1 => json!({
             "resource": path, "path": path, "httpMethod": "GET",
             "headers": header_map, "multiValueHeaders": {},
@@ -319,6 +365,13 @@ async fn the_admin_function_gives_the_quickstart_outcomes_in_every_event_shape()
         }
     }
     let log = stop_function(function);
+    // No system roots: the warning says why, in words.
+    assert!(
+        log.contains(
+            "certificate roots are unusable (No CA certificates were loaded from the system;"
+        ),
+        "{log}"
+    );
     // The refusals reached the function's log as `wacht.check` events; no token did.
     assert!(log.contains("wacht.check"), "{log}");
     assert!(
@@ -457,4 +510,112 @@ async fn a_hung_wacht_still_gets_the_typed_503_out_before_the_deadline() {
     );
     let log = stop_function(function);
     assert!(log.contains("gateway_timeout"), "{log}");
+}
+
+#[tokio::test]
+async fn a_deadline_already_past_is_ignored_with_one_warning_and_the_function_answers() {
+    // `cargo lambda watch` sends `Lambda-Runtime-Deadline-Ms: 600000` (1970) whatever
+    // `--timeout` says. Taken as a deadline, every check would end at once with a 503.
+    const CARGO_LAMBDA_DEADLINE_MS: u64 = 600_000;
+    let local = LocalWacht::start().unwrap();
+    let reader = local.token().organization_permissions(["user:read"]).sign();
+    let bearer = format!("Bearer {reader}");
+    let key = local.create_api_key(ApiKeySpec::new().permissions(["user:read"]));
+    for (which, path, header) in [
+        (
+            "admin",
+            "/.netlify/functions/admin-users",
+            ("authorization", bearer.as_str()),
+        ),
+        (
+            "machine",
+            "/.netlify/functions/machine-users",
+            ("x-api-key", key.secret()),
+        ),
+    ] {
+        let api = RuntimeApi::start().await;
+        let function = start_function(which, &api, &local);
+        for shape in [Shape::NetlifyCli, Shape::FunctionUrl, Shape::RestV1] {
+            let outcome = api
+                .invoke_until(event(shape, path, &[header]), CARGO_LAMBDA_DEADLINE_MS)
+                .await;
+            let (status, body, _) = answer(&outcome);
+            assert_eq!(status, 200, "{which} {shape:?}: {body}");
+            assert_eq!(body["users"].as_array().unwrap().len(), 20);
+        }
+        let log = stop_function(function);
+        let warnings = log.matches("had already passed").count();
+        assert_eq!(warnings, 1, "{which}: one warning per process:\n{log}");
+        assert!(log.contains("deadline_unix_ms=600000"), "{log}");
+    }
+}
+
+#[tokio::test]
+async fn at_trace_the_function_log_holds_no_token_or_key() {
+    // With `AWS_LAMBDA_LOG_LEVEL=TRACE`, lambda_runtime logs every raw event at TRACE; the
+    // function's log set-up caps every crate but the function's own and wacht at DEBUG.
+    let local = LocalWacht::start().unwrap();
+    let now = wacht::Clock::system().now();
+    let reader = local.token().organization_permissions(["user:read"]).sign();
+    let no_permission = local.token().subject("user_bob").sign();
+    let expired = local.token().expires_at(now - 60).sign();
+    let key = local.create_api_key(ApiKeySpec::new().permissions(["user:read"]));
+    let writer = local.create_api_key(ApiKeySpec::new().permissions(["billing:write"]));
+    let backend_key = local.backend_api_key();
+    let trace = [("AWS_LAMBDA_LOG_LEVEL", "TRACE")];
+
+    let mut log = String::new();
+    let api = RuntimeApi::start().await;
+    let function = start_function_with("admin", &api, &local, &trace);
+    let path = "/.netlify/functions/admin-users";
+    for (token, status) in [(&reader, 200), (&no_permission, 403), (&expired, 401)] {
+        let bearer = format!("Bearer {token}");
+        for shape in [Shape::NetlifyCli, Shape::HttpV2] {
+            let (outcome, _) = api
+                .invoke(
+                    event(shape, path, &[("authorization", &bearer)]),
+                    Duration::from_secs(30),
+                )
+                .await;
+            assert_eq!(answer(&outcome).0, status, "{shape:?}");
+        }
+    }
+    log.push_str(&stop_function(function));
+
+    let api = RuntimeApi::start().await;
+    let function = start_function_with("machine", &api, &local, &trace);
+    let path = "/.netlify/functions/machine-users";
+    for (key, status) in [(key.secret(), 200), (writer.secret(), 403)] {
+        for shape in [Shape::NetlifyCli, Shape::RestV1] {
+            let (outcome, _) = api
+                .invoke(
+                    event(shape, path, &[("x-api-key", key)]),
+                    Duration::from_secs(30),
+                )
+                .await;
+            assert_eq!(answer(&outcome).0, status, "{shape:?}");
+        }
+    }
+    log.push_str(&stop_function(function));
+
+    // The level took effect: wacht's TRACE events are in, the other crates' DEBUG ones too.
+    assert!(
+        log.lines()
+            .any(|line| line.starts_with("TRACE") && line.contains("wacht")),
+        "no TRACE line of wacht:\n{log}"
+    );
+    assert!(
+        log.lines()
+            .any(|line| line.contains("DEBUG") && line.contains("hyper_util")),
+        "no DEBUG line of hyper_util:\n{log}"
+    );
+    // No token, no key, not even their secret parts.
+    for token in [&reader, &no_permission, &expired] {
+        let signature = token.rsplit('.').next().unwrap();
+        assert!(!log.contains(signature), "a token is in the log:\n{log}");
+    }
+    for secret in [key.secret(), writer.secret(), backend_key.as_str()] {
+        let tail = &secret[secret.len() - 20..];
+        assert!(!log.contains(tail), "a key is in the log:\n{log}");
+    }
 }

@@ -491,6 +491,32 @@ pub(crate) fn public_url(head: &Head<'_>, policy: &AppUrl) -> Option<String> {
     })
 }
 
+/// A `Location` on this site for `path` and `query`: one leading `/` however the request
+/// wrote it, so `//evil.example/…` (a protocol-relative URL) never leaves the site.
+pub(crate) fn same_site_location(path: &str, query: Option<&str>) -> String {
+    let path = format!("/{}", path.trim_start_matches(['/', '\\']));
+    match query.filter(|q| !q.is_empty()) {
+        Some(query) => format!("{path}?{query}"),
+        None => path,
+    }
+}
+
+/// Whether a transport value is worth sending to the frontend API: a compact JWS (three
+/// base64url segments), as the frontend API issues them. Anything else is signed out without
+/// a call, so garbage cookies cannot spend the frontend API's rate limit.
+pub(crate) fn looks_like_transport(value: &str) -> bool {
+    let mut segments = value.split('.');
+    let base64url = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    matches!(
+        (segments.next(), segments.next(), segments.next(), segments.next()),
+        (Some(a), Some(b), Some(c), None) if base64url(a) && base64url(b) && base64url(c)
+    )
+}
+
 /// A query string without `__dev_session__=…` pairs.
 pub(crate) fn without_dev_session(query: &str) -> String {
     query
@@ -559,7 +585,12 @@ pub(crate) fn with_redirect_uri(base: &str, url: &str) -> String {
 /// `allowed`: by `Origin`, else by `Sec-Fetch-Site`; with neither, it is treated as
 /// cross-site (browsers send `Origin` on every such request).
 pub(crate) fn is_cross_site(head: &Head<'_>, policy: &AppUrl, allowed: &[String]) -> bool {
-    if matches!(*head.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+    // A WebSocket handshake is a `GET`, but what follows is a two-way channel: a page on
+    // another origin must not open one with the user's cookies (cross-site WebSocket
+    // hijacking). Browsers send `Origin` on every handshake.
+    if matches!(*head.method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && !is_websocket_upgrade(head.headers)
+    {
         return false;
     }
     let origin = head
@@ -570,7 +601,7 @@ pub(crate) fn is_cross_site(head: &Head<'_>, policy: &AppUrl, allowed: &[String]
     match origin {
         Some(origin) if origin != "null" => {
             let own = public_origin(head, policy);
-            !(own.as_deref() == Some(origin.as_str()) || allowed.iter().any(|a| *a == origin))
+            !(own.as_deref() == Some(origin.as_str()) || allowed.contains(&origin))
         }
         // `Origin: null` (sandboxed, privacy-redirected) or none: the fetch metadata decides.
         _ => !matches!(
@@ -840,6 +871,45 @@ mod tests {
         assert!(check(Method::PUT, &[("sec-fetch-site", b"same-site")], &[]));
         assert!(check(Method::PATCH, &[], &[]), "neither header");
         assert!(check(Method::POST, &[("origin", b"null")], &[]));
+    }
+
+    #[test]
+    fn locations_stay_on_the_site_and_transports_look_like_tokens() {
+        assert_eq!(
+            same_site_location("//evil.example/x", Some("a=1")),
+            "/evil.example/x?a=1"
+        );
+        assert_eq!(same_site_location("/\\evil.example", None), "/evil.example");
+        assert_eq!(same_site_location("/p", Some("")), "/p");
+        assert!(looks_like_transport("ey.J0.k-_"));
+        for bad in ["", "a.b", "a.b.c.d", "a..c", "a.b.c d", "%.b.c"] {
+            assert!(!looks_like_transport(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn websocket_handshakes_from_another_origin_are_cross_site() {
+        let uri: http::Uri = "/socket".parse().unwrap();
+        let map = headers(&[
+            ("host", b"app.example.com"),
+            ("upgrade", b"websocket"),
+            ("origin", b"https://evil.example"),
+        ]);
+        assert!(is_cross_site(
+            &head(&Method::GET, &uri, &map),
+            &AppUrl::Host,
+            &[]
+        ));
+        let same = headers(&[
+            ("host", b"app.example.com"),
+            ("upgrade", b"websocket"),
+            ("origin", b"https://app.example.com"),
+        ]);
+        assert!(!is_cross_site(
+            &head(&Method::GET, &uri, &same),
+            &AppUrl::Host,
+            &[]
+        ));
     }
 
     #[test]

@@ -564,8 +564,12 @@ impl Wacht {
             Cookie::Absent => {}
         }
         let transport = match (session, dev) {
-            (Cookie::Value(value), _) => Transport::Session(value),
-            (_, Cookie::Value(value)) => Transport::Development(value),
+            (Cookie::Value(value), _) if crate::browser::looks_like_transport(&value) => {
+                Transport::Session(value)
+            }
+            (_, Cookie::Value(value)) if crate::browser::looks_like_transport(&value) => {
+                Transport::Development(value)
+            }
             _ => {
                 return Session {
                     result: Err(AuthError::MissingToken),
@@ -634,17 +638,8 @@ impl Wacht {
                 };
             }
         }
-        let path = req.uri.path();
-        let query = req
-            .uri
-            .query()
-            .map(crate::browser::without_dev_session)
-            .unwrap_or_default();
-        let location = if query.is_empty() {
-            path.to_owned()
-        } else {
-            format!("{path}?{query}")
-        };
+        let query = req.uri.query().map(crate::browser::without_dev_session);
+        let location = crate::browser::same_site_location(req.uri.path(), query.as_deref());
         Session {
             result: Err(AuthError::MissingToken),
             headers,

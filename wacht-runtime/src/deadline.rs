@@ -18,7 +18,9 @@ pub const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
 /// The moment the platform stops working on a request. Insert one into a request's
 /// extensions (servers with their own request deadlines); with the `lambda` feature the
 /// deadline of a `lambda_http` request (its Lambda context, from `Lambda-Runtime-Deadline-Ms`)
-/// is found without it.
+/// is found without it. A Lambda deadline already past when the request is checked is not a
+/// real one (`cargo lambda watch` sends a time in 1970): it is ignored, with one warning per
+/// process, and the configured timeout applies.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -57,7 +59,7 @@ impl Deadline {
     }
 
     /// The request's deadline: a [`Deadline`] in its extensions, else (feature `lambda`) its
-    /// Lambda context's.
+    /// Lambda context's, unless that one had already passed (see [`Deadline`]).
     pub fn of<B>(req: &http::Request<B>) -> Option<Deadline> {
         Self::in_extensions(req.extensions())
     }
@@ -67,13 +69,41 @@ impl Deadline {
             return Some(*deadline);
         }
         #[cfg(feature = "lambda")]
-        if let Some(context) = extensions.get::<lambda_runtime::Context>()
-            && context.deadline > 0
-        {
-            return Some(Deadline::from_unix_millis(context.deadline));
+        if let Some(context) = extensions.get::<lambda_runtime::Context>() {
+            return lambda_deadline(context.deadline);
         }
         None
     }
+}
+
+/// A Lambda invocation's deadline (`Lambda-Runtime-Deadline-Ms`), unless it is no real one:
+/// 0 (none given), or already past when the request is checked. Lambda stops a function at
+/// its deadline, so a deadline found passed was never the platform's: `cargo lambda watch`
+/// sends `600000` (a time in 1970) whatever `--timeout` says. Such a deadline is ignored, with
+/// one warning per process, and the configured timeout applies.
+#[cfg(feature = "lambda")]
+fn lambda_deadline(unix_millis: u64) -> Option<Deadline> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static WARNED: AtomicBool = AtomicBool::new(false);
+
+    if unix_millis == 0 {
+        return None;
+    }
+    let wall_now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO);
+    if Duration::from_millis(unix_millis) > wall_now {
+        return Some(Deadline::from_unix_millis(unix_millis));
+    }
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            target: "wacht",
+            deadline_unix_ms = unix_millis,
+            now_unix_ms = u64::try_from(wall_now.as_millis()).unwrap_or(u64::MAX),
+            "the invocation's deadline (Lambda-Runtime-Deadline-Ms) had already passed when the request was checked, so it is not a real one (cargo lambda watch sends 600000, a time in 1970); it is ignored and Wacht calls keep their configured timeout (this warning is logged once per process)"
+        );
+    }
+    None
 }
 
 /// When the calls of one check must have ended: `timeout` from now, and never later than
@@ -124,5 +154,35 @@ mod tests {
         );
         let past = Deadline::from_unix_millis(1).instant();
         assert!(past <= Instant::now());
+    }
+
+    #[cfg(feature = "lambda")]
+    #[test]
+    fn a_lambda_deadline_already_past_is_ignored_and_a_future_one_kept() {
+        fn with_context(deadline_ms: u64) -> http::Request<()> {
+            let mut context = lambda_runtime::Context::default();
+            context.deadline = deadline_ms;
+            let mut req = http::Request::new(());
+            req.extensions_mut().insert(context);
+            req
+        }
+        let wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        let in_three_seconds = u64::try_from((wall + Duration::from_secs(3)).as_millis()).unwrap();
+        let found = Deadline::of(&with_context(in_three_seconds)).expect("a real deadline");
+        let ahead = found.instant().saturating_duration_since(Instant::now());
+        assert!(ahead > Duration::from_secs(2), "{ahead:?}");
+        // What `cargo lambda watch` sends, a second ago, and "none".
+        let a_second_ago = u64::try_from((wall - Duration::from_secs(1)).as_millis()).unwrap();
+        for not_real in [600_000, a_second_ago, 0] {
+            assert_eq!(Deadline::of(&with_context(not_real)), None, "{not_real}");
+        }
+        // With it ignored, the budget is the configured timeout.
+        let until = budget(Duration::from_secs(5), Deadline::of(&with_context(600_000)));
+        assert!(until >= Instant::now() + Duration::from_millis(4900));
+        // A deadline put in the extensions by a server is taken as it is, even when past.
+        let mut req = with_context(600_000);
+        let now = Instant::now();
+        req.extensions_mut().insert(Deadline::at(now));
+        assert_eq!(Deadline::of(&req), Some(Deadline::at(now)));
     }
 }

@@ -68,14 +68,11 @@ fn refresh_if_cookies(parts: &Parts, headers: &ResponseHeaders) -> Result<(), Re
     if headers.set_cookies().is_empty() {
         return Ok(());
     }
-    let location = parts
-        .uri
-        .path_and_query()
-        .map_or("/", |path_and_query| path_and_query.as_str());
+    let location = crate::browser::same_site_location(parts.uri.path(), parts.uri.query());
     Err(Rejection::redirect(
         "session_cookies_set",
         "The session is stored in cookies; repeat the request.",
-        location,
+        &location,
     )
     .keeping_method()
     .with_response_headers(headers))

@@ -12,13 +12,15 @@
 //! | room | what it holds | may import |
 //! |---|---|---|
 //! | `platform` | what differs on wasm32 (time, timers, `Send` wrappers) | nothing of this crate |
+//! | `admitted` | an admitted caller and the headers its answer must carry (`Admitted`, `ResponseHeaders`) | nothing of this crate |
 //! | `outbound::answer` | what an outbound call gives back (`Answer`, `ReadBody`, `OutboundError`) | nothing of this crate |
 //! | `outbound::fetch` (wasm32) | the transport: the platform's `fetch`, `redirect: "manual"`, capped body | `outbound::answer`, `platform` |
-//! | `strict`, `secret`, `clock`, `outbound`, `rejection`, `deadline`, `client_ip` | strict decoders, redacted secrets, time, the outbound-HTTP rules and `call`, the one answer shape, request deadlines, client-IP policies | `platform`; `outbound` also its two rooms above |
+//! | `strict`, `secret`, `clock`, `outbound`, `rejection`, `deadline`, `client_ip` | strict decoders, redacted secrets, time, the outbound-HTTP rules and `call`, the one answer shape, request deadlines, client-IP policies | `platform`; `outbound` also its two rooms above; `rejection` also `admitted` |
 //! | `head` | the request head and its credentials | `deadline`, `rejection` |
 //! | `jwk` | JWKS and PEM keys, parsed | `strict`, `outbound` |
-//! | `keys` | the key set, key choice, the JWKS cache | `jwk`, `outbound` |
-//! | `config` | configuration from the environment or a builder | `client_ip`, `clock`, `jwk`, `rejection`, `secret` |
+//! | `keys` | the key set, key choice, the JWKS cache | `clock`, `jwk`, `outbound` |
+//! | `config` (`env`: reading the environment, `values`: ranges and URLs, `browser`: the browser-session settings) | configuration from the environment or a builder | `client_ip`, `clock`, `jwk`, `rejection`, `secret` |
+//! | `browser` | cookies, the frontend API's token exchange, sign-in redirects, same-origin checks, WebSocket tokens | `config`, `head`, `outbound` |
 //! | `session` | strict token verification and claims | `config`, `head`, `jwk`, `keys`, `rejection`, `strict` |
 //! | `auth`, `token_cache` | the verified identity; verified tokens remembered | `session` |
 //! | `caller` | a person or a machine, for endpoints taking both | `auth`, `machine` |
@@ -28,8 +30,9 @@
 //! | `bridge` | the `x-wacht-auth` header bridge | `auth`, `rejection`, `requirement`, `session`, `strict` |
 //! | `context` | [`Wacht`], the process-wide instance ([`init`], [`global`]) | every room above |
 //! | `webhook` | verifying Wacht's webhook deliveries (Standard Webhooks), the delivery log | `rejection`, `clock`, `bridge`; `context` only for the configured clock |
-//! | `macro_support` | what the macros' expansions call | `context`, `head`, `webhook` and the types above |
-//! | `layer`, `extract` | tower layers, axum extractors (features `tower`, `axum`) | `context`, `head` and the types above |
+//! | `macro_support` | what the macros' expansions call | `admitted`, `bridge`, `context`, `head`, `webhook` and the types above |
+//! | `layer`, `extract` | tower layers, axum extractors (features `tower`, `axum`) | `admitted`, `bridge`, `browser`, `context`, `head`, `webhook` and the types above |
+//! | `netlify` | `lambda_http::run` that reads Netlify's events too (feature `netlify`) | nothing of this crate |
 //! | `testing` | the local emulator (feature `testing`) | the public API |
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -74,6 +77,10 @@ pub mod layer;
 
 #[cfg(feature = "axum")]
 mod extract;
+
+#[cfg(feature = "netlify")]
+#[cfg_attr(docsrs, doc(cfg(feature = "netlify")))]
+pub mod netlify;
 
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]

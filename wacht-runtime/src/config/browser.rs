@@ -191,3 +191,91 @@ impl WachtConfig {
         self.browser.enabled
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    // On wasm32 the same tests run under Node (wasm-bindgen-test-runner).
+    #[cfg(target_family = "wasm")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    const PK: &str = "pk_test_aHR0cHM6Ly9hY21lLmZhcGkud2FjaHQuZGV2";
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        }
+    }
+
+    #[test]
+    fn browser_sessions_are_off_unless_asked_for() {
+        let config = WachtConfig::from_lookup(env(&[("WACHT_PUBLISHABLE_KEY", PK)])).unwrap();
+        assert!(!config.browser_sessions());
+        let on = WachtConfig::from_lookup(env(&[
+            ("WACHT_PUBLISHABLE_KEY", PK),
+            ("WACHT_BROWSER_SESSIONS", "true"),
+            ("WACHT_APP_URL", "https://app.example.com/some/path"),
+            (
+                "WACHT_ALLOWED_ORIGINS",
+                "https://admin.example.com, https://x.example.com/",
+            ),
+            ("WACHT_SIGN_IN_URL", "https://login.example.com/sign-in"),
+            ("WACHT_WEBSOCKET_TOKEN_PARAM", "access_token"),
+        ]))
+        .unwrap();
+        assert!(on.browser_sessions());
+        assert_eq!(
+            on.browser.app_url,
+            AppUrl::Fixed("https://app.example.com".into())
+        );
+        assert_eq!(
+            on.browser.allowed_origins,
+            ["https://admin.example.com", "https://x.example.com"]
+        );
+        assert_eq!(
+            on.browser.websocket_token_param.as_deref(),
+            Some("access_token")
+        );
+    }
+
+    #[test]
+    fn bad_browser_settings_break_session_checks_only() {
+        for (name, value, reason) in [
+            ("WACHT_BROWSER_SESSIONS", "maybe", "invalid_browser_setting"),
+            ("WACHT_APP_URL", "app.example.com", "invalid_url"),
+            (
+                "WACHT_ALLOWED_ORIGINS",
+                "https://a.example, nope",
+                "invalid_url",
+            ),
+            ("WACHT_SIGN_IN_URL", "/sign-in", "invalid_url"),
+            (
+                "WACHT_WEBSOCKET_TOKEN_PARAM",
+                "a b",
+                "invalid_browser_setting",
+            ),
+        ] {
+            let lookup = |asked: &str| match asked {
+                "WACHT_PUBLISHABLE_KEY" => Some(PK.to_owned()),
+                _ if asked == name => Some(value.to_owned()),
+                _ => None,
+            };
+            let scoped = WachtConfig::builder_from_lookup(lookup).build_scoped();
+            assert_eq!(
+                scoped.session_error().map(ConfigError::reason),
+                Some(reason),
+                "{name}"
+            );
+            assert!(scoped.machine_error().is_none(), "{name}");
+        }
+        // Browser sessions need the frontend API.
+        let without = WachtConfig::builder().browser_sessions(true).build_scoped();
+        assert_eq!(
+            without.session_error().map(ConfigError::reason),
+            Some("invalid_browser_setting")
+        );
+    }
+}

@@ -83,7 +83,7 @@ impl WachtConfig {
                 None => builder.unparsed.jwks_min_refresh_interval = Some(text),
             }
         }
-        builder.browser = BrowserBuilder::from_env(&get);
+        builder.browser = BrowserBuilder::from_env(get);
         if let Some(setting) = get("WACHT_CLIENT_IP") {
             match ClientIp::parse(&setting) {
                 Some(policy) => builder = builder.client_ip(policy),

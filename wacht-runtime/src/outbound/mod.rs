@@ -46,16 +46,20 @@ pub(crate) fn client_builder(timeout: Duration) -> reqwest::ClientBuilder {
 /// that is logged. The error is the whole cause chain.
 #[cfg(not(target_family = "wasm"))]
 pub(crate) fn build_client(timeout: Duration) -> Result<reqwest::Client, String> {
-    let platform = match client_builder(timeout).build() {
+    let (platform, cause) = match client_builder(timeout).build() {
         Ok(client) => return Ok(client),
-        Err(error) => cause_chain(&error),
+        Err(error) => (cause_chain(&error), innermost_cause(&error)),
     };
     let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
         .iter()
         .filter_map(|cert| reqwest::Certificate::from_der(cert).ok());
     match client_builder(timeout).tls_certs_only(roots).build() {
         Ok(client) => {
-            tracing::warn!(target: "wacht", error = %platform, "the platform's certificate roots are unusable; verifying with the bundled Mozilla roots");
+            tracing::warn!(
+                target: "wacht",
+                cause = %cause,
+                "the platform's certificate roots are unusable ({cause}; SSL_CERT_FILE and SSL_CERT_DIR are read too); verifying with the bundled Mozilla roots"
+            );
             Ok(client)
         }
         Err(error) => Err(format!(
@@ -170,6 +174,22 @@ fn map_error(error: reqwest::Error) -> OutboundError {
 
 /// `error: cause: cause…`: the whole chain, so a log says why (reqwest's own `Display`
 /// is often just "error sending request").
+/// What went wrong, in the words of the error at the bottom of the chain ("No CA certificates
+/// were loaded from the system"), without the wrappers above it (reqwest's "builder error",
+/// the "unexpected error: " rustls puts before its general errors).
+#[cfg(not(target_family = "wasm"))]
+fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost = error;
+    while let Some(source) = innermost.source() {
+        innermost = source;
+    }
+    let text = innermost.to_string();
+    match text.strip_prefix("unexpected error: ") {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    }
+}
+
 pub(crate) fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();

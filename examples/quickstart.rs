@@ -6,9 +6,10 @@
 //! ```
 //!
 //! It starts the built-in local Wacht (JWKS and gateway on 127.0.0.1), installs a
-//! configuration pointing at it, serves a `#[wacht::protect]`ed function and a
-//! `#[wacht::machine]` function over HTTP on 127.0.0.1, and sends real requests with real
-//! signed session tokens and real API keys.
+//! configuration pointing at it, serves a `#[wacht::protect]`ed function, a
+//! `#[wacht::machine]` function and a `#[wacht::webhook]` function over HTTP on 127.0.0.1, and
+//! sends real requests with real signed session tokens, real API keys and webhook deliveries
+//! signed as Wacht signs them.
 #![allow(clippy::print_stdout)]
 
 use std::convert::Infallible;
@@ -17,8 +18,8 @@ use std::time::Duration;
 
 use http::{Request, Response, StatusCode};
 use serde_json::json;
-use wacht::testing::{ApiKeySpec, LocalWacht, RateLimitRule, serve};
-use wacht::{Auth, MachineAuth};
+use wacht::testing::{ApiKeySpec, LocalWacht, OutgoingEvent, RateLimitRule, serve};
+use wacht::{Auth, MachineAuth, WebhookEvent};
 
 /// The guide's admin function: only signed-in users holding `user:read` get here.
 #[wacht::protect(permission = "user:read")]
@@ -51,6 +52,45 @@ async fn machine_users(
         .header("content-type", "application/json")
         .body(body.to_string())
         .unwrap_or_default())
+}
+
+/// Wacht's own call: a `user.created` delivery, run only when its signature verifies.
+#[wacht::webhook(event = "user.created")]
+async fn user_created(
+    _req: Request<String>,
+    event: WebhookEvent,
+) -> Result<Response<String>, Infallible> {
+    let body = json!({
+        "message": "the handler ran",
+        "webhook_id": event.id(),
+        "first_name": event.data()["first_name"],
+    });
+    Ok(Response::builder()
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .unwrap_or_default())
+}
+
+/// Delivers one event and prints the outcome; returns whether the status was the expected one.
+async fn show_delivery(
+    local: &LocalWacht,
+    name: &str,
+    url: &str,
+    event: &OutgoingEvent,
+    expected: StatusCode,
+) -> Result<bool, Box<dyn Error>> {
+    let delivered = local.deliver(url, event).await?;
+    let status = delivered.status;
+    let mark = if status == expected { "ok " } else { "BAD" };
+    println!(
+        "[{mark}] {name:<34} -> {} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    );
+    if !delivered.body.is_empty() {
+        println!("      {}", delivered.body);
+    }
+    Ok(status == expected)
 }
 
 /// Sends one request and prints its outcome; returns whether the status was the expected one.
@@ -206,6 +246,48 @@ async fn main() -> Result<(), Box<dyn Error>> {
         }
     }
 
+    // Wacht's own calls: webhook deliveries, signed with the endpoint's secret. In production
+    // the secret is the WACHT_WEBHOOK_SECRET environment variable; here the local Wacht's
+    // secret rides in each request's extensions.
+    let secrets = local.webhook_secrets();
+    let hooks = serve(move |mut req: Request<String>| {
+        req.extensions_mut().insert(secrets.clone());
+        user_created(req)
+    })
+    .await?;
+    let hooks_url = format!("{}/.netlify/functions/user-created", hooks.url());
+    println!("\nWebhooks (#[wacht::webhook(event = \"user.created\")]):");
+    let ava = json!({ "entity_id": 42, "entity_type": "user", "id": "42", "first_name": "Ava" });
+    let now = wacht::Clock::system().now();
+    let webhook_cases = [
+        (
+            "delivery signed by Wacht",
+            OutgoingEvent::new("user.created", ava.clone()),
+            StatusCode::OK,
+        ),
+        (
+            "forged (another secret)",
+            OutgoingEvent::new("user.created", ava.clone())
+                .signed_with("whsec_ZWZnaGlqa2xtbm9wcXJzdHV2d3h5ent8fX5/gIGCg4Q="),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "replayed 10 minutes later",
+            OutgoingEvent::new("user.created", ava.clone()).timestamp(now - 600),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "user.deleted (not handled here)",
+            OutgoingEvent::new("user.deleted", ava.clone()),
+            StatusCode::NO_CONTENT,
+        ),
+    ];
+    for (name, event, expected) in webhook_cases {
+        if !show_delivery(&local, name, &hooks_url, &event, expected).await? {
+            wrong += 1;
+        }
+    }
+
     if keep_serving {
         println!("\nServing until Ctrl-C. Try:");
         println!("  curl -i {url}");
@@ -236,6 +318,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
                 without_permission.clone(),
             ),
             ("WACHT_TEST_TOKEN_EXPIRED", expired.clone()),
+            ("WACHT_WEBHOOK_SECRET", local.webhook_secret()),
         ];
         println!("\nAs an env file (save it as wacht.env):\n");
         for (name, value) in env_file {

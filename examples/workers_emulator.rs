@@ -10,7 +10,7 @@
 //!
 //! ```text
 //! {"env": {"WACHT_PUBLISHABLE_KEY": …, "WACHT_GATEWAY_URL": …, "WACHT_BACKEND_API_URL": …,
-//!          "WACHT_API_KEY": …},
+//!          "WACHT_API_KEY": …, "WACHT_WEBHOOK_SECRET": …},
 //!  "emulator_url": …, "frontend_api_url": …, "jwks_url": …, "gateway_check_url": …,
 //!  "tokens": {"with_user_read": …, "without_user_read": …, "expired": …},
 //!  "api_keys": {"with_user_read": …, "without_user_read": …, "unknown": …,
@@ -24,8 +24,10 @@
 //! `user:read` issued for that origin, so a Worker whose publishable key points at the relay
 //! accepts it (the relay can then misbehave after the first fetch).
 //!
-//! `env` holds exactly the variables `WachtConfig::from_env` reads (the same names and values
-//! `cargo run --example quickstart -- --serve` prints); the Worker gets them as bindings. The
+//! `env` holds exactly the variables `WachtConfig::from_env` reads, and the webhook signing
+//! secret (the same names and values `cargo run --example quickstart -- --serve` prints); the
+//! Worker gets them as bindings, and the checks sign deliveries with the secret (Node's
+//! crypto). The
 //! credentials, against `#[wacht::protect(permission = "user:read")]` and
 //! `#[wacht::machine(resource = "/machine/users", method = "GET", permission = "user:read")]`:
 //!
@@ -123,6 +125,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             "WACHT_GATEWAY_URL": local.url(),
             "WACHT_BACKEND_API_URL": local.url(),
             "WACHT_API_KEY": local.backend_api_key(),
+            "WACHT_WEBHOOK_SECRET": local.webhook_secret(),
         },
         "emulator_url": local.url(),
         "frontend_api_url": local.url(),

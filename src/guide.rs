@@ -11,6 +11,9 @@ pub mod runtimes {}
 #[doc = include_str!("../docs/people-or-machines.md")]
 pub mod people_or_machines {}
 
+#[doc = include_str!("../docs/webhooks.md")]
+pub mod webhooks {}
+
 #[doc = include_str!("../docs/layers-and-extractors.md")]
 pub mod layers_and_extractors {}
 

@@ -32,6 +32,7 @@
 //! |---|---|
 //! | [runtimes](guide::runtimes) | AWS Lambda and Netlify (`lambda_http`), axum, hyper, Vercel, Cloudflare Workers |
 //! | [people or machines](guide::people_or_machines) | every argument of both attributes, `optional`, `or_machine(…)`, the calls without macros |
+//! | [webhooks](guide::webhooks) | `#[wacht::webhook]`: Wacht's own deliveries, verified; the answers, replays, the emulator |
 //! | [layers and extractors](guide::layers_and_extractors) | tower layers, axum extractors, axum's return types, other attributes |
 //! | [Lambda and Netlify](guide::lambda_netlify) | deploying: deadlines, logs, environment |
 //! | [Workers](guide::workers) | Cloudflare Workers (wasm32) |
@@ -296,7 +297,122 @@ pub use wacht_macros::protect;
 /// }
 /// ```
 pub use wacht_macros::machine;
+
+/// Verifies Wacht's own calls to your app (webhook deliveries, signed with the endpoint's
+/// secret by the Standard Webhooks scheme) before the handler's body runs: anything unsigned,
+/// forged, tampered, stale or oversized gets a JSON 400 / 401 / 413 answer (500 when no
+/// secret is configured) in the handler's own return type, and a verified event of a type the
+/// handler does not take gets an empty 204 (so Wacht stops retrying it).
+///
+/// The secret comes from `WACHT_WEBHOOK_SECRET` (or the variable `secret_env` names): the
+/// endpoint's `whsec_…` signing secret, several separated by spaces or commas during a
+/// rotation. See [the webhooks guide](crate::guide::webhooks).
+///
+/// # Examples
+///
+/// Every argument, each in an example that compiles.
+///
+/// No argument: every verified event. A `wacht::WebhookEvent` parameter receives it.
+///
+/// ```no_run
+/// use http::{Request, Response};
+///
+/// #[wacht::webhook]
+/// async fn events(_req: Request<String>, event: wacht::WebhookEvent) -> Response<String> {
+///     Response::new(format!("{} {}", event.id(), event.event_type()))
+/// }
+/// ```
+///
+/// `event` / `events` (other types are answered 204 unread), the typed event, on an AWS
+/// Lambda / Netlify handler:
+///
+/// ```no_run
+/// use lambda_http::{Body, Error, Request, Response};
+/// use wacht::webhook::WachtEvent;
+///
+/// #[wacht::webhook(events = ["user.created", "user.updated"])]
+/// async fn users(_req: Request, event: wacht::WebhookEvent) -> Result<Response<Body>, Error> {
+///     match event.event()? {
+///         WachtEvent::UserCreated(user) | WachtEvent::UserUpdated(user) => {
+///             let _ = (event.id(), user.user_id(), user.primary_email_address.as_deref());
+///         }
+///         _ => {}
+///     }
+///     Ok(Response::new(Body::Empty))
+/// }
+///
+/// #[wacht::webhook(event = "user.deleted")]
+/// async fn user_deleted(_req: Request, event: wacht::WebhookEvent) -> Result<Response<Body>, Error> {
+///     let data: serde_json::Value = event.data_as()?;
+///     Ok(Response::new(data["entity_id"].to_string().into()))
+/// }
+/// # async fn deploy() -> Result<(), Error> {
+/// lambda_http::run(lambda_http::service_fn(users)).await
+/// # }
+/// ```
+///
+/// `secret_env`, `max_body_bytes`, `tolerance_seconds`:
+///
+/// ```no_run
+/// use http::{Request, Response};
+///
+/// #[wacht::webhook(secret_env = "BILLING_WEBHOOK_SECRET", max_body_bytes = 1048576, tolerance_seconds = 1200)]
+/// async fn billing(_req: Request<String>, event: wacht::WebhookEvent) -> Response<String> {
+///     Response::new(event.event_type().to_owned())
+/// }
+/// ```
+///
+/// `dedup`: a repeated `webhook-id` is answered 204 without running the handler (in this
+/// process's memory, or in your store):
+///
+/// ```no_run
+/// use http::{Request, Response};
+/// use wacht::webhook::{Claim, DeliveryLog, DeliveryLogError, LogFuture, MemoryDeliveryLog};
+///
+/// #[wacht::webhook(dedup)]
+/// async fn once(_req: Request<String>) -> Response<String> {
+///     Response::new(String::new())
+/// }
+///
+/// fn shared_log() -> MemoryDeliveryLog {
+///     MemoryDeliveryLog::with_capacity(100_000)
+/// }
+///
+/// #[wacht::webhook(dedup = shared_log)]
+/// async fn once_in_my_log(_req: Request<String>) -> Response<String> {
+///     Response::new(String::new())
+/// }
+/// ```
+///
+/// `on_reject` and `crate`, on an axum handler:
+///
+/// ```no_run
+/// use axum::extract::Request;
+/// use axum::response::Response;
+///
+/// mod deps {
+///     pub use ::wacht as auth;
+/// }
+///
+/// fn plain_text(rejection: deps::auth::Rejection) -> Response {
+///     let mut answer = Response::new(rejection.message().to_owned().into());
+///     *answer.status_mut() = rejection.status();
+///     answer
+/// }
+///
+/// #[deps::auth::webhook(crate = "deps::auth", on_reject = plain_text)]
+/// async fn hook(req: Request, event: deps::auth::WebhookEvent) -> Response {
+///     Response::new(format!("{} {}", req.uri().path(), event.id()).into())
+/// }
+/// ```
+pub use wacht_macros::webhook;
 pub use wacht_runtime::*;
+
+/// The trait behind an identity parameter (`wacht::Auth`, …), named here so that the compiler's
+/// message for a user's own type of the same name reads `WachtIdentity<_>`, not a path into
+/// `__private`. Not a public API.
+#[doc(hidden)]
+pub use wacht_runtime::macro_support::Identity as WachtIdentity;
 
 /// What the macros' expansions call. Not a public API.
 #[doc(hidden)]

@@ -14,4 +14,6 @@ fn ui() {
     t.compile_fail("tests/ui/protect/fail/*.rs");
     t.pass("tests/ui/machine/pass/*.rs");
     t.compile_fail("tests/ui/machine/fail/*.rs");
+    t.pass("tests/ui/webhook/pass/*.rs");
+    t.compile_fail("tests/ui/webhook/fail/*.rs");
 }

@@ -9,6 +9,7 @@
 //
 // <emulator.json> holds the line `cargo run --example workers_emulator` prints.
 import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join, relative, sep } from "node:path";
@@ -192,11 +193,70 @@ async function check(emulatorPath, base) {
       if (shown) console.log(`     body: ${shown}`);
     }
   }
+  failed += await checkWebhooks(emulatorPath, base);
   if (failed) {
-    console.log(`${failed} of ${total} checks failed`);
+    console.log(`${failed} of ${total + WEBHOOK_CASES} checks failed`);
     process.exit(1);
   }
-  console.log(`all ${total} checks passed`);
+  console.log(`all ${total + WEBHOOK_CASES} checks passed`);
+}
+
+// A delivery as Wacht's platform makes it, signed here with Node's crypto (an implementation
+// independent of the Worker's RustCrypto and the emulator's aws-lc-rs).
+function delivery(secret, type, data, { id, timestamp }) {
+  const body = JSON.stringify({ type, timestamp: new Date(timestamp * 1000).toISOString(), data });
+  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+  const signature = createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest("base64");
+  return {
+    body,
+    headers: {
+      "content-type": "application/json",
+      "user-agent": "Wacht-Webhook/1.0",
+      "webhook-id": id,
+      "webhook-timestamp": String(timestamp),
+      "webhook-signature": `v1,${signature}`,
+    },
+  };
+}
+
+const WEBHOOK_CASES = 4;
+
+// `POST /hooks`, `#[wacht::webhook(event = "user.created")]`: the number of failed checks.
+async function checkWebhooks(emulatorPath, base) {
+  const secret = readEmulator(emulatorPath).env.WACHT_WEBHOOK_SECRET;
+  const other = "whsec_ZWZnaGlqa2xtbm9wcXJzdHV2d3h5ent8fX5/gIGCg4Q=";
+  const now = Math.floor(Date.now() / 1000);
+  const ava = { entity_id: 42, entity_type: "user", id: "42", first_name: "Ava" };
+  // [name, delivery, status, reason (refusals), check of a 200's body]
+  const cases = [
+    ["webhook: signed user.created", delivery(secret, "user.created", ava, { id: "msg_1", timestamp: now }), 200, null, (body) => body.webhook_id === "msg_1" && body.first_name === "Ava"],
+    ["webhook: forged (another secret)", delivery(other, "user.created", ava, { id: "msg_2", timestamp: now }), 401, "signature_mismatch"],
+    ["webhook: 10 minutes old", delivery(secret, "user.created", ava, { id: "msg_3", timestamp: now - 600 }), 401, "stale_timestamp"],
+    ["webhook: user.deleted (not taken)", delivery(secret, "user.deleted", ava, { id: "msg_4", timestamp: now }), 204, null],
+  ];
+  let failed = 0;
+  for (const [name, { body: sent, headers }, status, reason, check] of cases) {
+    const problems = [];
+    let summary = "";
+    try {
+      const response = await fetch(`${base}/hooks`, { method: "POST", headers, body: sent, signal: AbortSignal.timeout(20000) });
+      const raw = await response.text();
+      summary = `${response.status} ${raw.slice(0, 200)}`;
+      if (response.status !== status) problems.push(`expected status ${status}`);
+      if (status === 204 && raw !== "") problems.push("a 204 with a body");
+      if (status === 200 && !check(JSON.parse(raw))) problems.push("unexpected body");
+      if (reason) {
+        const body = JSON.parse(raw);
+        if (body.reason !== reason) problems.push(`expected reason ${reason}`);
+        if (response.headers.get("www-authenticate") !== null) problems.push("a WWW-Authenticate challenge on a webhook 401");
+      }
+    } catch (error) {
+      problems.push(`request failed: ${error.cause?.message ?? error.message}`);
+    }
+    console.log(`${problems.length ? "FAIL" : "ok  "} ${name.padEnd(38)} -> ${summary}${problems.length ? `  (${problems.join("; ")})` : ""}`);
+    if (problems.length) failed += 1;
+  }
+  return failed;
 }
 
 

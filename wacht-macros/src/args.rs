@@ -24,6 +24,12 @@ mod kw {
     syn::custom_keyword!(optional);
     syn::custom_keyword!(sign_in_redirect);
     syn::custom_keyword!(or_machine);
+    syn::custom_keyword!(event);
+    syn::custom_keyword!(events);
+    syn::custom_keyword!(secret_env);
+    syn::custom_keyword!(max_body_bytes);
+    syn::custom_keyword!(tolerance_seconds);
+    syn::custom_keyword!(dedup);
 }
 
 /// Declares [`Key`] from one table: variant, the token that spells it, its name and an example
@@ -90,21 +96,44 @@ keys! {
     Optional => kw::optional, "optional", "optional";
     SignInRedirect => kw::sign_in_redirect, "sign_in_redirect", "sign_in_redirect = false";
     OrMachine => kw::or_machine, "or_machine", r#"or_machine(resource = "/machine/users", method = "GET")"#;
+    Event => kw::event, "event", r#"event = "user.created""#;
+    Events => kw::events, "events", r#"events = ["user.created", "user.updated"]"#;
+    SecretEnv => kw::secret_env, "secret_env", r#"secret_env = "WACHT_WEBHOOK_SECRET""#;
+    MaxBodyBytes => kw::max_body_bytes, "max_body_bytes", "max_body_bytes = 1048576";
+    ToleranceSeconds => kw::tolerance_seconds, "tolerance_seconds", "tolerance_seconds = 600";
+    Dedup => kw::dedup, "dedup", "dedup";
     Crate => syn::token::Crate, "crate", r#"crate = "my_wacht""#;
+}
+
+/// The three attributes: their names and the keys each accepts.
+const MACROS: &[(&str, &[Key])] = &[
+    (Protect::MACRO, Protect::KEYS),
+    (Machine::MACRO, Machine::KEYS),
+    (Webhook::MACRO, Webhook::KEYS),
+];
+
+/// "`#[wacht::machine]`", or "`#[wacht::protect]` and `#[wacht::machine]`": the attributes
+/// that accept `key`.
+pub(crate) fn owners(key: Key) -> String {
+    let names: Vec<String> = MACROS
+        .iter()
+        .filter(|(_, keys)| keys.contains(&key))
+        .map(|(name, _)| format!("`{name}`"))
+        .collect();
+    names.join(" and ")
 }
 
 /// What one macro accepts and how it is named in messages.
 pub(crate) trait Spec {
     /// `#[wacht::protect]`
     const MACRO: &'static str;
-    /// The other macro, named when one of its keys is used here.
-    const OTHER_MACRO: &'static str;
     /// The keys this macro accepts, in the order error messages list them.
     const KEYS: &'static [Key];
     /// The last path segment of the identity type a handler parameter receives (`Auth`).
     const IDENTITY: &'static str;
-    /// The other macro's identity type, refused here.
-    const OTHER_IDENTITY: &'static str;
+    /// The other attributes' identity types, refused here, each with what to say: the
+    /// attribute it belongs to, and why it does not fit here.
+    const OTHER_IDENTITIES: &'static [(&'static str, &'static str)];
     /// The identity of a people-or-machines handler (`Caller`), where the macro has one.
     const EITHER_IDENTITY: Option<&'static str> = None;
     /// Who passes when no permission is required ("a signed-in caller"), for messages.
@@ -125,7 +154,6 @@ pub(crate) enum Protect {}
 
 impl Spec for Protect {
     const MACRO: &'static str = "#[wacht::protect]";
-    const OTHER_MACRO: &'static str = "#[wacht::machine]";
     const KEYS: &'static [Key] = &[
         Key::Permission,
         Key::Any,
@@ -139,7 +167,13 @@ impl Spec for Protect {
         Key::Crate,
     ];
     const IDENTITY: &'static str = "Auth";
-    const OTHER_IDENTITY: &'static str = "MachineAuth";
+    const OTHER_IDENTITIES: &'static [(&'static str, &'static str)] = &[
+        ("MachineAuth", "`#[wacht::machine]` handlers"),
+        (
+            "WebhookEvent",
+            "`#[wacht::webhook]` handlers (deliveries from Wacht)",
+        ),
+    ];
     const EITHER_IDENTITY: Option<&'static str> = Some("Caller");
     const UNRESTRICTED: &'static str = "a signed-in caller";
 }
@@ -149,7 +183,6 @@ pub(crate) enum Machine {}
 
 impl Spec for Machine {
     const MACRO: &'static str = "#[wacht::machine]";
-    const OTHER_MACRO: &'static str = "#[wacht::protect]";
     const KEYS: &'static [Key] = &[
         Key::Resource,
         Key::Method,
@@ -162,8 +195,49 @@ impl Spec for Machine {
         Key::Crate,
     ];
     const IDENTITY: &'static str = "MachineAuth";
-    const OTHER_IDENTITY: &'static str = "Auth";
+    const OTHER_IDENTITIES: &'static [(&'static str, &'static str)] = &[
+        ("Auth", "`#[wacht::protect]` handlers"),
+        (
+            "WebhookEvent",
+            "`#[wacht::webhook]` handlers (deliveries from Wacht)",
+        ),
+    ];
     const UNRESTRICTED: &'static str = "a credential the gateway allows";
+}
+
+/// `#[wacht::webhook]`: Wacht's own deliveries, signed (Standard Webhooks).
+pub(crate) enum Webhook {}
+
+impl Spec for Webhook {
+    const MACRO: &'static str = "#[wacht::webhook]";
+    const KEYS: &'static [Key] = &[
+        Key::Event,
+        Key::Events,
+        Key::SecretEnv,
+        Key::MaxBodyBytes,
+        Key::ToleranceSeconds,
+        Key::Dedup,
+        Key::OnReject,
+        Key::Crate,
+    ];
+    const IDENTITY: &'static str = "WebhookEvent";
+    const OTHER_IDENTITIES: &'static [(&'static str, &'static str)] = &[
+        (
+            "Auth",
+            "`#[wacht::protect]` handlers (signed-in people); a webhook comes from Wacht itself, \
+             with no session",
+        ),
+        (
+            "MachineAuth",
+            "`#[wacht::machine]` handlers (API keys); a webhook comes from Wacht itself, signed \
+             with the endpoint's secret",
+        ),
+        (
+            "Caller",
+            "`#[wacht::protect(…, or_machine(…))]` handlers; a webhook comes from Wacht itself",
+        ),
+    ];
+    const UNRESTRICTED: &'static str = "every event type";
 }
 
 /// The arguments of one attribute, in source order.
@@ -249,6 +323,14 @@ impl<M: Spec> Parse for Args<M> {
 
 fn parse_arg<M: Spec>(input: ParseStream) -> syn::Result<Arg> {
     let (key, key_span) = parse_key::<M>(input)?;
+    if key == Key::Dedup && !input.peek(Token![=]) {
+        // A flag (the in-memory log), or `dedup = path` (your log).
+        return Ok(Arg {
+            key,
+            key_span,
+            value: Value::Other(Expr::Verbatim(proc_macro2::TokenStream::new())),
+        });
+    }
     if key == Key::Optional {
         // A flag: `optional`, never `optional = …`.
         if input.peek(Token![=]) {
@@ -324,9 +406,9 @@ fn parse_key<M: Spec>(input: ParseStream) -> syn::Result<(Key, Span)> {
         return Err(syn::Error::new(
             span,
             format!(
-                "`{}` is an argument of `{}`, not of `{}`; expected one of {}",
+                "`{}` is an argument of {}, not of `{}`; expected one of {}",
                 key.name(),
-                M::OTHER_MACRO,
+                owners(key),
                 M::MACRO,
                 M::expected()
             ),

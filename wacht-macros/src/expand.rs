@@ -195,24 +195,15 @@ pub(crate) fn expand<M: Expand>(args: TokenStream, item: TokenStream) -> TokenSt
         .and_then(M::validate)
         .map_err(|error| errors.push(error));
     let fallback = without_compiler_errors(&function).unwrap_or(item);
-    let handler_attrs = function.attrs.clone();
-    let fallback_for_stacking = fallback.clone();
-    let handler = Handler::analyze::<M>(function).map_err(|error| errors.push(error));
-    if let Ok(config) = &config
-        && let Some(stacked) = stacked_attribute(&handler_attrs, M::common(config).krate.as_ref())
-    {
-        errors.push(syn::Error::new_spanned(
-            stacked,
-            format!(
-                "`{}` cannot be combined with another `#[wacht::protect]` or \
-                 `#[wacht::machine]` on the same handler: each checks the request on its own \
-                 and the handler receives one identity. Use one attribute per handler (one \
-                 handler for people, another for machines)",
-                M::MACRO
-            ),
-        ));
-        return unchanged_with_errors(fallback_for_stacking, errors);
+    let function_for_stacking = function.clone();
+    let krate = config
+        .as_ref()
+        .ok()
+        .and_then(|config| M::common(config).krate.clone());
+    if let Some(refused) = refuse_stacked::<M>(&function_for_stacking, krate.as_ref()) {
+        return refused;
     }
+    let handler = Handler::analyze::<M>(function).map_err(|error| errors.push(error));
     if let (Ok(config), Ok(handler)) = (&config, &handler) {
         let expected = M::form(config);
         for (param, form) in &handler.identities {
@@ -266,9 +257,12 @@ pub(crate) fn expand<M: Expand>(args: TokenStream, item: TokenStream) -> TokenSt
     }
 }
 
+/// The three attributes' names.
+const WACHT_ATTRIBUTES: [&str; 3] = ["protect", "machine", "webhook"];
+
 /// Another `wacht` attribute on the same function: `#[wacht::protect]`, `#[wacht::machine]`,
-/// the same through the `crate = "…"` path, or a bare `#[protect]` / `#[machine]`.
-fn stacked_attribute<'a>(
+/// `#[wacht::webhook]`, the same through the `crate = "…"` path, or a bare one.
+pub(crate) fn stacked_attribute<'a>(
     attrs: &'a [syn::Attribute],
     krate: Option<&Path>,
 ) -> Option<&'a syn::Attribute> {
@@ -277,7 +271,7 @@ fn stacked_attribute<'a>(
         let Some(last) = path.segments.last() else {
             return false;
         };
-        if last.ident != "protect" && last.ident != "machine" {
+        if !WACHT_ATTRIBUTES.iter().any(|name| last.ident == name) {
             return false;
         }
         let prefix: Vec<String> = path
@@ -290,6 +284,105 @@ fn stacked_attribute<'a>(
             krate.map(|krate| krate.segments.iter().map(|s| s.ident.to_string()).collect());
         prefix.is_empty() || prefix == ["wacht"] || krate.is_some_and(|krate| krate == prefix)
     })
+}
+
+/// With another `wacht` attribute under this one: exactly one error, at that attribute, and
+/// in place of the function a stub with the signature callers expect (no identity
+/// parameter, no `wacht` attribute left to expand), so nothing else is reported: not the
+/// inner attribute's own errors, nor a wrong argument count at every call.
+pub(crate) fn refuse_stacked<M: Spec>(
+    function: &ItemFn,
+    krate: Option<&Path>,
+) -> Option<TokenStream> {
+    let stacked = stacked_attribute(&function.attrs, krate)?;
+    let other = stacked
+        .path()
+        .segments
+        .last()
+        .map(|segment| segment.ident.to_string())
+        .unwrap_or_default();
+    let this = M::MACRO;
+    let message = match (this, other.as_str()) {
+        ("#[wacht::protect]", "protect") => "two `#[wacht::protect]` on one handler do not add \
+            up: each checks the request on its own. To require several permissions, write one \
+            attribute: `#[wacht::protect(all = [\"a\", \"b\"])]` (every one) or \
+            `#[wacht::protect(any = [\"a\", \"b\"])]` (at least one)"
+            .to_owned(),
+        ("#[wacht::machine]", "machine") => "two `#[wacht::machine]` on one handler do not add \
+            up: each asks the gateway on its own. Write one attribute: \
+            `#[wacht::machine(all = [\"a\", \"b\"])]` requires every permission"
+            .to_owned(),
+        ("#[wacht::webhook]", _) | (_, "webhook") => format!(
+            "`#[wacht::webhook]` cannot be combined with `#[wacht::{}]`: a webhook delivery \
+             comes from Wacht itself, signed with the endpoint's secret, and carries no session \
+             or API key. Give the webhook its own handler",
+            if other == "webhook" {
+                this.trim_start_matches("#[wacht::").trim_end_matches(']')
+            } else {
+                other.as_str()
+            }
+        ),
+        _ => format!(
+            "`{this}` cannot be combined with another `#[wacht::protect]` or \
+             `#[wacht::machine]` on the same handler: each checks the request on its own and \
+             the handler receives one identity. For people and machines on one route write \
+             `#[wacht::protect(…, or_machine(…))]` (the handler takes a `wacht::Caller`); \
+             otherwise use one handler for people, another for machines"
+        ),
+    };
+    let mut errors = Errors::default();
+    errors.push(syn::Error::new_spanned(stacked, message));
+    Some(unchanged_with_errors(stacked_stub(function, krate), errors))
+}
+
+/// The function as callers see it once expanded: `wacht` attributes and identity parameters
+/// removed, the body never run.
+fn stacked_stub(function: &ItemFn, krate: Option<&Path>) -> TokenStream {
+    const IDENTITIES: [&str; 4] = ["Auth", "MachineAuth", "WebhookEvent", "Caller"];
+    let named = |ty: &syn::Type, names: &[&str]| {
+        match ty {
+        syn::Type::Path(path) => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| {
+                names.iter().any(|name| last.ident == name)
+                    || (last.ident == "Option"
+                        && matches!(&last.arguments, syn::PathArguments::AngleBracketed(args)
+                            if args.args.iter().any(|arg| matches!(arg,
+                                syn::GenericArgument::Type(syn::Type::Path(inner))
+                                    if inner.path.segments.last().is_some_and(|s| names.iter().any(|name| s.ident == name))))))
+            }),
+        _ => false,
+    }
+    };
+    let mut stub = function.clone();
+    stub.attrs.retain(|attr| {
+        !attr
+            .path()
+            .segments
+            .last()
+            .is_some_and(|last| WACHT_ATTRIBUTES.iter().any(|name| last.ident == name))
+    });
+    stub.sig.inputs = stub
+        .sig
+        .inputs
+        .into_iter()
+        .filter(|input| !matches!(input, FnArg::Typed(param) if named(&param.ty, &IDENTITIES)))
+        .collect();
+    if cfg!(feature = "axum")
+        && let syn::ReturnType::Type(_, output) = &stub.sig.output
+        && crate::handler::find_impl_trait(output).is_some()
+    {
+        let private = private_path(krate);
+        stub.sig.output = syn::parse_quote!(-> #private::AxumResponse);
+    }
+    stub.block = Box::new(syn::parse_quote!({
+        ::core::unreachable!("refused at compile time")
+    }));
+    stub.attrs
+        .push(syn::parse_quote!(#[allow(unused_variables, unreachable_code)]));
+    quote!(#stub)
 }
 
 /// The macro-specific parts of a guarded handler.
@@ -382,36 +475,7 @@ fn guarded(
         .chain(rest)
         .collect::<Punctuated<FnArg, syn::Token![,]>>();
 
-    // A rejection leaves in the handler's own return type; a missing conversion is reported
-    // at that type.
-    let reject = match (on_reject, into_response) {
-        // Through a `fn(Rejection) -> R` pointer: a function of another shape (`async fn`,
-        // a wrong return type) is reported as that, at the path.
-        (Some(path), false) => quote_spanned! {path.span()=>
-            #private::OnReject::<#output> { function: #path }.call(#rejection)
-        },
-        (Some(path), true) => quote_spanned! {path.span()=>
-            #private::into_axum_response(#path(#rejection))
-        },
-        (None, true) => quote! { #private::into_axum_response(#rejection) },
-        (None, false) if cfg!(feature = "workers") => {
-            // `worker::Body` responses and all others (see `Reply` in the runtime).
-            let span = Span::call_site().located_at(output.span());
-            quote_spanned! {span=>
-                {
-                    #[allow(unused_imports)]
-                    use #private::{ViaBody as _, ViaWorkers as _};
-                    (&&#private::Reply::<#output>::new()).reply(#rejection)
-                }
-            }
-        }
-        (None, false) => {
-            let span = Span::call_site().located_at(output.span());
-            quote_spanned! {span=>
-                <#output as #private::RejectionResponse>::from_rejection(#rejection)
-            }
-        }
-    };
+    let reject = rejection_answer(&output, on_reject, into_response, private, &rejection);
 
     let bind_request = {
         let PatType { attrs, pat, ty, .. } = &user_request;
@@ -428,7 +492,7 @@ fn guarded(
         // A parameter whose type merely shares the name (`struct Auth;`) is reported at it,
         // saying that matching is by name.
         let span = Span::call_site().located_at(ty.span());
-        let value = quote_spanned! {span=> #private::identity::<#ty, _>(#value) };
+        let value = quote_spanned! {span=> <#ty as #private::Identity<_>>::from_identity(#value) };
         quote! { #(#attrs)* let #pat: #ty = #value; }
     });
 
@@ -534,23 +598,63 @@ fn guarded(
     }
 }
 
+/// The expression a rejected request returns, in the handler's own return type: through the
+/// `on_reject` function, axum's `IntoResponse`, the Workers body, or `RejectionResponse`. A
+/// missing conversion is reported at the return type. `rejection` is the rejection's binding.
+pub(crate) fn rejection_answer(
+    output: &syn::Type,
+    on_reject: Option<&ExprPath>,
+    into_response: bool,
+    private: &TokenStream,
+    rejection: &Ident,
+) -> TokenStream {
+    match (on_reject, into_response) {
+        // Through a `fn(Rejection) -> R` pointer: a function of another shape (`async fn`,
+        // a wrong return type) is reported as that, at the path.
+        (Some(path), false) => quote_spanned! {path.span()=>
+            #private::OnReject::<#output> { function: #path }.call(#rejection)
+        },
+        (Some(path), true) => quote_spanned! {path.span()=>
+            #private::into_axum_response(#path(#rejection))
+        },
+        (None, true) => quote! { #private::into_axum_response(#rejection) },
+        (None, false) if cfg!(feature = "workers") => {
+            // `worker::Body` responses and all others (see `Reply` in the runtime).
+            let span = Span::call_site().located_at(output.span());
+            quote_spanned! {span=>
+                {
+                    #[allow(unused_imports)]
+                    use #private::{ViaBody as _, ViaWorkers as _};
+                    (&&#private::Reply::<#output>::new()).reply(#rejection)
+                }
+            }
+        }
+        (None, false) => {
+            let span = Span::call_site().located_at(output.span());
+            quote_spanned! {span=>
+                <#output as #private::RejectionResponse>::from_rejection(#rejection)
+            }
+        }
+    }
+}
+
 /// `WACHT_MACROS_0_2_0_NEED_WACHT_0_2_0`: a constant of `wacht::__private` the expansion
 /// names, so a `wacht` of another release fails to compile with this name in the message.
-fn version_check_name() -> String {
+pub(crate) fn version_check_name() -> String {
     let version = env!("CARGO_PKG_VERSION").replace(['.', '-', '+'], "_");
     format!("WACHT_MACROS_{version}_NEED_WACHT_{version}")
 }
 
-fn request_ident() -> Ident {
+pub(crate) fn request_ident() -> Ident {
     Ident::new("__wacht_request", Span::mixed_site())
 }
 
-fn identity_ident() -> Ident {
+pub(crate) fn identity_ident() -> Ident {
     Ident::new("__wacht_auth", Span::mixed_site())
 }
 
 /// `::wacht::__private`, or `<crate>::__private` (spanned at the `crate = "…"` string).
-fn private_path(krate: Option<&Path>) -> TokenStream {
+pub(crate) fn private_path(krate: Option<&Path>) -> TokenStream {
     match krate {
         Some(krate) => {
             let private = Ident::new("__private", krate.span());
@@ -571,7 +675,7 @@ fn optional(value: Option<&LitStr>) -> TokenStream {
 /// (`const async fn`, a C-variadic `...`), the function without that mistake, so the user
 /// reads the macro's error alone rather than a cascade of the compiler's about the same
 /// tokens. `None` for every other function: it is re-emitted token for token.
-fn without_compiler_errors(function: &ItemFn) -> Option<TokenStream> {
+pub(crate) fn without_compiler_errors(function: &ItemFn) -> Option<TokenStream> {
     if function.sig.constness.is_none() && function.sig.variadic.is_none() {
         return None;
     }
@@ -582,14 +686,14 @@ fn without_compiler_errors(function: &ItemFn) -> Option<TokenStream> {
 }
 
 /// The item as the user wrote it, followed by `error`.
-fn unchanged_with_errors_of(item: TokenStream, error: syn::Error) -> TokenStream {
+pub(crate) fn unchanged_with_errors_of(item: TokenStream, error: syn::Error) -> TokenStream {
     let mut errors = Errors::default();
     errors.push(error);
     unchanged_with_errors(item, errors)
 }
 
 /// The item as the user wrote it, followed by the errors, so the build fails on them alone.
-fn unchanged_with_errors(item: TokenStream, errors: Errors) -> TokenStream {
+pub(crate) fn unchanged_with_errors(item: TokenStream, errors: Errors) -> TokenStream {
     let mut tokens = item;
     if let Err(error) = errors.finish(()) {
         tokens.extend(error.into_compile_error());
@@ -597,7 +701,7 @@ fn unchanged_with_errors(item: TokenStream, errors: Errors) -> TokenStream {
     tokens
 }
 
-fn not_a_function<M: Spec>(item: TokenStream, error: &syn::Error) -> TokenStream {
+pub(crate) fn not_a_function<M: Spec>(item: TokenStream, error: &syn::Error) -> TokenStream {
     let mut errors = Errors::default();
     errors.at(
         error.span(),
@@ -675,7 +779,7 @@ mod tests {
                         __wacht::take_headers(&mut req),
                         {
                             let req: http::Request<Body> = req;
-                            let auth: wacht::Auth = __wacht::identity::<wacht::Auth, _>(auth);
+                            let auth: wacht::Auth = <wacht::Auth as __wacht::Identity<_>>::from_identity(auth);
                             __wacht::run_body(async move || -> Result<http::Response<Body>, Error> {
                                 body(req, auth, ctx)
                             })
@@ -797,8 +901,8 @@ mod tests {
         );
         let last = normalized(quote! {
             let mut req: Request<T> = req;
-            let a: Auth = __wacht::identity::<Auth, _>(::core::clone::Clone::clone(&b));
-            let b: crate::Auth = __wacht::identity::<crate::Auth, _>(b);
+            let a: Auth = <Auth as __wacht::Identity<_>>::from_identity(::core::clone::Clone::clone(&b));
+            let b: crate::Auth = <crate::Auth as __wacht::Identity<_>>::from_identity(b);
             __wacht::run_body(async move || -> Response<T> { return other(req, a, b, n); }).await
         });
         let tail = format!("{last} }} ,) }} }}");
@@ -896,7 +1000,7 @@ mod tests {
                             ::from_rejection(req),
                 };
                 let req: http::Request<Body> = req;
-                let auth: wacht::MachineAuth = __wacht::identity::<wacht::MachineAuth, _>(auth);
+                let auth: wacht::MachineAuth = <wacht::MachineAuth as __wacht::Identity<_>>::from_identity(auth);
                 { body(req, auth, ctx) }
             }
         });
@@ -1062,7 +1166,7 @@ mod tests {
         assert!(output.starts_with(&signature), "{output}");
         let bindings = normalized(quote! {
             let req: Request = req;
-            let auth: Auth = __wacht::identity::<Auth, _>(auth);
+            let auth: Auth = <Auth as __wacht::Identity<_>>::from_identity(auth);
             __wacht::run_body(async move || -> Response { body(auth, s, req, n) }).await
         });
         assert!(
@@ -1111,22 +1215,38 @@ mod tests {
 
     #[test]
     fn stacking_two_attributes_is_refused_at_the_second() {
-        for stacked in [
-            quote!(#[wacht::machine]),
-            quote!(#[wacht::protect(permission = "a")]),
-            quote!(#[machine]),
+        for (stacked, says) in [
+            (quote!(#[wacht::machine]), "or_machine(…)"),
+            (
+                quote!(#[wacht::protect(permission = "a")]),
+                "all = [\\\"a\\\", \\\"b\\\"]",
+            ),
+            (quote!(#[machine]), "or_machine(…)"),
+            (
+                quote!(#[wacht::webhook]),
+                "Give the webhook its own handler",
+            ),
         ] {
             let output = expand(
                 quote!(),
                 quote!(
                     #stacked
-                    async fn f(req: Request<B>) -> Response<B> {}
+                    async fn f(req: Request<B>, auth: wacht::Auth, n: u8) -> Response<B> {
+                        body(auth)
+                    }
                 ),
             );
-            assert!(
-                output.contains("cannot be combined with another"),
-                "{output}"
-            );
+            // One error, and in place of the function a stub with the signature callers
+            // expect: no identity, no `wacht` attribute left, the body never run.
+            assert_eq!(output.matches("compile_error").count(), 1, "{output}");
+            assert!(output.contains(says), "{says} not in {output}");
+            let stub = normalized(quote! {
+                #[allow(unused_variables, unreachable_code)]
+                async fn f(req: Request<B>, n: u8) -> Response<B> {
+                    ::core::unreachable!("refused at compile time")
+                }
+            });
+            assert!(output.starts_with(&stub), "{output}");
         }
         // Attributes of other crates are not ours.
         let output = expand(

@@ -313,14 +313,20 @@ fn check_passed_through<M: Spec>(ty: &Type, errors: &mut Errors) {
             "the verified identity is passed by value; write `auth: wacht::{}`, without `&`",
             M::IDENTITY
         ),
-        other if is_named(other, M::OTHER_IDENTITY) => format!(
-            "`{}` handlers receive `wacht::{}`; `{}` is for `{}` handlers",
-            M::MACRO,
-            M::IDENTITY,
-            M::OTHER_IDENTITY,
-            M::OTHER_MACRO
-        ),
-        _ => return,
+        other => {
+            let inner = option_of(other).unwrap_or(other);
+            let Some((name, owner)) = M::OTHER_IDENTITIES
+                .iter()
+                .find(|(name, _)| is_named(inner, name))
+            else {
+                return;
+            };
+            format!(
+                "`{}` handlers receive `wacht::{}`; `{name}` is for {owner}",
+                M::MACRO,
+                M::IDENTITY,
+            )
+        }
     };
     errors.push(syn::Error::new_spanned(ty, message));
 }

@@ -10,6 +10,7 @@ mod errors;
 mod expand;
 mod handler;
 mod validate;
+mod webhook;
 
 use proc_macro::TokenStream;
 
@@ -89,7 +90,7 @@ use proc_macro::TokenStream;
 ///         Err(req) => return <Result<http::Response<Body>, Error> as __wacht::RejectionResponse>::from_rejection(req),
 ///     };
 ///     let req: http::Request<Body> = req;
-///     let auth: wacht::Auth = __wacht::identity::<wacht::Auth, _>(auth);
+///     let auth: wacht::Auth = <wacht::Auth as __wacht::Identity<_>>::from_identity(auth);
 ///     { /* the body, unchanged */ }
 /// }
 /// ```
@@ -147,4 +148,47 @@ pub fn protect(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn machine(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand::<args::Machine>(args.into(), item.into()).into()
+}
+
+// As for `protect`: the facade prepends a summary and compiling examples.
+/// # How it works
+///
+/// For Wacht's own calls to your app: webhook deliveries, signed with the endpoint's secret
+/// (Standard Webhooks). Before the handler's body runs, the request's `webhook-id`,
+/// `webhook-timestamp` and `webhook-signature` headers are checked, the body is read whole
+/// (capped) and its HMAC-SHA256 signature compared, in constant time, with one computed with
+/// each configured secret. Everything else gets a JSON 400 / 401 / 413 answer (500 when no
+/// secret is configured), and a verified event of a type the handler does not take gets an
+/// empty 204 (Wacht then stops retrying it). Examples of every argument:
+/// [`wacht::webhook`](https://docs.rs/wacht/latest/wacht/attr.webhook.html).
+///
+/// # Arguments
+///
+/// All optional.
+///
+/// | argument | meaning |
+/// |---|---|
+/// | `event = "user.created"` | take only this event type |
+/// | `events = ["user.created", "user.updated"]` | take only these |
+/// | `secret_env = "NAME"` | the environment variable with the signing secret(s) (default `WACHT_WEBHOOK_SECRET`; several separated by spaces or commas, during a rotation) |
+/// | `max_body_bytes = 1048576` | the body cap (default 262144, 256 KiB; up to 64 MiB) |
+/// | `tolerance_seconds = 600` | how far the timestamp may be from now, either way (default 300) |
+/// | `dedup` | remember handled delivery ids in this process (a bounded in-memory log) and answer a repeat 204 |
+/// | `dedup = my_log` | the same with your store: `fn my_log() -> L` where `L: wacht::webhook::DeliveryLog` |
+/// | `on_reject = path::to::function` | a `fn(wacht::Rejection) -> R` building the answer for a refused delivery |
+/// | `crate = "path"` | where the `wacht` crate is, if renamed or re-exported |
+///
+/// An event type that is within two letters of one of Wacht's, but not one of them, is a
+/// compile error (a typo would answer 204 to every delivery).
+///
+/// # Handler contract
+///
+/// As for [`macro@protect`], with `wacht::WebhookEvent` as the identity type: a parameter of
+/// that type receives the verified event (id, type, timestamp, the body as signed, its `data`)
+/// and is removed from the signature. The request comes back with its body (made again from
+/// the verified bytes; a body that cannot be made again, hyper's `Incoming`, comes back as
+/// `http_body_util::Full<Bytes>`).
+#[proc_macro_attribute]
+pub fn webhook(args: TokenStream, item: TokenStream) -> TokenStream {
+    webhook::expand(args.into(), item.into()).into()
 }

@@ -62,7 +62,16 @@ pub(crate) fn protect(args: Args<Protect>) -> syn::Result<ProtectConfig> {
             common.take(&arg, errors);
         }
         // Not in `Protect::KEYS`: refused while parsing.
-        Key::Resource | Key::Method | Key::Principal | Key::Header => {}
+        Key::Resource
+        | Key::Method
+        | Key::Principal
+        | Key::Header
+        | Key::Event
+        | Key::Events
+        | Key::SecretEnv
+        | Key::MaxBodyBytes
+        | Key::ToleranceSeconds
+        | Key::Dedup => {}
     });
     let common = common.finish();
     if let Some(span) = optional {
@@ -154,7 +163,7 @@ fn check_or_machine(arg: &Arg, errors: &mut Errors) -> Option<(proc_macro2::Span
 /// syntax errors from parsing are reported in their place.
 ///
 /// The one place duplicates are detected, for every key of every macro.
-fn for_each_arg(
+pub(crate) fn for_each_arg(
     items: Vec<syn::Result<Arg>>,
     errors: &mut Errors,
     mut check: impl FnMut(Arg, &mut Errors),
@@ -178,7 +187,7 @@ fn for_each_arg(
     }
 }
 
-struct CommonBuilder {
+pub(crate) struct CommonBuilder {
     /// [`Spec::UNRESTRICTED`] of the macro being checked.
     unrestricted: &'static str,
     /// The first of `permission` / `any` / `all` seen, and what it asked for.
@@ -188,7 +197,7 @@ struct CommonBuilder {
 }
 
 impl CommonBuilder {
-    fn new<M: Spec>() -> Self {
+    pub(crate) fn new<M: Spec>() -> Self {
         CommonBuilder {
             unrestricted: M::UNRESTRICTED,
             permissions: None,
@@ -198,7 +207,7 @@ impl CommonBuilder {
     }
 
     /// Checks one of the shared keys; other keys are left to the caller.
-    fn take(&mut self, arg: &Arg, errors: &mut Errors) {
+    pub(crate) fn take(&mut self, arg: &Arg, errors: &mut Errors) {
         let permissions = match arg.key {
             Key::Permission => text(arg, errors).map(Permissions::One),
             Key::Any => text_list(arg, self.unrestricted, errors).map(Permissions::Any),
@@ -219,6 +228,12 @@ impl CommonBuilder {
             | Key::Header
             | Key::Optional
             | Key::OrMachine
+            | Key::Event
+            | Key::Events
+            | Key::SecretEnv
+            | Key::MaxBodyBytes
+            | Key::ToleranceSeconds
+            | Key::Dedup
             | Key::SignInRedirect => return,
         };
         match &self.permissions {
@@ -237,7 +252,7 @@ impl CommonBuilder {
         }
     }
 
-    fn finish(self) -> Common {
+    pub(crate) fn finish(self) -> Common {
         Common {
             permissions: match self.permissions {
                 Some((_, Some(permissions))) => permissions,
@@ -251,7 +266,7 @@ impl CommonBuilder {
 }
 
 /// A non-empty string literal without surrounding whitespace.
-fn text(arg: &Arg, errors: &mut Errors) -> Option<LitStr> {
+pub(crate) fn text(arg: &Arg, errors: &mut Errors) -> Option<LitStr> {
     let name = arg.key.name();
     let example = arg.key.example();
     match &arg.value {
@@ -360,7 +375,13 @@ fn text_list(arg: &Arg, unrestricted: &str, errors: &mut Errors) -> Option<Vec<L
 
 /// Reports an empty or blank string, or one with surrounding whitespace (or, for a `word`
 /// such as a permission, any whitespace); true when fine.
-fn check_text(text: &LitStr, what: &str, example: &str, word: bool, errors: &mut Errors) -> bool {
+pub(crate) fn check_text(
+    text: &LitStr,
+    what: &str,
+    example: &str,
+    word: bool,
+    errors: &mut Errors,
+) -> bool {
     let value = text.value();
     let trimmed = value.trim();
     if trimmed.is_empty() {
@@ -392,7 +413,7 @@ fn check_text(text: &LitStr, what: &str, example: &str, word: bool, errors: &mut
 }
 
 /// The message for a value that should have been a string literal.
-fn not_a_string(value: &Value, what: &str, example: &str) -> String {
+pub(crate) fn not_a_string(value: &Value, what: &str, example: &str) -> String {
     let found = match value {
         Value::Other(Expr::Lit(literal)) => match &literal.lit {
             Lit::Int(_) => Some("an integer"),
@@ -418,7 +439,7 @@ fn not_a_string(value: &Value, what: &str, example: &str) -> String {
 }
 
 /// `on_reject = path::to::function`
-fn function_path(arg: &Arg, errors: &mut Errors) -> Option<ExprPath> {
+pub(crate) fn function_path(arg: &Arg, errors: &mut Errors) -> Option<ExprPath> {
     match &arg.value {
         Value::Path(path) => Some(path.clone()),
         Value::Str(text) => {
@@ -445,7 +466,7 @@ fn function_path(arg: &Arg, errors: &mut Errors) -> Option<ExprPath> {
 }
 
 /// `crate = "path::to::wacht"`, parsed into a path spanned at the string.
-fn crate_path(arg: &Arg, errors: &mut Errors) -> Option<Path> {
+pub(crate) fn crate_path(arg: &Arg, errors: &mut Errors) -> Option<Path> {
     let example = arg.key.example();
     match &arg.value {
         Value::Str(text) if text.value().trim().is_empty() => {
@@ -578,6 +599,12 @@ pub(crate) fn machine(args: Args<Machine>) -> syn::Result<MachineConfig> {
         | Key::WorkspaceId
         | Key::Optional
         | Key::OrMachine
+        | Key::Event
+        | Key::Events
+        | Key::SecretEnv
+        | Key::MaxBodyBytes
+        | Key::ToleranceSeconds
+        | Key::Dedup
         | Key::SignInRedirect => {}
     });
     errors.finish(MachineConfig {
@@ -693,7 +720,7 @@ fn check_header(arg: &Arg, errors: &mut Errors) -> Option<LitStr> {
 }
 
 /// "`A`, `B`, `C`"
-fn choices<'a>(names: impl Iterator<Item = &'a str>) -> String {
+pub(crate) fn choices<'a>(names: impl Iterator<Item = &'a str>) -> String {
     names
         .map(|name| format!("`{name}`"))
         .collect::<Vec<_>>()

@@ -1026,3 +1026,16 @@ pub fn global() -> Result<Wacht, ConfigError> {
         })
         .clone()
 }
+
+/// The clock for a check that needs no other part of a context (webhook verification): the
+/// configured clock of the [`Wacht`] in `extensions`, else of the process-wide one if it is
+/// already installed or built (never built for this), else the system clock.
+pub(crate) fn clock_for(extensions: &http::Extensions) -> crate::clock::Clock {
+    match extensions.get::<Wacht>() {
+        Some(wacht) => wacht.config().clock().clone(),
+        None => match GLOBAL.get() {
+            Some(Ok(wacht)) => wacht.config().clock().clone(),
+            Some(Err(_)) | None => crate::clock::Clock::system(),
+        },
+    }
+}

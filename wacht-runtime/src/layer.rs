@@ -1,5 +1,5 @@
-//! Tower layers (feature `tower`): the same checks as `#[wacht::protect]` and
-//! `#[wacht::machine]`, in front of any `Service<http::Request<B>>` (an axum `Router`, a hyper
+//! Tower layers (feature `tower`): the same checks as `#[wacht::protect]`,
+//! `#[wacht::machine]` and `#[wacht::webhook]` ([`webhook`]), in front of any `Service<http::Request<B>>` (an axum `Router`, a hyper
 //! service, …). Same decisions, same answers, same `wacht.check` span; the verified identity
 //! goes into the request's extensions.
 //!
@@ -24,6 +24,8 @@ use crate::head::Head;
 use crate::machine::MachineRequirement;
 use crate::rejection::Rejection;
 use crate::requirement::Requirement;
+
+pub use crate::webhook::tower::{WebhookFuture, WebhookLayer, WebhookService, webhook};
 
 /// A layer putting the session check of `requirement` in front of a service: the counterpart
 /// of `#[wacht::protect]`. The [`Auth`](crate::Auth) of an allowed caller is in the request's

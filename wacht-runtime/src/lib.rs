@@ -29,8 +29,9 @@
 //! | `machine` | the machine decision | `client_ip`, `gateway`, `head`, `rejection`, `requirement`, `secret` |
 //! | `bridge` | the `x-wacht-auth` header bridge | `auth`, `rejection`, `requirement`, `session`, `strict` |
 //! | `context` | [`Wacht`], the process-wide instance ([`init`], [`global`]) | every room above |
-//! | `macro_support` | what the macros' expansions call | `admitted`, `bridge`, `context`, `head` and the types above |
-//! | `layer`, `extract` | tower layers, axum extractors (features `tower`, `axum`) | `admitted`, `bridge`, `browser`, `context`, `head` and the types above |
+//! | `webhook` | verifying Wacht's webhook deliveries (Standard Webhooks), the delivery log | `rejection`, `clock`, `bridge`; `context` only for the configured clock |
+//! | `macro_support` | what the macros' expansions call | `admitted`, `bridge`, `context`, `head`, `webhook` and the types above |
+//! | `layer`, `extract` | tower layers, axum extractors (features `tower`, `axum`) | `admitted`, `bridge`, `browser`, `context`, `head`, `webhook` and the types above |
 //! | `netlify` | `lambda_http::run` that reads Netlify's events too (feature `netlify`) | nothing of this crate |
 //! | `testing` | the local emulator (feature `testing`) | the public API |
 #![deny(missing_docs)]
@@ -65,6 +66,7 @@ mod webcrypto;
 mod workers;
 
 pub mod bridge;
+pub mod webhook;
 
 #[doc(hidden)]
 pub mod macro_support;
@@ -116,6 +118,7 @@ pub use rejection::{Challenge, Rejection, RejectionCode};
 pub use requirement::{Denial, PermissionRule, Requirement};
 pub use secret::Secret;
 pub use session::AuthError;
+pub use webhook::{Webhook, WebhookEvent};
 
 /// On wasm32: whether session-token signatures are checked with the platform's WebCrypto
 /// (`crypto.subtle.verify`; the default) or with RustCrypto, process-wide. WebCrypto is the

@@ -18,6 +18,9 @@ pub use crate::requirement::Requirement;
 
 pub use http::{HeaderName, Method};
 
+/// What `#[wacht::webhook]`'s expansion calls.
+pub use crate::webhook::expansion::*;
+
 /// What a handler returning any `IntoResponse` returns once protected (feature `axum`).
 #[cfg(feature = "axum")]
 pub use axum_core::response::Response as AxumResponse;
@@ -171,19 +174,23 @@ pub fn protect<'a, B>(
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not the identity this attribute provides",
     label = "this parameter is taken as the verified identity because its type is named like it",
-    note = "parameters are matched by type name: rename your own type, or write `wacht::Auth` (`#[wacht::protect]`) / `wacht::MachineAuth` (`#[wacht::machine]`)"
+    note = "parameters are matched by type name: rename your own type, or write `wacht::Auth` (`#[wacht::protect]`) / `wacht::MachineAuth` (`#[wacht::machine]`) / `wacht::WebhookEvent` (`#[wacht::webhook]`)"
 )]
 pub trait Identity<I>: Sized {
     /// The parameter's value.
     fn from_identity(identity: I) -> Self;
 }
 
+// Not listed in the error for a user's own type of the same name: the note says what to do.
+#[diagnostic::do_not_recommend]
 impl Identity<Auth> for Auth {
     fn from_identity(identity: Auth) -> Self {
         identity
     }
 }
 
+// Not listed in the error for a user's own type of the same name: the note says what to do.
+#[diagnostic::do_not_recommend]
 impl Identity<MachineAuth> for MachineAuth {
     fn from_identity(identity: MachineAuth) -> Self {
         identity
@@ -195,6 +202,8 @@ pub fn identity<T: Identity<I>, I>(identity: I) -> T {
     T::from_identity(identity)
 }
 
+// Not listed in the error for a user's own type of the same name: the note says what to do.
+#[diagnostic::do_not_recommend]
 impl Identity<Option<Auth>> for Option<Auth> {
     fn from_identity(identity: Option<Auth>) -> Self {
         identity
@@ -230,6 +239,8 @@ pub fn insert_optional_auth<B>(req: &mut http::Request<B>, auth: &Option<Auth>) 
     }
 }
 
+// Not listed in the error for a user's own type of the same name: the note says what to do.
+#[diagnostic::do_not_recommend]
 impl Identity<Caller> for Caller {
     fn from_identity(identity: Caller) -> Self {
         identity
@@ -368,7 +379,7 @@ fn resolve<B>(req: &http::Request<B>) -> Result<Wacht, Rejection> {
 /// `B: From<String>`, or `Result<T, E>` where `T` is such a response (the rejection is
 /// returned as `Ok`).
 #[diagnostic::on_unimplemented(
-    message = "a `#[wacht::protect]` / `#[wacht::machine]` handler must return `http::Response<B>` or `Result<http::Response<B>, E>` with `B: From<String>`, not `{Self}`",
+    message = "a `#[wacht::protect]` / `#[wacht::machine]` / `#[wacht::webhook]` handler must return `http::Response<B>` or `Result<http::Response<B>, E>` with `B: From<String>`, not `{Self}`",
     label = "this return type cannot carry a rejection",
     note = "return `http::Response<B>` (B: From<String>, e.g. `String`, `lambda_http::Body`, `axum::body::Body`) or `Result<http::Response<B>, E>`, or handle rejections yourself with `on_reject = path::to::fn`"
 )]

@@ -24,8 +24,15 @@ pub enum RejectionCode {
     /// 500: the configuration cannot work.
     AuthMisconfigured,
     /// 400: the request cannot be checked as sent (a machine check's default resource, the
-    /// request's path, is ambiguous).
+    /// request's path, is ambiguous; a webhook's headers are missing or malformed).
     BadRequest,
+    /// 413: the request's body is over the cap (a webhook delivery).
+    PayloadTooLarge,
+    /// 204: a verified webhook delivery the handler does not take (an event type outside its
+    /// filter, or a delivery already handled). Not an error: the answer tells Wacht to stop
+    /// retrying. Its response has no body (a 204 has none); [`Rejection::body`] still gives
+    /// the JSON, for `on_reject` functions and logs.
+    Ignored,
     /// 303 (or 307): a browser is sent elsewhere first: a signed-out page request to sign-in,
     /// a development session's URL to the same URL without it.
     Redirect,
@@ -41,6 +48,8 @@ impl RejectionCode {
             RejectionCode::AuthUnavailable => "auth_unavailable",
             RejectionCode::AuthMisconfigured => "auth_misconfigured",
             RejectionCode::BadRequest => "bad_request",
+            RejectionCode::PayloadTooLarge => "payload_too_large",
+            RejectionCode::Ignored => "ignored",
             RejectionCode::Redirect => "redirect",
         }
     }
@@ -54,6 +63,8 @@ impl RejectionCode {
             RejectionCode::AuthUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             RejectionCode::AuthMisconfigured => StatusCode::INTERNAL_SERVER_ERROR,
             RejectionCode::BadRequest => StatusCode::BAD_REQUEST,
+            RejectionCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            RejectionCode::Ignored => StatusCode::NO_CONTENT,
             RejectionCode::Redirect => StatusCode::SEE_OTHER,
         }
     }
@@ -70,6 +81,9 @@ pub enum Challenge {
     InvalidRequest,
     /// `…, error="invalid_token"`: the credential was refused (the default for 401s).
     InvalidToken,
+    /// No `WWW-Authenticate` header: a refused webhook delivery, whose signature scheme
+    /// (Standard Webhooks) has no HTTP authentication scheme to name.
+    None,
 }
 
 /// A refused request: the handler did not run, and this is what the caller gets.
@@ -323,6 +337,8 @@ impl Rejection {
             }
             Some(Challenge::InvalidRequest) => "invalid_request",
             Some(Challenge::InvalidToken) => "invalid_token",
+            // Not called for it (no header is sent).
+            Some(Challenge::None) => return HeaderValue::from_static("Bearer realm=\"wacht\""),
         };
         let description: String = self
             .0
@@ -340,12 +356,23 @@ impl Rejection {
 
     /// The HTTP response, in any body type that can be built from a `String`.
     pub fn into_response<B: From<String>>(self) -> http::Response<B> {
-        let mut response = http::Response::new(B::from(self.body().to_string()));
+        // A 204 carries no content (RFC 9110 §15.3.5): no body, no content type.
+        let ignored = self.0.code == RejectionCode::Ignored;
+        let body = if ignored {
+            String::new()
+        } else {
+            self.body().to_string()
+        };
+        let mut response = http::Response::new(B::from(body));
         *response.status_mut() = self.status();
         let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if !ignored {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if self.0.code == RejectionCode::Unauthenticated {
+        if self.0.code == RejectionCode::Unauthenticated
+            && self.0.challenge != Some(Challenge::None)
+        {
             headers.insert(WWW_AUTHENTICATE, self.www_authenticate());
         }
         if let Some(seconds) = self.0.retry_after {
@@ -401,6 +428,8 @@ mod tests {
             (RejectionCode::RateLimited, 429),
             (RejectionCode::AuthUnavailable, 503),
             (RejectionCode::AuthMisconfigured, 500),
+            (RejectionCode::BadRequest, 400),
+            (RejectionCode::PayloadTooLarge, 413),
         ] {
             let response: http::Response<String> =
                 Rejection::new(code, "some_reason", "A sentence.").into_response();
@@ -416,6 +445,24 @@ mod tests {
             assert_eq!(body["reason"], "some_reason");
             assert_eq!(body["message"], "A sentence.");
         }
+    }
+
+    #[test]
+    fn ignored_is_an_empty_204_and_webhook_401s_name_no_scheme() {
+        let ignored = Rejection::new(RejectionCode::Ignored, "event_not_handled", "Not taken.");
+        assert_eq!(ignored.body()["error"], "ignored");
+        let response: http::Response<String> = ignored.into_response();
+        assert_eq!(response.status(), 204);
+        assert!(response.body().is_empty());
+        assert!(!response.headers().contains_key(CONTENT_TYPE));
+        assert_eq!(response.headers()[CACHE_CONTROL], "no-store");
+        let refused: http::Response<String> =
+            Rejection::unauthenticated("signature_mismatch", "No signature matches.")
+                .with_challenge(Challenge::None)
+                .into_response();
+        assert_eq!(refused.status(), 401);
+        assert!(!refused.headers().contains_key(WWW_AUTHENTICATE));
+        assert_eq!(refused.headers()[CONTENT_TYPE], "application/json");
     }
 
     #[test]

@@ -11,6 +11,10 @@ impl Rejection {
     /// refused with the right status.
     pub fn into_worker_response(self) -> http::Response<worker::Body> {
         let (parts, json) = self.into_response::<String>().into_parts();
+        // No content (a 204 `ignored`): a null body, which the platform requires for a 204.
+        if json.is_empty() {
+            return http::Response::from_parts(parts, worker::Body::empty());
+        }
         let body = worker::Response::from_bytes(json.into_bytes())
             .and_then(http::Response::<worker::Body>::try_from)
             .map(http::Response::into_body)

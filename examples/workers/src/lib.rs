@@ -3,7 +3,9 @@
 //! - `GET /admin/users`: `#[wacht::protect(permission = "user:read")]`, for signed-in users
 //!   (session token in `Authorization: Bearer …`);
 //! - `GET /machine/users`: `#[wacht::machine(resource = "/machine/users", method = "GET",
-//!   permission = "user:read")]`, for API keys (`x-api-key`) Wacht's gateway allows.
+//!   permission = "user:read")]`, for API keys (`x-api-key`) Wacht's gateway allows;
+//! - `POST /hooks`: `#[wacht::webhook(event = "user.created")]`, for Wacht's deliveries, signed
+//!   with the secret in the `WACHT_WEBHOOK_SECRET` binding.
 //!
 //! The Worker is configured by its bindings, under the names `WachtConfig::from_env` reads
 //! (`WACHT_PUBLISHABLE_KEY`, `WACHT_GATEWAY_URL`, `WACHT_API_KEY`, …): a Worker has no process
@@ -93,12 +95,50 @@ async fn machine_users(
     )
 }
 
+/// `POST /hooks`: only deliveries signed with the endpoint's secret get here; a `user.created`
+/// runs the body, another verified type gets an empty 204, everything else the JSON
+/// 400 / 401 / 413 of `#[wacht::webhook]`.
+#[wacht::webhook(event = "user.created")]
+async fn user_created(
+    req: Request<Body>,
+    event: wacht::WebhookEvent,
+) -> worker::Result<Response<Body>> {
+    // The request comes back with its body, made again as a `worker::Body`.
+    let _: Body = req.into_body();
+    json_response(
+        200,
+        &json!({
+            "message": "the handler ran",
+            "webhook_id": event.id(),
+            "first_name": event.data()["first_name"],
+        }),
+    )
+}
+
+/// The webhook secret: a Worker has no process environment, so the secret comes from its
+/// binding, into the request's extensions (where the attribute looks first).
+fn with_webhook_secret(mut req: Request<Body>, env: &Env) -> Request<Body> {
+    let secret = env
+        .var("WACHT_WEBHOOK_SECRET")
+        .map(|value| value.to_string());
+    match secret.as_deref().map(wacht::webhook::WebhookSecrets::parse) {
+        Ok(Ok(secrets)) => {
+            req.extensions_mut().insert(secrets);
+        }
+        // Without one, the attribute answers 500 `missing_webhook_secret` (Wacht retries).
+        Ok(Err(error)) => worker::console_error!("wacht: WACHT_WEBHOOK_SECRET: {error}"),
+        Err(_) => {}
+    }
+    req
+}
+
 #[worker::event(fetch)]
 async fn fetch(req: Request<Body>, env: Env, _ctx: Context) -> worker::Result<Response<Body>> {
     configure(&env);
     match (req.method(), req.uri().path()) {
         (&Method::GET, "/admin/users") => admin_users(req).await,
         (&Method::GET, "/machine/users") => machine_users(req).await,
+        (&Method::POST, "/hooks") => user_created(with_webhook_secret(req, &env)).await,
         _ => json_response(
             404,
             &json!({ "error": "not_found", "message": "No such route." }),

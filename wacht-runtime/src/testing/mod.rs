@@ -9,7 +9,9 @@
 //!   OAuth access tokens ([`LocalWacht::create_oauth_token`]), permissions, rate limits
 //!   ([`RateLimitRule`]) and faults ([`GatewayFault`]);
 //! - the backend API: `GET /users` with seeded users ([`TestUser`]), its bearer key
-//!   ([`LocalWacht::backend_api_key`]) and faults ([`BackendFault`]).
+//!   ([`LocalWacht::backend_api_key`]) and faults ([`BackendFault`]);
+//! - webhook deliveries: [`LocalWacht::deliver`] sends an [`OutgoingEvent`] signed as Wacht
+//!   signs it, with [`LocalWacht::webhook_secret`].
 //!
 //! It counts and records what it receives. [`LocalWacht::config`] gives a configuration
 //! pointing at it.
@@ -51,6 +53,7 @@
 //! | `http`        | answer and body types, response builders, state lock   | nothing               |
 //! | `random`      | random ids and secrets                                 | nothing               |
 //! | `serve`       | [`serve()`], [`serve_with`], [`TestServer`]            | nothing               |
+//! | `webhooks`    | [`OutgoingEvent`], [`LocalWacht::deliver`], the signer  | `random`              |
 
 mod backend;
 mod credentials;
@@ -63,6 +66,7 @@ mod mint;
 mod random;
 mod serve;
 mod server;
+mod webhooks;
 
 use std::io;
 use std::sync::Arc;
@@ -82,6 +86,7 @@ pub use jwks::JwksFault;
 pub use keys::{KeyAlgorithm, TestKey, base64url};
 pub use mint::TokenBuilder;
 pub use serve::{ServedResponse, TestServer, serve, serve_with};
+pub use webhooks::{Delivered, OutgoingEvent, WACHT_WEBHOOK_USER_AGENT, sign_webhook};
 
 use crate::clock::Clock;
 use crate::config::{WachtConfig, WachtConfigBuilder};
@@ -114,6 +119,8 @@ pub struct LocalWacht {
 
 struct Inner {
     state: Arc<State>,
+    /// The endpoint signing secret of webhook deliveries (`whsec_…`).
+    webhook_secret: String,
     // Dropped with the last handle, which stops the server.
     _server: ServerHandle,
 }
@@ -150,6 +157,7 @@ impl LocalWacht {
         Ok(Self {
             inner: Arc::new(Inner {
                 state,
+                webhook_secret: webhooks::new_signing_secret(),
                 _server: server,
             }),
         })

@@ -14,6 +14,11 @@ fn random_bytes<const N: usize>() -> io::Result<[u8; N]> {
     Ok(bytes)
 }
 
+/// 32 random bytes (a webhook signing key).
+pub(super) fn random_bytes_32() -> io::Result<[u8; 32]> {
+    random_bytes::<32>()
+}
+
 /// A random id of 18 decimal digits (no leading zero), the shape of Wacht's ids.
 pub(super) fn random_digits() -> io::Result<String> {
     let value = u64::from_be_bytes(random_bytes::<8>()?);

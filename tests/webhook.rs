@@ -23,6 +23,11 @@ use wacht::{Clock, Wacht, WachtConfig, WebhookEvent};
 /// The fixed "now" of every served test.
 const NOW: i64 = 1_767_225_600;
 
+/// Held by every test here: the log test's thread-local subscriber must not race another
+/// test's first use of the same callsites (a callsite first met on another thread while the
+/// subscriber is being set up caches "never" and the event is lost).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A context whose clock reads [`NOW`]: handlers take the time from it.
 fn context() -> Wacht {
     Wacht::new(
@@ -166,6 +171,7 @@ mod axum_attribute {
 
 #[tokio::test]
 async fn attribute_under_axum_every_answer() {
+    let _serial = SERIAL.lock().await;
     let local = LocalWacht::start().unwrap();
     let base = axum_attribute::serve(Some(local.webhook_secrets())).await;
     let url = format!("{base}/users");
@@ -330,6 +336,7 @@ async fn attribute_under_axum_every_answer() {
 
 #[tokio::test]
 async fn attribute_without_a_secret_is_a_500_and_rotation_takes_either_secret() {
+    let _serial = SERIAL.lock().await;
     let local = LocalWacht::start().unwrap();
     // No `WebhookSecrets` and an unset variable: 500 (Wacht retries 5xx), the body not run.
     let bare = axum_attribute::serve(None).await;
@@ -362,6 +369,7 @@ async fn attribute_without_a_secret_is_a_500_and_rotation_takes_either_secret() 
 
 #[tokio::test]
 async fn attribute_with_a_delivery_log() {
+    let _serial = SERIAL.lock().await;
     let local = LocalWacht::start().unwrap();
     let base = axum_attribute::serve(Some(local.webhook_secrets())).await;
 
@@ -520,6 +528,7 @@ mod lambda {
 
 #[tokio::test]
 async fn attribute_under_lambda_http() {
+    let _serial = SERIAL.lock().await;
     let local = LocalWacht::start().unwrap();
     let url = format!(
         "{}/.netlify/functions/user-created",
@@ -614,6 +623,7 @@ mod hyper_incoming {
 
 #[tokio::test]
 async fn attribute_under_hyper_with_a_read_only_body() {
+    let _serial = SERIAL.lock().await;
     let local = LocalWacht::start().unwrap();
     let url = hyper_incoming::serve(local.webhook_secrets()).await;
     let (answer, ran) = counting(
@@ -681,6 +691,7 @@ mod layer_and_extractor {
 
 #[tokio::test]
 async fn layer_and_extractor_answer_as_the_attribute() {
+    let _serial = SERIAL.lock().await;
     let local = LocalWacht::start().unwrap();
     let settings = Webhook::builder()
         .secrets_text(&local.webhook_secret())
@@ -745,6 +756,7 @@ async fn layer_and_extractor_answer_as_the_attribute() {
 
 #[tokio::test]
 async fn the_layer_with_a_delivery_log_and_the_extractor_refusing_one() {
+    let _serial = SERIAL.lock().await;
     let local = LocalWacht::start().unwrap();
     let settings = Webhook::builder()
         .secrets_text(&local.webhook_secret())
@@ -792,6 +804,7 @@ fn the_macros_event_types_are_the_runtimes() {
 
 #[test]
 fn refusals_are_logged_with_the_id_never_the_secret_or_the_body() {
+    let _serial = SERIAL.blocking_lock();
     let local = LocalWacht::start().unwrap();
     let settings = Webhook::builder()
         .secrets_text(&local.webhook_secret())

@@ -17,6 +17,7 @@ use crate::gateway::GatewayClient;
 use crate::head::{BearerError, CredentialError, Head, bearer_token};
 use crate::keys::{KeyCache, KeyCacheSettings, KeyFetchError, KeySet, KeySource, Refreshed};
 use crate::machine::{MachineAuth, MachineRequirement};
+use crate::metrics::Check;
 use crate::platform::Instant;
 use crate::rejection::Rejection;
 use crate::requirement::Requirement;
@@ -51,6 +52,8 @@ struct Inner {
     gateway: GatewayClient,
     /// The app-domain cookie names (browser sessions), when a frontend API is configured.
     cookie_names: Option<crate::browser::CookieNames>,
+    /// Metric handles (feature `metrics`; nothing without it).
+    metrics: crate::metrics::Handles,
 }
 
 impl fmt::Debug for Wacht {
@@ -113,6 +116,7 @@ impl Wacht {
                 tokens,
                 gateway,
                 cookie_names,
+                metrics: crate::metrics::Handles::new(),
             }),
         })
     }
@@ -288,6 +292,7 @@ impl Wacht {
         // A token seen before is served while the key that verified it is in a key set
         // current by TTL. The hot path: no lock, no parsing.
         let mut cached = self.inner.tokens.lookup(token, now, leeway);
+        self.inner.metrics.token_cache(cached.is_some());
         if let Some(hit) = cached.take() {
             let held = match keys {
                 KeySource::Static(set) => Some(set.holds(hit.key_id)),
@@ -408,7 +413,7 @@ impl Wacht {
         requirement: &Requirement,
         optional: bool,
     ) -> Result<Admitted<Option<Auth>>, Rejection> {
-        let span = check_span("session", req);
+        let span = check_span(Check::Session, req);
         let started = Instant::now();
         let until = crate::deadline::budget(self.inner.config.http_timeout, req.deadline);
         let result = async {
@@ -455,7 +460,7 @@ impl Wacht {
         {
             span.record("user_id", auth.user_id());
         }
-        finish_check(&span, started, &result);
+        self.finish_check(Check::Session, &span, started, &result);
         result
     }
 
@@ -818,9 +823,9 @@ impl Wacht {
                 .map(|auth| Admitted::plain(Caller::Machine(auth))),
             Err(rejection) => {
                 // Refused before either check: still one `wacht.check` span and event.
-                let span = check_span("either", req);
+                let span = check_span(Check::Either, req);
                 let result: Result<Admitted<Caller>, Rejection> = Err(rejection);
-                finish_check(&span, Instant::now(), &result);
+                self.finish_check(Check::Either, &span, Instant::now(), &result);
                 result
             }
         }
@@ -848,7 +853,7 @@ impl Wacht {
         req: Head<'_>,
         requirement: &MachineRequirement,
     ) -> Result<MachineAuth, Rejection> {
-        let span = check_span("machine", req);
+        let span = check_span(Check::Machine, req);
         let started = Instant::now();
         let result = async {
             if let Some(error) = &self.inner.config.machine_error {
@@ -870,7 +875,7 @@ impl Wacht {
         if let Some(request_id) = result.as_ref().ok().and_then(MachineAuth::request_id) {
             span.record("request_id", request_id);
         }
-        finish_check(&span, started, &result);
+        self.finish_check(Check::Machine, &span, started, &result);
         result
     }
 }
@@ -943,11 +948,11 @@ static NO_REQUIREMENT: Requirement = Requirement::none();
 /// The span every check runs in: `wacht.check` with the check kind, method and path; the
 /// outcome, reason, duration and (machine) `request_id` are recorded when it ends. No field
 /// ever holds a credential.
-fn check_span(check: &'static str, req: Head<'_>) -> Span {
+fn check_span(check: Check, req: Head<'_>) -> Span {
     tracing::info_span!(
         target: "wacht",
         "wacht.check",
-        check,
+        check = check.label(),
         method = %req.method,
         path = req.called_path(),
         outcome = Empty,
@@ -960,10 +965,33 @@ fn check_span(check: &'static str, req: Head<'_>) -> Span {
     )
 }
 
+impl Wacht {
+    /// Records how a check ended on its span and in the metrics (feature `metrics`), and logs
+    /// refusals (at `info`, inside the span, so the event carries the span's fields).
+    fn finish_check<T>(
+        &self,
+        check: Check,
+        span: &Span,
+        started: Instant,
+        result: &Result<T, Rejection>,
+    ) {
+        let elapsed = started.elapsed();
+        self.inner.metrics.check(
+            check,
+            result
+                .as_ref()
+                .err()
+                .map(|rejection| (rejection.code(), rejection.reason())),
+            elapsed,
+        );
+        finish_span(span, elapsed, result);
+    }
+}
+
 /// Records how a check ended on its span, and logs refusals (at `info`, inside the span, so
 /// the event carries the span's fields).
-fn finish_check<T>(span: &Span, started: Instant, result: &Result<T, Rejection>) {
-    let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+fn finish_span<T>(span: &Span, elapsed: std::time::Duration, result: &Result<T, Rejection>) {
+    let elapsed_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     span.record("elapsed_us", elapsed_us);
     match result {
         Ok(_) => {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::config::{ConfigError, DEFAULT_HTTP_TIMEOUT};
+use crate::metrics::GatewayStatus;
 use crate::outbound::{self, GATEWAY_BODY_CAP, OutboundError};
 use crate::secret::Secret;
 
@@ -337,6 +338,27 @@ impl GatewayClient {
     }
 
     async fn check_within(
+        &self,
+        request: &AuthzRequest,
+        timeout: Duration,
+    ) -> Result<AuthzResponse, GatewayError> {
+        let started = crate::platform::Instant::now();
+        let answer = self.call(request, timeout).await;
+        let status = match &answer {
+            Ok(_) => GatewayStatus::Http(200),
+            Err(GatewayError::Unauthorized { .. }) => GatewayStatus::Http(401),
+            Err(GatewayError::BadRequest { .. }) => GatewayStatus::Http(400),
+            Err(GatewayError::Status { status }) => GatewayStatus::Http(*status),
+            Err(GatewayError::Redirect { .. }) => GatewayStatus::Redirect,
+            Err(GatewayError::Timeout(_)) => GatewayStatus::Timeout,
+            Err(GatewayError::Transport(_)) => GatewayStatus::Unreachable,
+            Err(GatewayError::InvalidResponse(_)) => GatewayStatus::Invalid,
+        };
+        crate::metrics::gateway(status, started.elapsed());
+        answer
+    }
+
+    async fn call(
         &self,
         request: &AuthzRequest,
         timeout: Duration,

@@ -36,6 +36,7 @@ use futures_util::future::{BoxFuture, Shared};
 use jsonwebtoken::Algorithm;
 
 use crate::jwk::{JwksError, VerifyingKey, parse_jwks};
+use crate::metrics::JwksResult;
 use crate::outbound::{self, JWKS_BODY_CAP, OutboundError};
 
 /// How long a request waits for a TTL refresh while usable keys are held, before it goes on
@@ -108,7 +109,27 @@ impl From<OutboundError> for KeyFetchError {
                 status: Some(status),
             },
             OutboundError::UrlChanged => KeyFetchError::Redirect { status: None },
-            OutboundError::TooLarge(_) => KeyFetchError::Invalid("larger than 512 KiB".to_owned()),
+            OutboundError::TooLarge(_) => KeyFetchError::Invalid(TOO_LARGE.to_owned()),
+        }
+    }
+}
+
+/// The [`KeyFetchError::Invalid`] text of a document over the cap.
+const TOO_LARGE: &str = "larger than 512 KiB";
+
+impl KeyFetchError {
+    /// The `result` a fetch that failed with this error is counted under (feature `metrics`).
+    fn metric(&self) -> JwksResult {
+        match self {
+            KeyFetchError::Transport(_) => JwksResult::Unreachable,
+            KeyFetchError::Timeout => JwksResult::Timeout,
+            KeyFetchError::Redirect { .. } => JwksResult::Redirect,
+            KeyFetchError::Status(_) => JwksResult::HttpError,
+            KeyFetchError::Invalid(why) if why == TOO_LARGE => JwksResult::TooLarge,
+            KeyFetchError::Invalid(_) => JwksResult::Invalid,
+            KeyFetchError::NoUsableKeys | KeyFetchError::RefreshRateLimited => {
+                JwksResult::NoUsableKeys
+            }
         }
     }
 }
@@ -348,6 +369,9 @@ impl KeyCache {
             {
                 return Ok(keys.clone());
             }
+            if let Some(held) = &state.current {
+                crate::metrics::jwks_keys(0, held.keys.len());
+            }
             if state.retry_at.is_some_and(|at| now < at) {
                 return held_or_unavailable(&state, now);
             }
@@ -528,6 +552,7 @@ impl KeyCache {
                 // Fresh for a TTL from the fetch's start: a document is never served as
                 // fresh longer than that after it was asked for, however late it settled.
                 let fresh_until = ticket.started + self.ttl;
+                crate::metrics::jwks_keys(set.keys.len(), 0);
                 state.current = Some(set.clone());
                 state.installed = ticket.id;
                 state.fresh_until = Some(fresh_until);
@@ -548,6 +573,9 @@ impl KeyCache {
                 };
                 state.retry_at = Some(now + retry_in);
                 let retry_in_ms = u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX);
+                if let Some(held) = &state.current {
+                    crate::metrics::jwks_keys(0, held.keys.len());
+                }
                 if state.current.is_some() {
                     tracing::warn!(target: "wacht", reason = error.reason(), %error, retry_in_ms, "JWKS refresh failed; serving the keys already held");
                 } else {
@@ -609,6 +637,17 @@ fn held_or_unavailable(state: &CacheState, now: Instant) -> Result<Arc<KeySet>, 
 /// One JWKS fetch: redirects refused, the body capped, the document parsed; a document with
 /// no usable key is a failure.
 async fn fetch(http: reqwest::Client, url: String, timeout: Duration) -> Fetched {
+    let started = Instant::now();
+    let fetched = fetch_document(http, url, timeout).await;
+    let result = match &fetched {
+        Ok(_) => JwksResult::Ok,
+        Err(error) => error.metric(),
+    };
+    crate::metrics::jwks_fetch(result, started.elapsed());
+    fetched
+}
+
+async fn fetch_document(http: reqwest::Client, url: String, timeout: Duration) -> Fetched {
     let request = http
         .get(&url)
         .header(http::header::ACCEPT, "application/json")

@@ -16,16 +16,17 @@
 //! | `outbound::answer` | what an outbound call gives back (`Answer`, `ReadBody`, `OutboundError`) | nothing of this crate |
 //! | `outbound::fetch` (wasm32) | the transport: the platform's `fetch`, `redirect: "manual"`, capped body | `outbound::answer`, `platform` |
 //! | `strict`, `secret`, `clock`, `outbound`, `rejection`, `deadline`, `client_ip` | strict decoders, redacted secrets, time, the outbound-HTTP rules and `call`, the one answer shape, request deadlines, client-IP policies | `platform`; `outbound` also its two rooms above; `rejection` also `admitted` |
+//! | `metrics` | counters, histograms, a gauge (feature `metrics`; empty without it) | `rejection` |
 //! | `head` | the request head and its credentials | `deadline`, `rejection` |
 //! | `jwk` | JWKS and PEM keys, parsed | `strict`, `outbound` |
-//! | `keys` | the key set, key choice, the JWKS cache | `clock`, `jwk`, `outbound` |
+//! | `keys` | the key set, key choice, the JWKS cache | `clock`, `jwk`, `metrics`, `outbound` |
 //! | `config` (`env`: reading the environment, `values`: ranges and URLs, `browser`: the browser-session settings) | configuration from the environment or a builder | `client_ip`, `clock`, `jwk`, `rejection`, `secret` |
 //! | `browser` | cookies, the frontend API's token exchange, sign-in redirects, same-origin checks, WebSocket tokens | `config`, `head`, `outbound` |
 //! | `session` | strict token verification and claims | `config`, `head`, `jwk`, `keys`, `rejection`, `strict` |
 //! | `auth`, `token_cache` | the verified identity; verified tokens remembered | `session` |
 //! | `caller` | a person or a machine, for endpoints taking both | `auth`, `machine` |
 //! | `requirement` | the session decision (403s) | `auth`, `rejection` |
-//! | `gateway`, `backend` | the gateway and backend API clients | `config`, `outbound`, `secret`, `strict` |
+//! | `gateway`, `backend` | the gateway and backend API clients | `config`, `metrics`, `outbound`, `secret`, `strict` |
 //! | `machine` | the machine decision | `client_ip`, `gateway`, `head`, `rejection`, `requirement`, `secret` |
 //! | `bridge` | the `x-wacht-auth` header bridge | `auth`, `rejection`, `requirement`, `session`, `strict` |
 //! | `context` | [`Wacht`], the process-wide instance ([`init`], [`global`]) | every room above |
@@ -52,6 +53,8 @@ mod head;
 mod jwk;
 mod keys;
 mod machine;
+#[cfg(not(feature = "metrics"))]
+mod metrics;
 mod outbound;
 mod platform;
 mod rejection;
@@ -77,6 +80,10 @@ pub mod layer;
 
 #[cfg(feature = "axum")]
 mod extract;
+
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub mod metrics;
 
 #[cfg(feature = "netlify")]
 #[cfg_attr(docsrs, doc(cfg(feature = "netlify")))]

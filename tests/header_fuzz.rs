@@ -105,6 +105,8 @@ struct Env {
 fn env() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
+        #[cfg(feature = "metrics")]
+        closed_labels::install();
         let local = LocalWacht::start().unwrap();
         let wacht = Wacht::new(local.config()).unwrap();
         let attacker = TestKey::generate(KeyAlgorithm::Es256);
@@ -341,11 +343,53 @@ fn check_bytes(bytes: &[u8], unique_members: bool) {
         .await;
     });
     check_bridge(&value, unique_members);
+    #[cfg(feature = "metrics")]
+    closed_labels::check();
     assert_eq!(
         runs.fuzzed(),
         [0, 0, 0],
         "a handler body ran ([protect], [protect(user:read)], [machine(any)])"
     );
+}
+
+/// With feature `metrics` (`cargo test --features metrics --test header_fuzz`): every label
+/// value the fuzzed checks recorded is one of the documented closed sets, whatever the bytes.
+#[cfg(feature = "metrics")]
+mod closed_labels {
+    use std::sync::OnceLock;
+
+    use metrics_util::debugging::{DebuggingRecorder, Snapshotter};
+    use wacht::metrics as m;
+
+    static SNAPSHOTTER: OnceLock<Snapshotter> = OnceLock::new();
+
+    pub fn install() {
+        SNAPSHOTTER.get_or_init(|| {
+            let recorder = DebuggingRecorder::new();
+            let snapshotter = recorder.snapshotter();
+            recorder.install().unwrap();
+            snapshotter
+        });
+    }
+
+    pub fn check() {
+        let snapshot = SNAPSHOTTER.get().unwrap().snapshot();
+        for (key, _, _, _) in snapshot.into_vec() {
+            let key = key.key();
+            for label in key.labels() {
+                let values = match label.key() {
+                    "check" => m::CHECKS,
+                    "outcome" => m::OUTCOMES,
+                    "reason" => m::REASONS,
+                    "result" => m::JWKS_RESULTS,
+                    "status" => m::GATEWAY_STATUSES,
+                    "state" => m::KEY_STATES,
+                    other => panic!("an undocumented label {other} on {key:?}"),
+                };
+                assert!(values.contains(&label.value()), "{key:?}");
+            }
+        }
+    }
 }
 
 // ----- the strategies -----

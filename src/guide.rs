@@ -41,6 +41,9 @@ pub mod rejections {}
 #[doc = include_str!("../docs/keys-and-caching.md")]
 pub mod keys_and_caching {}
 
+#[doc = include_str!("../docs/metrics.md")]
+pub mod metrics {}
+
 #[doc = include_str!("../docs/testing.md")]
 pub mod testing {}
 

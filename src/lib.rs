@@ -42,6 +42,7 @@
 //! | [configuration](guide::configuration) | every variable and setting, ranges, scoped errors |
 //! | [rejections](guide::rejections) | the answers, every `reason`, failure modes, logs |
 //! | [keys and caching](guide::keys_and_caching) | the key cache, the token cache, warm starts, performance |
+//! | [metrics](guide::metrics) | feature `metrics`: checks, durations, JWKS and gateway calls; OpenTelemetry traces |
 //! | [testing](guide::testing) | your handlers against the local emulator |
 //! | [from JavaScript](guide::from_javascript) | coming from `@wacht/backend`; where this crate is stricter |
 //! | [migrating](guide::migrating) | from `wacht` 0.1.0-beta; versions |
@@ -55,6 +56,7 @@
 //! | `axum` | axum extractors (`Auth`, `MachineAuth`, `Option<Auth>`, `Caller`) and axum's return types under the attributes |
 //! | `workers` | Cloudflare Workers: rejections as `http::Response<worker::Body>` (wasm32) |
 //! | `testing` | [`testing`]: the local Wacht emulator and token minting |
+//! | `metrics` | `wacht::metrics`: counters, histograms and a gauge through the `metrics` facade |
 #![deny(missing_docs)]
 
 pub mod guide;

@@ -136,11 +136,17 @@ fn assert_closed(name: &str, key: &metrics::Key) {
 }
 
 fn map<const N: usize>(entries: [(&str, u64); N]) -> BTreeMap<String, u64> {
-    entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    entries
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
 }
 
 fn counts<const N: usize>(entries: [(&str, usize); N]) -> BTreeMap<String, usize> {
-    entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    entries
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
 }
 
 #[tokio::test]
@@ -158,7 +164,11 @@ async fn the_quickstart_session_cases_count_once_each() {
         .issued_at(now - 7200)
         .expires_at(now - 3600)
         .sign();
-    let without = local.token().subject("user_bob").organization("org_1").sign();
+    let without = local
+        .token()
+        .subject("user_bob")
+        .organization("org_1")
+        .sign();
     let with = local
         .token()
         .subject("user_carol")
@@ -186,18 +196,39 @@ async fn the_quickstart_session_cases_count_once_each() {
     assert_eq!(
         recorded.counters_of("wacht_checks_total"),
         map([
-            ("wacht_checks_total{check=session,outcome=allowed,reason=none}", 2),
-            ("wacht_checks_total{check=session,outcome=forbidden,reason=missing_permission}", 1),
-            ("wacht_checks_total{check=session,outcome=unauthenticated,reason=missing_token}", 1),
-            ("wacht_checks_total{check=session,outcome=unauthenticated,reason=token_expired}", 1),
+            (
+                "wacht_checks_total{check=session,outcome=allowed,reason=none}",
+                2
+            ),
+            (
+                "wacht_checks_total{check=session,outcome=forbidden,reason=missing_permission}",
+                1
+            ),
+            (
+                "wacht_checks_total{check=session,outcome=unauthenticated,reason=missing_token}",
+                1
+            ),
+            (
+                "wacht_checks_total{check=session,outcome=unauthenticated,reason=token_expired}",
+                1
+            ),
         ])
     );
     assert_eq!(
         recorded.histograms_of("wacht_check_duration_seconds"),
         counts([
-            ("wacht_check_duration_seconds{check=session,outcome=allowed}", 2),
-            ("wacht_check_duration_seconds{check=session,outcome=forbidden}", 1),
-            ("wacht_check_duration_seconds{check=session,outcome=unauthenticated}", 2),
+            (
+                "wacht_check_duration_seconds{check=session,outcome=allowed}",
+                2
+            ),
+            (
+                "wacht_check_duration_seconds{check=session,outcome=forbidden}",
+                1
+            ),
+            (
+                "wacht_check_duration_seconds{check=session,outcome=unauthenticated}",
+                2
+            ),
         ])
     );
     // The token cache: no token, no lookup; the expired token and the two valid ones are
@@ -255,9 +286,15 @@ async fn the_quickstart_machine_cases_count_once_each() {
     Recorded::take();
 
     let answer = get(&url, &[]).await;
-    assert_eq!(rejected(&answer, 401, "unauthenticated"), "missing_credential");
+    assert_eq!(
+        rejected(&answer, 401, "unauthenticated"),
+        "missing_credential"
+    );
     let answer = get(&url, &[("x-api-key", &unknown)]).await;
-    assert_eq!(rejected(&answer, 401, "unauthenticated"), "invalid_credential");
+    assert_eq!(
+        rejected(&answer, 401, "unauthenticated"),
+        "invalid_credential"
+    );
     let answer = get(&url, &[("x-api-key", writer.secret())]).await;
     assert_eq!(rejected(&answer, 403, "forbidden"), "permission_denied");
     for _ in 0..3 {
@@ -271,11 +308,26 @@ async fn the_quickstart_machine_cases_count_once_each() {
     assert_eq!(
         recorded.counters_of("wacht_checks_total"),
         map([
-            ("wacht_checks_total{check=machine,outcome=allowed,reason=none}", 3),
-            ("wacht_checks_total{check=machine,outcome=forbidden,reason=permission_denied}", 1),
-            ("wacht_checks_total{check=machine,outcome=rate_limited,reason=rate_limited}", 1),
-            ("wacht_checks_total{check=machine,outcome=unauthenticated,reason=invalid_credential}", 1),
-            ("wacht_checks_total{check=machine,outcome=unauthenticated,reason=missing_credential}", 1),
+            (
+                "wacht_checks_total{check=machine,outcome=allowed,reason=none}",
+                3
+            ),
+            (
+                "wacht_checks_total{check=machine,outcome=forbidden,reason=permission_denied}",
+                1
+            ),
+            (
+                "wacht_checks_total{check=machine,outcome=rate_limited,reason=rate_limited}",
+                1
+            ),
+            (
+                "wacht_checks_total{check=machine,outcome=unauthenticated,reason=invalid_credential}",
+                1
+            ),
+            (
+                "wacht_checks_total{check=machine,outcome=unauthenticated,reason=missing_credential}",
+                1
+            ),
         ])
     );
     // No credential: no gateway call. The unknown key is the gateway's 401; every other
@@ -337,14 +389,19 @@ async fn jwks_failures_are_counted_by_result() {
         let recorded = Recorded::take();
         assert_eq!(
             recorded.counters_of("wacht_jwks_fetches_total"),
-            map([(format!("wacht_jwks_fetches_total{{result={result}}}").as_str(), 1)]),
+            map([(
+                format!("wacht_jwks_fetches_total{{result={result}}}").as_str(),
+                1
+            )]),
             "{fault:?}"
         );
         assert_eq!(
             recorded.counters_of("wacht_checks_total"),
             map([(
-                format!("wacht_checks_total{{check=session,outcome=auth_unavailable,reason={reason}}}")
-                    .as_str(),
+                format!(
+                    "wacht_checks_total{{check=session,outcome=auth_unavailable,reason={reason}}}"
+                )
+                .as_str(),
                 1
             )]),
             "{fault:?}"
@@ -415,7 +472,11 @@ async fn gateway_failures_are_timed_by_status() {
         (GatewayFault::Status(503), "5xx", "gateway_error"),
         (GatewayFault::Status(403), "403", "gateway_error"),
         (GatewayFault::Status(418), "other", "gateway_error"),
-        (GatewayFault::GarbageJson, "invalid", "gateway_invalid_response"),
+        (
+            GatewayFault::GarbageJson,
+            "invalid",
+            "gateway_invalid_response",
+        ),
         (
             GatewayFault::Slow(Duration::from_secs(2)),
             "timeout",
@@ -440,8 +501,10 @@ async fn gateway_failures_are_timed_by_status() {
         assert_eq!(
             recorded.counters_of("wacht_checks_total"),
             map([(
-                format!("wacht_checks_total{{check=machine,outcome=auth_unavailable,reason={reason}}}")
-                    .as_str(),
+                format!(
+                    "wacht_checks_total{{check=machine,outcome=auth_unavailable,reason={reason}}}"
+                )
+                .as_str(),
                 1
             )]),
             "{fault:?}"
@@ -477,4 +540,41 @@ async fn a_request_refused_before_either_check_counts_as_either() {
             1
         )])
     );
+}
+
+/// Every reason code of the rejections guide (which `tests/docs_check.rs` keeps complete for
+/// the code) is its own `reason` label, and the label set holds nothing else but `none` and
+/// `other`.
+#[test]
+fn the_reason_labels_are_the_documented_reason_codes() {
+    let guide = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rejections.md"),
+    )
+    .unwrap();
+    let mut documented = std::collections::BTreeSet::new();
+    let mut in_table = false;
+    for line in guide.lines() {
+        if line.starts_with("| reason |") {
+            in_table = true;
+            continue;
+        }
+        if !line.starts_with('|') {
+            in_table = false;
+            continue;
+        }
+        if in_table
+            && let Some(code) = line
+                .strip_prefix("| `")
+                .and_then(|rest| rest.split('`').next())
+        {
+            documented.insert(code.to_owned());
+        }
+    }
+    assert!(documented.len() > 60, "{documented:?}");
+    let labels: std::collections::BTreeSet<String> = wacht::metrics::REASONS
+        .iter()
+        .filter(|r| !matches!(**r, "none" | "other"))
+        .map(|r| (*r).to_owned())
+        .collect();
+    assert_eq!(labels, documented);
 }

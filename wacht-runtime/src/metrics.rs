@@ -449,7 +449,9 @@ mod on {
             ] {
                 assert!(OUTCOMES.contains(&code.as_str()), "{code:?}");
             }
-            for status in [0, 200, 201, 302, 400, 401, 403, 404, 429, 500, 503, 599, 600] {
+            for status in [
+                0, 200, 201, 302, 400, 401, 403, 404, 429, 500, 503, 599, 600,
+            ] {
                 assert!(GATEWAY_STATUSES.contains(&GatewayStatus::Http(status).label()));
             }
             for check in [Check::Session, Check::Machine, Check::Either] {

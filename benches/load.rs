@@ -28,6 +28,15 @@
 //! `session-no-permission`, `session-garbage`, `machine-good`, `machine-no-permission`,
 //! `machine-unknown`) sends only that kind, to see what each costs the server.
 //!
+//! Then the cost seen from outside: the server also serves an unprotected twin of each route
+//! (`/open/admin/users`, `/open/machine/users`: the same body shape, no check), and the
+//! client sends `WACHT_LOAD_COST_REQUESTS` (default 2 000) requests to a protected route and
+//! as many with the same headers to its twin, in alternating order over three rounds, for
+//! session tokens seen before, API keys and first-seen tokens; it prints the best round's
+//! requests per second of each side and their ratio (goal for a token seen before: ≥ 0.9x).
+//! With `--features metrics` the server installs a recorder first, so every metric is
+//! recorded as under an exporter: run the bench with and without the feature to see its cost.
+//!
 //! Results are recorded in `benches/README.md`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -86,8 +95,34 @@ async fn machine_users(
     )))))
 }
 
-/// Serves both handlers until stdin closes (the parent's signal to stop).
+/// The unprotected twins' answer: the same shape, no caller to name.
+fn open_body(handler: &str) -> String {
+    json!({ "handler": handler, "user": "anonymous" }).to_string()
+}
+
+/// The unprotected twin of a route: the same server, the same body size, no check.
+async fn open_route(handler: &'static str) -> Result<Response<Full<Bytes>>, Infallible> {
+    Ok(Response::new(Full::new(Bytes::from(open_body(handler)))))
+}
+
+/// Installs a recorder (feature `metrics`) so every metric is really recorded, as under an
+/// exporter: before the context is built, which binds its handles to it.
+#[cfg(feature = "metrics")]
+fn install_recorder() {
+    let recorder = metrics_util::debugging::DebuggingRecorder::new();
+    // The snapshotter is never read here: recording is what is measured.
+    std::mem::forget(recorder.snapshotter());
+    recorder.install().expect("the only recorder");
+    wacht::metrics::describe();
+}
+
+#[cfg(not(feature = "metrics"))]
+fn install_recorder() {}
+
+/// Serves both handlers and their unprotected twins (`/open/…`) until stdin closes (the
+/// parent's signal to stop).
 fn run_server() {
+    install_recorder();
     // The process-wide context, from the environment the parent set; built now so a bad
     // configuration fails before the URL is announced.
     wacht::global().expect("the server's configuration");
@@ -121,10 +156,11 @@ fn run_server() {
             let _ = stream.set_nodelay(true);
             tokio::spawn(async move {
                 let service = service_fn(|req: Request<Incoming>| async move {
-                    if req.uri().path() == "/machine/users" {
-                        machine_users(req).await
-                    } else {
-                        admin_users(req).await
+                    match req.uri().path() {
+                        "/machine/users" => machine_users(req).await,
+                        "/open/machine/users" => open_route("machine_users").await,
+                        "/open/admin/users" => open_route("admin_users").await,
+                        _ => admin_users(req).await,
                     }
                 });
                 let _ = http1::Builder::new()
@@ -197,6 +233,7 @@ impl Kind {
 /// One planned request: its kind, the header to send, and what a 200 must carry.
 struct Planned {
     kind: Kind,
+    path: &'static str,
     header: (&'static str, Arc<str>),
     ok_body: Option<Arc<str>>,
 }
@@ -395,8 +432,14 @@ fn plan(credentials: &Credentials, requests: usize, only: Option<Kind>) -> Vec<P
                     None,
                 ),
             };
+            let path = if header.0 == "x-api-key" {
+                "/machine/users"
+            } else {
+                "/admin/users"
+            };
             Planned {
                 kind,
+                path,
                 header,
                 ok_body,
             }
@@ -412,11 +455,7 @@ struct Outcome {
 }
 
 async fn send(client: &reqwest::Client, base: &str, planned: &Planned) -> Outcome {
-    let path = if planned.header.0 == "x-api-key" {
-        "/machine/users"
-    } else {
-        "/admin/users"
-    };
+    let path = planned.path;
     let started = Instant::now();
     let result = async {
         let response = client
@@ -446,6 +485,171 @@ async fn send(client: &reqwest::Client, base: &str, planned: &Planned) -> Outcom
         micros,
         wrong,
     }
+}
+
+/// Sends `planned`, [`IN_FLIGHT`] at a time over `client`: the outcomes and the wall time.
+async fn run_batch(
+    client: &reqwest::Client,
+    base: &str,
+    planned: Arc<Vec<Planned>>,
+) -> (Vec<Outcome>, Duration) {
+    let started = Instant::now();
+    let next = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..IN_FLIGHT)
+        .map(|_| {
+            let (client, base, planned, next) = (
+                client.clone(),
+                base.to_owned(),
+                planned.clone(),
+                next.clone(),
+            );
+            tokio::spawn(async move {
+                let mut outcomes = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(request) = planned.get(i) else {
+                        break;
+                    };
+                    outcomes.push(send(&client, &base, request).await);
+                }
+                outcomes
+            })
+        })
+        .collect();
+    let mut all = Vec::with_capacity(planned.len());
+    for worker in workers {
+        all.extend(worker.await.unwrap());
+    }
+    (all, started.elapsed())
+}
+
+/// Rounds of each comparison in the cost phase (protected and twin alternate which goes
+/// first); the best round of each side is kept.
+const COST_ROUNDS: usize = 3;
+const DEFAULT_COST_REQUESTS: usize = 2_000;
+
+/// One comparison of the cost phase: a protected route against its unprotected twin on the
+/// same server, with the same request headers. `protected[r]`/`open[r]` are round `r`.
+struct Comparison {
+    name: &'static str,
+    protected: Vec<Arc<Vec<Planned>>>,
+    open: Vec<Arc<Vec<Planned>>>,
+}
+
+/// The cost phase's comparisons: `n` requests per side and round.
+fn comparisons(local: &LocalWacht, credentials: &Credentials, n: usize) -> Vec<Comparison> {
+    let twin = |kind: Kind, path: &'static str, handler: &str, headers: &[Arc<str>]| {
+        let name = if kind == Kind::MachineGood {
+            "x-api-key"
+        } else {
+            "authorization"
+        };
+        let body: Arc<str> = open_body(handler).into();
+        Arc::new(
+            (0..n)
+                .map(|i| Planned {
+                    kind,
+                    path,
+                    header: (name, headers[i % headers.len()].clone()),
+                    ok_body: Some(body.clone()),
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    let protected =
+        |kind: Kind, path: &'static str, pairs: &[(Arc<str>, Arc<str>)], skip: usize| {
+            let name = if kind == Kind::MachineGood {
+                "x-api-key"
+            } else {
+                "authorization"
+            };
+            Arc::new(
+                (0..n)
+                    .map(|i| {
+                        let (value, body) = &pairs[(skip + i) % pairs.len()];
+                        Planned {
+                            kind,
+                            path,
+                            header: (name, value.clone()),
+                            ok_body: Some(body.clone()),
+                        }
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        };
+    let headers = |pairs: &[(Arc<str>, Arc<str>)]| -> Vec<Arc<str>> {
+        pairs.iter().map(|(value, _)| value.clone()).collect()
+    };
+    // Tokens never sent before: each protected request verifies a signature.
+    let fresh: Vec<(Arc<str>, Arc<str>)> = (0..n * COST_ROUNDS)
+        .map(|i| {
+            let user = format!("user_fresh_{i:06}");
+            let token = local
+                .token()
+                .subject(&user)
+                .organization_permissions(["user:read"])
+                .sign();
+            (bearer(&token), session_body(&user).into())
+        })
+        .collect();
+    let rounds = |make: &dyn Fn(usize) -> Arc<Vec<Planned>>| (0..COST_ROUNDS).map(make).collect();
+    vec![
+        Comparison {
+            name: "session token seen before",
+            protected: rounds(&|_| {
+                protected(Kind::SessionValid, "/admin/users", &credentials.valid, 0)
+            }),
+            open: rounds(&|_| {
+                twin(
+                    Kind::SessionValid,
+                    "/open/admin/users",
+                    "admin_users",
+                    &headers(&credentials.valid),
+                )
+            }),
+        },
+        Comparison {
+            name: "API key",
+            protected: rounds(&|_| {
+                protected(
+                    Kind::MachineGood,
+                    "/machine/users",
+                    &credentials.good_keys,
+                    0,
+                )
+            }),
+            open: rounds(&|_| {
+                twin(
+                    Kind::MachineGood,
+                    "/open/machine/users",
+                    "machine_users",
+                    &headers(&credentials.good_keys),
+                )
+            }),
+        },
+        Comparison {
+            name: "first-seen tokens",
+            protected: rounds(&|round| {
+                protected(Kind::SessionValid, "/admin/users", &fresh, round * n)
+            }),
+            open: rounds(&|_| {
+                twin(
+                    Kind::SessionValid,
+                    "/open/admin/users",
+                    "admin_users",
+                    &headers(&fresh),
+                )
+            }),
+        },
+    ]
+}
+
+/// Requests per second of the best round.
+fn best_rps(rounds: &[(usize, Duration)]) -> f64 {
+    rounds
+        .iter()
+        .map(|(count, elapsed)| *count as f64 / elapsed.as_secs_f64())
+        .fold(0.0, f64::max)
 }
 
 /// `VmRSS` and `VmHWM` of a process, in KiB.
@@ -512,9 +716,16 @@ fn main() {
             })
     });
 
+    let cost_requests: usize = std::env::var("WACHT_LOAD_COST_REQUESTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_COST_REQUESTS)
+        .max(1);
+
     let local = LocalWacht::start().unwrap();
     let credentials = mint(&local);
     let planned = Arc::new(plan(&credentials, requests, only));
+    let comparisons = comparisons(&local, &credentials, cost_requests);
 
     let mut child = Command::new(std::env::current_exe().unwrap())
         .env(ROLE_VAR, "server")
@@ -543,40 +754,44 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let started = Instant::now();
-    let outcomes: Vec<Outcome> = runtime.block_on(async {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(IN_FLIGHT)
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap();
-        let next = Arc::new(AtomicUsize::new(0));
-        let workers: Vec<_> = (0..IN_FLIGHT)
-            .map(|_| {
-                let (client, base, planned, next) =
-                    (client.clone(), base.clone(), planned.clone(), next.clone());
-                tokio::spawn(async move {
-                    let mut outcomes = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(request) = planned.get(i) else {
-                            break;
-                        };
-                        outcomes.push(send(&client, &base, request).await);
-                    }
-                    outcomes
-                })
-            })
-            .collect();
-        let mut all = Vec::with_capacity(planned.len());
-        for worker in workers {
-            all.extend(worker.await.unwrap());
-        }
-        all
-    });
-    let elapsed = started.elapsed();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(IN_FLIGHT)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let (outcomes, elapsed) = runtime.block_on(run_batch(&client, &base, planned));
     let (rss_end, hwm) = memory_kib(pid);
     let server_cpu = cpu_seconds(pid) - cpu_start;
+
+    // The cost seen from outside: each protected route against its unprotected twin on the
+    // same server, same headers, same run. Every seen-before credential is sent once first.
+    let mut cost_wrong: Vec<Outcome> = Vec::new();
+    let mut cost_rows = Vec::new();
+    runtime.block_on(async {
+        for warm in [&comparisons[0].protected[0], &comparisons[1].protected[0]] {
+            let (warmed, _) = run_batch(&client, &base, warm.clone()).await;
+            cost_wrong.extend(warmed.into_iter().filter(|o| o.wrong.is_some()));
+        }
+        for comparison in &comparisons {
+            let mut protected = Vec::new();
+            let mut open = Vec::new();
+            for round in 0..COST_ROUNDS {
+                let sides = [
+                    (&comparison.protected[round], &mut protected),
+                    (&comparison.open[round], &mut open),
+                ];
+                let order: [usize; 2] = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+                let mut sides = sides.map(Some);
+                for side in order {
+                    let (batch, results) = sides[side].take().unwrap();
+                    let (answered, took) = run_batch(&client, &base, batch.clone()).await;
+                    results.push((answered.len(), took));
+                    cost_wrong.extend(answered.into_iter().filter(|o| o.wrong.is_some()));
+                }
+            }
+            cost_rows.push((comparison.name, best_rps(&protected), best_rps(&open)));
+        }
+    });
 
     drop(child.stdin.take());
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -651,6 +866,29 @@ fn main() {
         local.gateway_checks(),
         local.connections()
     );
+    println!();
+    println!(
+        "cost seen from outside (feature metrics {}): protected / unprotected twin on the \
+         same server, best of {COST_ROUNDS} rounds of {cost_requests} requests each, \
+         {IN_FLIGHT} in flight",
+        if cfg!(feature = "metrics") {
+            "on, every metric recorded"
+        } else {
+            "off"
+        }
+    );
+    println!(
+        "{:<32} {:>12} {:>12} {:>7}",
+        "route", "protected/s", "twin/s", "ratio"
+    );
+    for (name, protected, open) in &cost_rows {
+        println!(
+            "{name:<32} {protected:>12.0} {open:>12.0} {:>6.2}x",
+            protected / open
+        );
+    }
+    println!("(goal for a token seen before: >= 0.90x the unprotected twin)");
+    let wrong: Vec<&Outcome> = wrong.into_iter().chain(cost_wrong.iter()).collect();
     println!("wrong decisions: {}", wrong.len());
     for outcome in wrong.iter().take(10) {
         println!(

@@ -56,7 +56,10 @@ async fn optional(_req: Request<String>, _auth: Option<wacht::Auth>) -> Answer {
     ok()
 }
 
-#[wacht::protect(permission = "user:read", or_machine(resource = "/users", method = "GET", permission = "user:read"))]
+#[wacht::protect(
+    permission = "user:read",
+    or_machine(resource = "/users", method = "GET", permission = "user:read")
+)]
 #[utoipa::path(get, path = "/protect/or-machine", responses((status = 200, description = "People or machines.")))]
 async fn or_machine(_req: Request<String>, _caller: wacht::Caller) -> Answer {
     ok()
@@ -129,9 +132,8 @@ fn snapshot(name: &str, actual: &str, bless: bool) -> Result<(), String> {
         std::fs::write(&path, &actual).map_err(|e| format!("{}: {e}", path.display()))?;
         return Ok(());
     }
-    let expected = std::fs::read_to_string(&path).map_err(|e| {
-        format!("{}: {e} (WACHT_BLESS=1 writes it)", path.display())
-    })?;
+    let expected = std::fs::read_to_string(&path)
+        .map_err(|e| format!("{}: {e} (WACHT_BLESS=1 writes it)", path.display()))?;
     compare(&expected, &actual).map_err(|diff| {
         format!("{} differs from the generated document ({diff}); WACHT_BLESS=1 rewrites it, then read the diff", path.display())
     })
@@ -215,7 +217,10 @@ fn requirements_and_answers_come_from_the_arguments() {
         "Ask an admin for `billing:read`."
     );
     let schemes = &document["components"]["securitySchemes"];
-    assert_eq!(schemes["wacht_api_key.x-partner-key"]["name"], "x-partner-key");
+    assert_eq!(
+        schemes["wacht_api_key.x-partner-key"]["name"],
+        "x-partner-key"
+    );
     assert_eq!(document["openapi"], "3.1.0");
 }
 

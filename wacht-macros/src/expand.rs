@@ -218,7 +218,8 @@ pub(crate) fn expand<M: Expand>(args: TokenStream, item: TokenStream) -> TokenSt
     if let (Ok(config), Ok(handler)) = (&config, &mut handler) {
         // A `#[utoipa::path]` below: its `security` and refusal answers, from the arguments.
         let private = private_path(M::common(config).krate.as_ref());
-        if let Err(error) = openapi::rewrite(&mut handler.attrs, &M::doc(config), &private, M::MACRO)
+        if let Err(error) =
+            openapi::rewrite(&mut handler.attrs, &M::doc(config), &private, M::MACRO)
         {
             errors.push(error);
         }

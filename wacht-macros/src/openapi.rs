@@ -114,9 +114,7 @@ fn machine_refusal(config: &MachineConfig) -> String {
         .resource
         .as_ref()
         .map_or("the called path".to_owned(), |r| format!("`{}`", r.value()));
-    let mut text = format!(
-        "Wacht's gateway did not allow {credential} for {method} on {resource}"
-    );
+    let mut text = format!("Wacht's gateway did not allow {credential} for {method} on {resource}");
     if let Some(phrase) = permission_phrase(&config.common.permissions) {
         text.push_str(&format!(" with {phrase}"));
     }
@@ -266,16 +264,18 @@ fn status_of(response: &[TokenTree]) -> Option<u16> {
     let [TokenTree::Group(group)] = response else {
         return None;
     };
-    split_commas(group.stream()).into_iter().find_map(|pair| {
-        match pair.as_slice() {
-            [TokenTree::Ident(key), TokenTree::Punct(eq), TokenTree::Literal(value)]
-                if key == "status" && eq.as_char() == '=' =>
-            {
+    split_commas(group.stream())
+        .into_iter()
+        .find_map(|pair| match pair.as_slice() {
+            [
+                TokenTree::Ident(key),
+                TokenTree::Punct(eq),
+                TokenTree::Literal(value),
+            ] if key == "status" && eq.as_char() == '=' => {
                 value.to_string().trim_matches('"').parse().ok()
             }
             _ => None,
-        }
-    })
+        })
 }
 
 /// The leading identifier of an item (`security`, `responses`, …).
@@ -374,9 +374,9 @@ pub(crate) fn rewrite(
         None => items.push(quote!(responses(#(#answers),*)).into_iter().collect()),
     }
     let requirements = doc.security.iter().map(|requirement| {
-        let schemes = requirement.iter().map(|(scheme, roles)| {
-            quote!(#scheme = [#(#roles),*])
-        });
+        let schemes = requirement
+            .iter()
+            .map(|(scheme, roles)| quote!(#scheme = [#(#roles),*]));
         quote!((#(#schemes),*))
     });
     items.push(quote!(security(#(#requirements),*)).into_iter().collect());
@@ -403,7 +403,12 @@ mod tests {
 
     fn rewritten(attr: Attribute, doc: &Doc) -> syn::Result<String> {
         let mut attrs = vec![attr];
-        rewrite(&mut attrs, doc, &quote!(::wacht::__private), "#[wacht::protect]")?;
+        rewrite(
+            &mut attrs,
+            doc,
+            &quote!(::wacht::__private),
+            "#[wacht::protect]",
+        )?;
         Ok(attrs[0].to_token_stream().to_string())
     }
 
@@ -421,7 +426,10 @@ mod tests {
             &doc(),
         )
         .unwrap_or_default();
-        assert!(out.contains("security ((\"wacht_session\" = [\"a\"]))"), "{out}");
+        assert!(
+            out.contains("security ((\"wacht_session\" = [\"a\"]))"),
+            "{out}"
+        );
         assert!(out.contains("status = 401"), "{out}");
         assert_eq!(out.matches("status = 403").count(), 1, "{out}");
         assert!(out.contains("description = \"mine\""), "{out}");
@@ -429,8 +437,8 @@ mod tests {
 
     #[test]
     fn without_responses_they_are_added() {
-        let out = rewritten(parse_quote!(#[utoipa::path(get, path = "/u")]), &doc())
-            .unwrap_or_default();
+        let out =
+            rewritten(parse_quote!(#[utoipa::path(get, path = "/u")]), &doc()).unwrap_or_default();
         assert!(out.contains("responses ((status = 401"), "{out}");
     }
 

@@ -118,10 +118,7 @@ impl Modify for WachtSecurityIn {
                     .build(),
             ),
         );
-        components.add_security_scheme(
-            API_KEY_SCHEME,
-            api_key_scheme(&self.api_key_header),
-        );
+        components.add_security_scheme(API_KEY_SCHEME, api_key_scheme(&self.api_key_header));
         for header in custom_headers {
             components.add_security_scheme(
                 format!("{API_KEY_SCHEME}.{header}"),
@@ -287,11 +284,13 @@ mod tests {
         assert_eq!(schemes["wacht_api_key"]["in"], "header");
         assert_eq!(schemes["wacht_api_key"]["name"], "x-api-key");
         assert_eq!(schemes["wacht_oauth"]["scheme"], "bearer");
-        let schema = serde_json::to_value(
-            &document.components.as_ref().unwrap().schemas[REJECTION_SCHEMA],
-        )
-        .unwrap();
-        assert_eq!(schema["required"], serde_json::json!(["error", "reason", "message"]));
+        let schema =
+            serde_json::to_value(&document.components.as_ref().unwrap().schemas[REJECTION_SCHEMA])
+                .unwrap();
+        assert_eq!(
+            schema["required"],
+            serde_json::json!(["error", "reason", "message"])
+        );
         assert!(
             schema["properties"]["error"]["enum"]
                 .as_array()
@@ -303,17 +302,21 @@ mod tests {
     #[test]
     fn a_configured_header_and_the_headers_operations_name() {
         let operation = OperationBuilder::new()
-            .security(SecurityRequirement::new("wacht_api_key.x-partner-key", ["a"]))
+            .security(SecurityRequirement::new(
+                "wacht_api_key.x-partner-key",
+                ["a"],
+            ))
             .build();
         let mut document = OpenApiBuilder::new()
-            .paths(
-                PathsBuilder::new().path("/p", PathItem::new(HttpMethod::Get, operation)),
-            )
+            .paths(PathsBuilder::new().path("/p", PathItem::new(HttpMethod::Get, operation)))
             .build();
         WachtSecurity::with_api_key_header("x-team-key").modify(&mut document);
         let schemes = schemes(&document);
         assert_eq!(schemes["wacht_api_key"]["name"], "x-team-key");
-        assert_eq!(schemes["wacht_api_key.x-partner-key"]["name"], "x-partner-key");
+        assert_eq!(
+            schemes["wacht_api_key.x-partner-key"]["name"],
+            "x-partner-key"
+        );
         assert_eq!(schemes.as_object().unwrap().len(), 4);
     }
 }

@@ -37,7 +37,7 @@ use crate::rejection::RejectionCode;
 /// The scheme of a session token: `Authorization: Bearer <JWT>`.
 pub const SESSION_SCHEME: &str = "wacht_session";
 /// The scheme of an API key, in the default header (`x-api-key`, or the one given to
-/// [`WachtSecurity::api_key_header`]).
+/// [`WachtSecurity::with_api_key_header`]).
 pub const API_KEY_SCHEME: &str = "wacht_api_key";
 /// The scheme of an OAuth access token: `Authorization: Bearer <token>`, checked by the gateway.
 pub const OAUTH_SCHEME: &str = "wacht_oauth";

@@ -38,6 +38,14 @@ pub mod configuration {}
 #[doc = include_str!("../docs/rejections.md")]
 pub mod rejections {}
 
+// Its examples need feature `utoipa` (docs.rs builds with every feature).
+#[cfg_attr(feature = "utoipa", doc = include_str!("../docs/openapi.md"))]
+#[cfg_attr(
+    not(feature = "utoipa"),
+    doc = "OpenAPI with utoipa: build the documentation with feature `utoipa` to read this guide."
+)]
+pub mod openapi {}
+
 #[doc = include_str!("../docs/keys-and-caching.md")]
 pub mod keys_and_caching {}
 

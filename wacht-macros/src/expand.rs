@@ -9,6 +9,7 @@
 use crate::args::{Args, Machine, Protect, Spec};
 use crate::errors::Errors;
 use crate::handler::{Handler, IdentityForm};
+use crate::openapi;
 use crate::validate::{self, Common, MachineConfig, Permissions, Principal, ProtectConfig};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -31,6 +32,8 @@ pub(crate) trait Expand: Spec + Sized {
     fn form(_config: &Self::Config) -> IdentityForm {
         IdentityForm::Plain
     }
+    /// What the configuration enforces, for a `#[utoipa::path]` on the handler.
+    fn doc(config: &Self::Config) -> openapi::Doc;
 }
 
 impl Expand for Protect {
@@ -50,6 +53,10 @@ impl Expand for Protect {
             (None, Some(_)) => IdentityForm::Caller,
             (None, None) => IdentityForm::Plain,
         }
+    }
+
+    fn doc(config: &ProtectConfig) -> openapi::Doc {
+        openapi::Doc::protect(config)
     }
 
     fn guard(config: &ProtectConfig, private: &TokenStream) -> Guard {
@@ -121,6 +128,10 @@ impl Expand for Machine {
 
     fn common(config: &MachineConfig) -> &Common {
         &config.common
+    }
+
+    fn doc(config: &MachineConfig) -> openapi::Doc {
+        openapi::Doc::machine(config)
     }
 
     fn guard(config: &MachineConfig, private: &TokenStream) -> Guard {
@@ -203,8 +214,15 @@ pub(crate) fn expand<M: Expand>(args: TokenStream, item: TokenStream) -> TokenSt
     if let Some(refused) = refuse_stacked::<M>(&function_for_stacking, krate.as_ref()) {
         return refused;
     }
-    let handler = Handler::analyze::<M>(function).map_err(|error| errors.push(error));
-    if let (Ok(config), Ok(handler)) = (&config, &handler) {
+    let mut handler = Handler::analyze::<M>(function).map_err(|error| errors.push(error));
+    if let (Ok(config), Ok(handler)) = (&config, &mut handler) {
+        // A `#[utoipa::path]` below: its `security` and refusal answers, from the arguments.
+        let private = private_path(M::common(config).krate.as_ref());
+        if let Err(error) =
+            openapi::rewrite(&mut handler.attrs, &M::doc(config), &private, M::MACRO)
+        {
+            errors.push(error);
+        }
         let expected = M::form(config);
         for (param, form) in &handler.identities {
             if *form == expected {

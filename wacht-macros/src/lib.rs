@@ -9,6 +9,7 @@ mod args;
 mod errors;
 mod expand;
 mod handler;
+mod openapi;
 mod validate;
 mod webhook;
 

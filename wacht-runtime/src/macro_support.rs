@@ -25,6 +25,14 @@ pub use crate::webhook::expansion::*;
 #[cfg(feature = "axum")]
 pub use axum_core::response::Response as AxumResponse;
 
+/// What an attribute above `#[utoipa::path]` names in the rewritten `responses(…)`
+/// (`body = …::wacht_feature_utoipa::RejectionBody`): without the `utoipa` feature the path
+/// does not resolve, and the compiler's message names the missing feature.
+#[cfg(feature = "utoipa")]
+pub mod wacht_feature_utoipa {
+    pub use crate::openapi::RejectionBody;
+}
+
 /// Runs a handler's body (an async closure) by value, so the future owns it.
 pub async fn run_body<F: AsyncFnOnce() -> R, R>(body: F) -> R {
     body().await

@@ -1,21 +1,25 @@
 //! An axum server documented with utoipa, on the built-in local Wacht (no account needed):
 //!
 //! ```text
-//! cargo run --example openapi --features utoipa,axum
+//! cargo run --example openapi --features utoipa,axum,metrics
 //! curl http://127.0.0.1:3000/openapi.json
+//! curl http://127.0.0.1:3000/metrics
 //! ```
 //!
 //! The attributes above `#[utoipa::path]` write each operation's `security` and its 401 / 403 /
 //! 429 / 503 answers; `WachtSecurity` adds the schemes. `/openapi.json` is served unprotected.
 //! The address comes from `WACHT_EXAMPLE_ADDR` (default `127.0.0.1:3000`; port 0 picks a free
 //! one); the first line printed is `listening on http://<address>`. `.ci/openapi` runs it, fetches
-//! the document over HTTP, compares it with `tests/openapi/example.json` and validates it.
+//! the document over HTTP, compares it with `tests/openapi/example.json` and validates it, then
+//! reads `/metrics`: every check counted (feature `metrics`, exported in Prometheus's text
+//! format by `metrics-exporter-prometheus`).
 #![allow(clippy::print_stdout)]
 
 use axum::extract::Request;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use utoipa::OpenApi;
 use wacht::Wacht;
 use wacht::openapi::WachtSecurity;
@@ -76,8 +80,8 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 }
 
 /// The application. In production, leave the `Extension` out: the process-wide context from
-/// the environment is used.
-fn app(wacht: Wacht) -> Router {
+/// the environment is used. `metrics` renders every metric recorded so far.
+fn app(wacht: Wacht, metrics: PrometheusHandle) -> Router {
     Router::new()
         .route("/me", get(me))
         .route("/admin/users", get(admin_users))
@@ -85,13 +89,17 @@ fn app(wacht: Wacht) -> Router {
         .route("/machine/users", get(machine_users))
         .route("/reports", get(reports))
         .route("/openapi.json", get(openapi_json))
-        // Operational endpoints (not in the document) go here, e.g. the metrics endpoint:
-        // .route("/metrics", get(…))
+        // Operational endpoints, not in the document.
+        .route("/metrics", get(move || async move { metrics.render() }))
         .layer(axum::Extension(wacht))
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The recorder first: a context binds its metrics to the recorder installed when it is
+    // built.
+    let metrics = PrometheusBuilder::new().install_recorder()?;
+    wacht::metrics::describe();
     let local = LocalWacht::start()?;
     let wacht = Wacht::new(local.config())?;
     let address =
@@ -106,6 +114,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .organization_permissions(["user:read"])
             .sign()
     );
-    axum::serve(listener, app(wacht)).await?;
+    axum::serve(listener, app(wacht, metrics)).await?;
     Ok(())
 }

@@ -30,8 +30,8 @@
 //!
 //! Then the cost seen from outside: the server also serves an unprotected twin of each route
 //! (`/open/admin/users`, `/open/machine/users`: the same body shape, no check), and the
-//! client sends `WACHT_LOAD_COST_REQUESTS` (default 2 000) requests to a protected route and
-//! as many with the same headers to its twin, in alternating order over three rounds, for
+//! client sends `WACHT_LOAD_COST_REQUESTS` (default 10 000) requests to a protected route and
+//! as many with the same headers to its twin, in alternating order over five rounds, for
 //! session tokens seen before, API keys and first-seen tokens; it prints the best round's
 //! requests per second of each side and their ratio (goal for a token seen before: ≥ 0.9x).
 //! With `--features metrics` the server installs a recorder first, so every metric is
@@ -525,8 +525,8 @@ async fn run_batch(
 
 /// Rounds of each comparison in the cost phase (protected and twin alternate which goes
 /// first); the best round of each side is kept.
-const COST_ROUNDS: usize = 3;
-const DEFAULT_COST_REQUESTS: usize = 2_000;
+const COST_ROUNDS: usize = 5;
+const DEFAULT_COST_REQUESTS: usize = 10_000;
 
 /// One comparison of the cost phase: a protected route against its unprotected twin on the
 /// same server, with the same request headers. `protected[r]`/`open[r]` are round `r`.

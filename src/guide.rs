@@ -38,11 +38,15 @@ pub mod configuration {}
 #[doc = include_str!("../docs/rejections.md")]
 pub mod rejections {}
 
-// Its examples need feature `utoipa` (docs.rs builds with every feature).
-#[cfg_attr(feature = "utoipa", doc = include_str!("../docs/openapi.md"))]
+// Its examples need features `utoipa` and `aide` (docs.rs builds with every feature).
 #[cfg_attr(
-    not(feature = "utoipa"),
-    doc = "OpenAPI with utoipa: build the documentation with feature `utoipa` to read this guide."
+    all(feature = "utoipa", feature = "aide"),
+    doc = include_str!("../docs/openapi.md")
+)]
+#[cfg_attr(
+    not(all(feature = "utoipa", feature = "aide")),
+    doc = "OpenAPI with utoipa and aide: build the documentation with features `utoipa` and \
+           `aide` to read this guide."
 )]
 pub mod openapi {}
 

@@ -41,7 +41,7 @@
 //! | [header bridge](guide::bridge) | forwarding the identity behind an edge |
 //! | [configuration](guide::configuration) | every variable and setting, ranges, scoped errors |
 //! | [rejections](guide::rejections) | the answers, every `reason`, failure modes, logs |
-//! | [OpenAPI](guide::openapi) | feature `utoipa`: security requirements and refusal answers written from the attributes |
+//! | [OpenAPI](guide::openapi) | features `utoipa`, `aide`: security requirements and refusal answers written from the attributes (utoipa) and the extractors (aide) |
 //! | [keys and caching](guide::keys_and_caching) | the key cache, the token cache, warm starts, performance |
 //! | [metrics](guide::metrics) | feature `metrics`: checks, durations, JWKS and gateway calls; OpenTelemetry traces |
 //! | [testing](guide::testing) | your handlers against the local emulator |
@@ -56,6 +56,7 @@
 //! | `tower` | [`layer`]: tower layers for any `Service<http::Request<B>>` |
 //! | `axum` | axum extractors (`Auth`, `MachineAuth`, `Option<Auth>`, `Caller`) and axum's return types under the attributes |
 //! | `utoipa` | `openapi`: the attributes above `#[utoipa::path]` document their security and answers; the schemes and the rejection schema |
+//! | `aide` | `openapi`: the extractors are `aide::OperationInput`s (security and answers); `aide_security` adds the schemes (implies `axum`) |
 //! | `workers` | Cloudflare Workers: rejections as `http::Response<worker::Body>` (wasm32) |
 //! | `testing` | [`testing`]: the local Wacht emulator and token minting |
 //! | `metrics` | `wacht::metrics`: counters, histograms and a gauge through the `metrics` facade |

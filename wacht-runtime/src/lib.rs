@@ -34,7 +34,7 @@
 //! | `macro_support` | what the macros' expansions call | `admitted`, `bridge`, `context`, `head`, `webhook` and the types above |
 //! | `layer`, `extract` | tower layers, axum extractors (features `tower`, `axum`) | `admitted`, `bridge`, `browser`, `context`, `head`, `webhook` and the types above |
 //! | `netlify` | `lambda_http::run` that reads Netlify's events too (feature `netlify`) | nothing of this crate |
-//! | `openapi` | OpenAPI security schemes and the rejection schema (feature `utoipa`) | `rejection` |
+//! | `openapi` | OpenAPI security schemes and the rejection schema (features `utoipa`, `aide`) | `rejection` |
 //! | `testing` | the local emulator (feature `testing`) | the public API |
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -90,8 +90,8 @@ pub mod metrics;
 #[cfg_attr(docsrs, doc(cfg(feature = "netlify")))]
 pub mod netlify;
 
-#[cfg(feature = "utoipa")]
-#[cfg_attr(docsrs, doc(cfg(feature = "utoipa")))]
+#[cfg(any(feature = "utoipa", feature = "aide"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "utoipa", feature = "aide"))))]
 pub mod openapi;
 
 #[cfg(feature = "testing")]

@@ -1,6 +1,8 @@
-//! OpenAPI descriptions of what `wacht` enforces (feature `utoipa`): the security schemes and
-//! the rejections' JSON schema. Documentation only: nothing here takes part in a check.
+//! OpenAPI descriptions of what `wacht` enforces (features `utoipa`, `aide`): the security
+//! schemes and the rejections' JSON schema. Documentation only: nothing here takes part in a
+//! check.
 //!
+//! With `utoipa`:
 //! - [`WachtSecurity`], a `utoipa::Modify`: adds the three security schemes the attributes'
 //!   requirements name (`wacht_session`, `wacht_api_key`, `wacht_oauth`), one scheme per custom
 //!   API-key header an operation names (`wacht_api_key.<header>`), and the
@@ -13,6 +15,7 @@
 //! the facade's OpenAPI guide.
 //!
 //! ```
+//! # #[cfg(feature = "utoipa")] {
 //! use utoipa::Modify;
 //! use utoipa::openapi::OpenApi;
 //! use wacht_runtime::openapi::WachtSecurity;
@@ -22,17 +25,36 @@
 //! let components = document.components.expect("components");
 //! assert!(components.security_schemes.contains_key("wacht_session"));
 //! assert!(components.schemas.contains_key("WachtRejection"));
+//! # }
 //! ```
+//!
+//! With `aide`: the extractors `Auth`, `MachineAuth` and `Caller` are `aide::OperationInput`s
+//! (the operation's security requirement and its refusal answers), [`aide_security`] adds the
+//! schemes to an `aide` document, [`aide_optional_session`] documents an `Option<Auth>`
+//! handler, and [`RejectionBody`] is a `schemars::JsonSchema` (the same `WachtRejection`
+//! schema).
 
+#[cfg(feature = "utoipa")]
 use std::borrow::Cow;
+#[cfg(feature = "utoipa")]
 use std::collections::BTreeSet;
 
+#[cfg(feature = "utoipa")]
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+#[cfg(feature = "utoipa")]
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
+#[cfg(feature = "utoipa")]
 use utoipa::openapi::{Components, OpenApi, RefOr};
+#[cfg(feature = "utoipa")]
 use utoipa::{Modify, PartialSchema, ToSchema};
 
 use crate::rejection::RejectionCode;
+
+#[cfg(feature = "aide")]
+mod aide_docs;
+#[cfg(feature = "aide")]
+#[cfg_attr(docsrs, doc(cfg(feature = "aide")))]
+pub use self::aide_docs::{AideSecurity, aide_optional_session, aide_security};
 
 /// The scheme of a session token: `Authorization: Bearer <JWT>`.
 pub const SESSION_SCHEME: &str = "wacht_session";
@@ -45,6 +67,18 @@ pub const OAUTH_SCHEME: &str = "wacht_oauth";
 pub const REJECTION_SCHEMA: &str = "WachtRejection";
 /// The header API keys come from when neither the attribute nor [`WachtSecurity`] names another.
 pub const DEFAULT_API_KEY_HEADER: &str = "x-api-key";
+
+/// The description of [`SESSION_SCHEME`] (utoipa and aide write the same).
+const SESSION_DESCRIPTION: &str = "A Wacht session token (`Authorization: Bearer <JWT>`), \
+    verified against the deployment's published keys. Roles listed in a requirement are Wacht \
+    permissions of the session's organization or workspace.";
+/// The description of [`API_KEY_SCHEME`].
+const API_KEY_DESCRIPTION: &str = "A Wacht API key, checked by Wacht's gateway. Roles listed \
+    in a requirement are permissions the key must hold.";
+/// The description of [`OAUTH_SCHEME`].
+const OAUTH_DESCRIPTION: &str = "An OAuth access token issued by Wacht (`Authorization: \
+    Bearer <token>`), checked by Wacht's gateway. Roles listed in a requirement are \
+    permissions the token must grant.";
 
 /// Adds Wacht's security schemes and the rejection schema to an OpenAPI document: a
 /// `utoipa::Modify` (`#[openapi(modifiers(&WachtSecurity))]`, or call [`Modify::modify`] on a
@@ -60,9 +94,12 @@ pub const DEFAULT_API_KEY_HEADER: &str = "x-api-key";
 /// Requirements list the permissions the attribute requires as the scheme's roles (OpenAPI 3.1
 /// allows them for every scheme type): `all`/`permission` as one requirement listing them all,
 /// `any` as one alternative per permission.
+#[cfg(feature = "utoipa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "utoipa")))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WachtSecurity;
 
+#[cfg(feature = "utoipa")]
 impl WachtSecurity {
     /// The same schemes with `wacht_api_key` in this header (the one your
     /// `MachineRequirement::header` or layers read; attributes with their own `header = "…"`
@@ -86,6 +123,7 @@ impl WachtSecurity {
     }
 }
 
+#[cfg(feature = "utoipa")]
 impl Modify for WachtSecurity {
     fn modify(&self, openapi: &mut OpenApi) {
         WachtSecurity::with_api_key_header(DEFAULT_API_KEY_HEADER).modify(openapi);
@@ -94,11 +132,14 @@ impl Modify for WachtSecurity {
 
 /// [`WachtSecurity`] with API keys in another header than `x-api-key`
 /// ([`WachtSecurity::with_api_key_header`]).
+#[cfg(feature = "utoipa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "utoipa")))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WachtSecurityIn {
     api_key_header: Cow<'static, str>,
 }
 
+#[cfg(feature = "utoipa")]
 impl Modify for WachtSecurityIn {
     fn modify(&self, openapi: &mut OpenApi) {
         let custom_headers = custom_api_key_headers(openapi);
@@ -109,12 +150,7 @@ impl Modify for WachtSecurityIn {
                 Http::builder()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some(
-                        "A Wacht session token (`Authorization: Bearer <JWT>`), verified \
-                         against the deployment's published keys. Roles listed in a \
-                         requirement are Wacht permissions of the session's organization or \
-                         workspace.",
-                    ))
+                    .description(Some(SESSION_DESCRIPTION))
                     .build(),
             ),
         );
@@ -130,11 +166,7 @@ impl Modify for WachtSecurityIn {
             SecurityScheme::Http(
                 Http::builder()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some(
-                        "An OAuth access token issued by Wacht (`Authorization: Bearer \
-                         <token>`), checked by Wacht's gateway. Roles listed in a requirement \
-                         are permissions the token must grant.",
-                    ))
+                    .description(Some(OAUTH_DESCRIPTION))
                     .build(),
             ),
         );
@@ -144,15 +176,16 @@ impl Modify for WachtSecurityIn {
     }
 }
 
+#[cfg(feature = "utoipa")]
 fn api_key_scheme(header: &str) -> SecurityScheme {
     SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
         header,
-        "A Wacht API key, checked by Wacht's gateway. Roles listed in a requirement are \
-         permissions the key must hold.",
+        API_KEY_DESCRIPTION,
     )))
 }
 
 /// The `<header>` of every `wacht_api_key.<header>` scheme the document's operations name.
+#[cfg(feature = "utoipa")]
 fn custom_api_key_headers(openapi: &OpenApi) -> BTreeSet<String> {
     let prefix = format!("{API_KEY_SCHEME}.");
     let mut headers = BTreeSet::new();
@@ -188,21 +221,30 @@ fn custom_api_key_headers(openapi: &OpenApi) -> BTreeSet<String> {
 /// `{"error": "<code>", "reason": "<reason>", "message": "<sentence>"}`, plus `request_id`
 /// (a gateway check), `retry_after` (429) and `required` (a missing permission) where they
 /// apply.
+///
+/// A `utoipa::ToSchema` (feature `utoipa`) and a `schemars::JsonSchema` (feature `aide`): the
+/// same schema either way.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RejectionBody;
 
+/// Every `error` a refusal's body can hold (the schema's `enum`).
+fn rejection_codes() -> [&'static str; 7] {
+    [
+        RejectionCode::Unauthenticated,
+        RejectionCode::Forbidden,
+        RejectionCode::RateLimited,
+        RejectionCode::AuthUnavailable,
+        RejectionCode::AuthMisconfigured,
+        RejectionCode::BadRequest,
+        RejectionCode::PayloadTooLarge,
+    ]
+    .map(RejectionCode::as_str)
+}
+
+#[cfg(feature = "utoipa")]
 impl PartialSchema for RejectionBody {
     fn schema() -> RefOr<Schema> {
-        let codes = [
-            RejectionCode::Unauthenticated,
-            RejectionCode::Forbidden,
-            RejectionCode::RateLimited,
-            RejectionCode::AuthUnavailable,
-            RejectionCode::AuthMisconfigured,
-            RejectionCode::BadRequest,
-            RejectionCode::PayloadTooLarge,
-        ]
-        .map(RejectionCode::as_str);
+        let codes = rejection_codes();
         let string = |description: &str| {
             ObjectBuilder::new()
                 .schema_type(Type::String)
@@ -253,13 +295,14 @@ impl PartialSchema for RejectionBody {
     }
 }
 
+#[cfg(feature = "utoipa")]
 impl ToSchema for RejectionBody {
     fn name() -> Cow<'static, str> {
         Cow::Borrowed(REJECTION_SCHEMA)
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "utoipa"))]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -542,6 +542,57 @@ async fn a_request_refused_before_either_check_counts_as_either() {
     );
 }
 
+/// Webhook deliveries count under `check="webhook"`: a signed one allowed, a forged one and a
+/// stale one refused with their reasons (feature `metrics`).
+#[tokio::test]
+async fn webhook_deliveries_count_as_webhook_checks() {
+    let _serial = SERIAL.lock().await;
+    snapshotter();
+    let local = LocalWacht::start().unwrap();
+    let settings = wacht::webhook::Webhook::builder()
+        .secrets_text(&local.webhook_secret())
+        .build()
+        .unwrap();
+    let now = 1_767_225_600;
+    let event = |id: &str| {
+        wacht::testing::OutgoingEvent::new(
+            "user.created",
+            serde_json::json!({ "entity_id": 1, "entity_type": "user", "id": "1" }),
+        )
+        .id(id)
+        .timestamp(now)
+    };
+    let forged_secret = "whsec_ZWZnaGlqa2xtbm9wcXJzdHV2d3h5ent8fX5/gIGCg4Q=";
+    Recorded::take();
+    for (delivery, allowed) in [
+        (event("msg_ok"), true),
+        (event("msg_forged").signed_with(forged_secret), false),
+        (event("msg_stale").timestamp(now - 3600), false),
+    ] {
+        let (parts, body) = local.webhook_request("/hooks", &delivery).into_parts();
+        let verified = settings.verify_at(&parts.headers, body.into(), now);
+        assert_eq!(verified.is_ok(), allowed, "{verified:?}");
+    }
+    let recorded = Recorded::take();
+    assert_eq!(
+        recorded.counters_of("wacht_checks_total"),
+        map([
+            (
+                "wacht_checks_total{check=webhook,outcome=allowed,reason=none}",
+                1
+            ),
+            (
+                "wacht_checks_total{check=webhook,outcome=unauthenticated,reason=signature_mismatch}",
+                1
+            ),
+            (
+                "wacht_checks_total{check=webhook,outcome=unauthenticated,reason=stale_timestamp}",
+                1
+            ),
+        ])
+    );
+}
+
 /// Every reason code of the rejections guide (which `tests/docs_check.rs` keeps complete for
 /// the code) is its own `reason` label, and the label set holds nothing else but `none` and
 /// `other`.

@@ -145,7 +145,7 @@ mod on {
     pub const JWKS_KEYS: &str = "wacht_jwks_keys";
 
     /// The `check` label's values.
-    pub const CHECKS: &[&str] = &["session", "machine", "either"];
+    pub const CHECKS: &[&str] = &["session", "machine", "either", "webhook"];
 
     /// The `outcome` label's values: `allowed`, or the rejection's `error` code.
     pub const OUTCOMES: &[&str] = &[
@@ -405,6 +405,19 @@ mod on {
         }
     }
 
+    /// A webhook delivery was verified (`None`) or refused. Not the hot path of a check:
+    /// recorded by name, with `check` = `webhook`.
+    pub(crate) fn webhook(refused: Option<(RejectionCode, &str)>, elapsed: Duration) {
+        let (outcome, reason) = match refused {
+            None => ("allowed", "none"),
+            Some((code, reason)) => (code.as_str(), reason_label(reason)),
+        };
+        metrics::counter!(CHECKS_TOTAL, "check" => "webhook", "outcome" => outcome, "reason" => reason)
+            .increment(1);
+        metrics::histogram!(CHECK_DURATION_SECONDS, "check" => "webhook", "outcome" => outcome)
+            .record(elapsed.as_secs_f64());
+    }
+
     /// A JWKS fetch ended.
     pub(crate) fn jwks_fetch(result: JwksResult, elapsed: Duration) {
         let result = result.label();
@@ -490,3 +503,7 @@ pub(crate) fn jwks_keys(_: usize, _: usize) {}
 #[cfg(not(feature = "metrics"))]
 #[inline(always)]
 pub(crate) fn gateway(_: GatewayStatus, _: Duration) {}
+
+#[cfg(not(feature = "metrics"))]
+#[inline(always)]
+pub(crate) fn webhook(_: Option<(RejectionCode, &str)>, _: Duration) {}

@@ -451,10 +451,12 @@ impl Webhook {
         body: Bytes,
         now: i64,
     ) -> Result<WebhookEvent, Rejection> {
+        let started = crate::platform::Instant::now();
         let outcome = self.verify_inner(headers, body, now);
         if let Err(rejection) = &outcome {
             log_refusal(headers, rejection);
         }
+        record(outcome.as_ref().err(), started);
         outcome
     }
 
@@ -509,6 +511,7 @@ impl Webhook {
         req: http::Request<B>,
         clock: &Clock,
     ) -> Result<Received, Rejection> {
+        let started = crate::platform::Instant::now();
         let (mut parts, body) = req.into_parts();
         let given = parts.extensions.get::<WebhookSecrets>().cloned();
         let outcome = async {
@@ -537,6 +540,7 @@ impl Webhook {
         .await;
         match outcome {
             Ok((bytes, event, claim)) => {
+                record(None, started);
                 crate::bridge::strip(&mut parts.headers);
                 parts.extensions.insert(event.clone());
                 Ok(Received {
@@ -548,6 +552,7 @@ impl Webhook {
             }
             Err(rejection) => {
                 log_refusal(&parts.headers, &rejection);
+                record(Some(&rejection), started);
                 Err(rejection)
             }
         }
@@ -831,6 +836,14 @@ fn check_signature(
         )
         .with_challenge(Challenge::None))
     }
+}
+
+/// Counts a verified (`None`) or refused delivery (feature `metrics`: `check` = `webhook`).
+fn record(refused: Option<&Rejection>, started: crate::platform::Instant) {
+    crate::metrics::webhook(
+        refused.map(|rejection| (rejection.code(), rejection.reason())),
+        started.elapsed(),
+    );
 }
 
 /// Logs a refused delivery: the reason and the delivery's id (never a secret or the body).

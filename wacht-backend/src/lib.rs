@@ -21,12 +21,16 @@
 
 mod client;
 mod error;
+#[path = "generated/mod.rs"]
+mod generated;
 mod open_enum;
 mod page;
 mod transport;
 
 pub use client::{Backend, form_body, form_text, json_body, segment};
 pub use error::{Error, ErrorBody};
+pub use generated::types;
+pub use generated::*;
 pub use page::{CursorPage, Page, cursor_pages, offset_pages};
 pub use transport::{Body, Call, File, Form, Reply, Transport};
 

@@ -5,10 +5,14 @@
 //! ```no_run
 //! # async fn run(backend: wacht_backend::Backend) -> Result<(), wacht_backend::Error> {
 //! use wacht_backend::types::{AddOrganizationMemberRequest, UsersListQuery};
-//! let page = backend.users().list(UsersListQuery::new().limit(20)).await?;
+//! let page = backend.users().list(UsersListQuery::new().limit(20).search("ada")).await?;
 //! let user = backend.users().get(&page.data[0].id).await?;
-//! let members = backend.organizations().members("318000000000000101").list(Default::default()).await?;
-//! # let _ = (user, members); Ok(()) }
+//! let members = backend
+//!     .organizations()
+//!     .members("318000000000000101")
+//!     .list(Default::default())
+//!     .await?;
+//! # let _ = (user, members, AddOrganizationMemberRequest::default); Ok(()) }
 //! ```
 //!
 //! This crate holds the operations and their types; it sends nothing itself. A

@@ -400,7 +400,7 @@ fn parameter_struct(name: &Ident, doc: &str, fields: &[Field], secret: bool) -> 
         let id = ident(&f.name);
         if f.required {
             let (_, conv) = f.scalar.setter();
-            quote!(#id: { let value = #id; #conv },)
+            init(&id, &conv)
         } else {
             quote!(#id: ::std::option::Option::None,)
         }
@@ -606,6 +606,7 @@ fn types_file(api: &Api, typed: &Typed) -> Result<String> {
             own.push(form_struct(op, schema, &target)?);
         }
     }
+    own.push(body_builders(api, typed)?);
     let typify = typed.types.to_stream();
     let tokens = quote! {
         //! The types of the operations: the description's schemas (written by typify), the
@@ -910,4 +911,118 @@ fn owned_path(op: &Operation, path_format: &str) -> TokenStream {
         quote!(segment(&#p))
     });
     quote!(format!(#path_format, #(#args),*))
+}
+
+/// For each JSON request body: `new(<required fields>)` and a setter per optional field, so a
+/// body is written `CreateRoleRequest::new("admin").permissions(vec![…])`.
+fn body_builders(api: &Api, typed: &Typed) -> Result<TokenStream> {
+    let mut names: Vec<String> = api
+        .operations
+        .iter()
+        .filter_map(|op| match &op.body {
+            Some(BodySpec::Json(schema)) => ref_name(schema).map(str::to_owned),
+            _ => None,
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut out = Vec::new();
+    for name in names {
+        let Some(ty) = typed.types.iter_types().find(|t| t.name() == name) else {
+            return Err(format!("body type {name} not generated"));
+        };
+        let typify::TypeDetails::Struct(details) = ty.details() else {
+            continue;
+        };
+        let mut new_args = Vec::new();
+        let mut inits = Vec::new();
+        let mut setters = Vec::new();
+        for prop in details.properties_info() {
+            let field = syn::parse_str::<Ident>(prop.name)
+                .or_else(|_| syn::parse_str::<Ident>(&format!("r#{}", prop.name)))
+                .map_err(|e| format!("{name}.{}: {e}", prop.name))?;
+            let field_type = typed
+                .types
+                .get_type(&prop.type_id)
+                .map_err(|e| format!("{name}.{}: {e}", prop.name))?;
+            let field_ty = field_type.ident();
+            let inner = match field_type.details() {
+                typify::TypeDetails::Option(inner) => Some(
+                    typed
+                        .types
+                        .get_type(&inner)
+                        .map_err(|e| format!("{name}.{}: {e}", prop.name))?
+                        .ident(),
+                ),
+                _ => None,
+            };
+            let is_string =
+                |ty: &TokenStream| ty.to_string().replace(' ', "") == "::std::string::String";
+            let arg = |ty: &TokenStream| {
+                if is_string(ty) {
+                    (
+                        quote!(impl ::std::convert::Into<::std::string::String>),
+                        quote!(value.into()),
+                    )
+                } else {
+                    (ty.clone(), quote!(value))
+                }
+            };
+            match (prop.required, inner) {
+                (true, None) => {
+                    let (ty, conv) = arg(&field_ty);
+                    new_args.push(quote!(#field: #ty));
+                    inits.push(init(&field, &conv));
+                }
+                (_, Some(inner)) => {
+                    let (ty, conv) = arg(&inner);
+                    inits.push(quote!(#field: ::std::option::Option::None,));
+                    let doc = format!("Sets `{}`.", prop.name.trim_start_matches("r#"));
+                    setters.push(quote! {
+                        #[doc = #doc]
+                        #[must_use]
+                        pub fn #field(mut self, value: #ty) -> Self {
+                            self.#field = ::std::option::Option::Some(#conv);
+                            self
+                        }
+                    });
+                }
+                (false, None) => {
+                    let (ty, conv) = arg(&field_ty);
+                    inits.push(quote!(#field: ::std::default::Default::default(),));
+                    let doc = format!("Sets `{}`.", prop.name.trim_start_matches("r#"));
+                    setters.push(quote! {
+                        #[doc = #doc]
+                        #[must_use]
+                        pub fn #field(mut self, value: #ty) -> Self {
+                            self.#field = #conv;
+                            self
+                        }
+                    });
+                }
+            }
+        }
+        let ident = format_ident!("{}", name);
+        out.push(quote! {
+            impl #ident {
+                /// With the required fields; the optional ones unset.
+                #[allow(clippy::new_without_default)]
+                pub fn new(#(#new_args),*) -> Self {
+                    #ident { #(#inits)* }
+                }
+                #(#setters)*
+            }
+        });
+    }
+    Ok(quote!(#(#out)*))
+}
+
+/// A constructor's field initialiser from its same-named argument: `field` or
+/// `field: field.into()`.
+fn init(field: &Ident, conv: &TokenStream) -> TokenStream {
+    if conv.to_string() == "value" {
+        quote!(#field,)
+    } else {
+        quote!(#field: #field.into(),)
+    }
 }

@@ -294,14 +294,8 @@ impl UsersCreateForm {
         last_name: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         UsersCreateForm {
-            first_name: {
-                let value = first_name;
-                value.into()
-            },
-            last_name: {
-                let value = last_name;
-                value.into()
-            },
+            first_name: first_name.into(),
+            last_name: last_name.into(),
             email_address: ::std::option::Option::None,
             phone_number: ::std::option::Option::None,
             username: ::std::option::Option::None,
@@ -1461,12 +1455,7 @@ impl SettingsUploadImageForm {
     /// With the required `image`.
     #[allow(clippy::new_without_default)]
     pub fn new(image: crate::File) -> Self {
-        SettingsUploadImageForm {
-            image: {
-                let value = image;
-                value
-            },
-        }
+        SettingsUploadImageForm { image }
     }
 }
 impl SettingsUploadImageForm {
@@ -1495,14 +1484,8 @@ impl AnalyticsGetAnalyticsStatsQuery {
         to: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         AnalyticsGetAnalyticsStatsQuery {
-            from: {
-                let value = from;
-                value.into()
-            },
-            to: {
-                let value = to;
-                value.into()
-            },
+            from: from.into(),
+            to: to.into(),
         }
     }
 }
@@ -1536,14 +1519,8 @@ impl AnalyticsGetTokenUsageStatsQuery {
         to: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         AnalyticsGetTokenUsageStatsQuery {
-            from: {
-                let value = from;
-                value.into()
-            },
-            to: {
-                let value = to;
-                value.into()
-            },
+            from: from.into(),
+            to: to.into(),
             granularity: ::std::option::Option::None,
             tz: ::std::option::Option::None,
         }
@@ -1597,14 +1574,8 @@ impl AnalyticsGetTokenUsageByModelQuery {
         to: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         AnalyticsGetTokenUsageByModelQuery {
-            from: {
-                let value = from;
-                value.into()
-            },
-            to: {
-                let value = to;
-                value.into()
-            },
+            from: from.into(),
+            to: to.into(),
             granularity: ::std::option::Option::None,
             tz: ::std::option::Option::None,
         }
@@ -1658,14 +1629,8 @@ impl AnalyticsGetWebhookUsageStatsQuery {
         to: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         AnalyticsGetWebhookUsageStatsQuery {
-            from: {
-                let value = from;
-                value.into()
-            },
-            to: {
-                let value = to;
-                value.into()
-            },
+            from: from.into(),
+            to: to.into(),
             granularity: ::std::option::Option::None,
             tz: ::std::option::Option::None,
         }
@@ -1719,14 +1684,8 @@ impl AnalyticsGetGatewayUsageStatsQuery {
         to: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         AnalyticsGetGatewayUsageStatsQuery {
-            from: {
-                let value = from;
-                value.into()
-            },
-            to: {
-                let value = to;
-                value.into()
-            },
+            from: from.into(),
+            to: to.into(),
             granularity: ::std::option::Option::None,
             tz: ::std::option::Option::None,
         }
@@ -2025,37 +1984,16 @@ impl ApiAuthGetApiAuditAnalyticsQuery {
         top_limit: i64,
     ) -> Self {
         ApiAuthGetApiAuditAnalyticsQuery {
-            deployment_id: {
-                let value = deployment_id;
-                value
-            },
-            app_slug: {
-                let value = app_slug;
-                value.into()
-            },
+            deployment_id,
+            app_slug: app_slug.into(),
             start_date: ::std::option::Option::None,
             end_date: ::std::option::Option::None,
             key_id: ::std::option::Option::None,
-            include_top_keys: {
-                let value = include_top_keys;
-                value
-            },
-            include_top_paths: {
-                let value = include_top_paths;
-                value
-            },
-            include_blocked_reasons: {
-                let value = include_blocked_reasons;
-                value
-            },
-            include_rate_limits: {
-                let value = include_rate_limits;
-                value
-            },
-            top_limit: {
-                let value = top_limit;
-                value
-            },
+            include_top_keys,
+            include_top_paths,
+            include_blocked_reasons,
+            include_rate_limits,
+            top_limit,
         }
     }
     /// Sets `start_date`.
@@ -2129,20 +2067,11 @@ impl ApiAuthGetApiAuditTimeseriesQuery {
         interval: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         ApiAuthGetApiAuditTimeseriesQuery {
-            deployment_id: {
-                let value = deployment_id;
-                value
-            },
-            app_slug: {
-                let value = app_slug;
-                value.into()
-            },
+            deployment_id,
+            app_slug: app_slug.into(),
             start_date: ::std::option::Option::None,
             end_date: ::std::option::Option::None,
-            interval: {
-                let value = interval;
-                value.into()
-            },
+            interval: interval.into(),
             key_id: ::std::option::Option::None,
         }
     }
@@ -2213,14 +2142,8 @@ impl OAuthCreateOauthAppForm {
         name: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         OAuthCreateOauthAppForm {
-            slug: {
-                let value = slug;
-                value.into()
-            },
-            name: {
-                let value = name;
-                value.into()
-            },
+            slug: slug.into(),
+            name: name.into(),
             description: ::std::option::Option::None,
             fqdn: ::std::option::Option::None,
             supported_scopes: ::std::option::Option::None,
@@ -2371,10 +2294,7 @@ impl AiImportAgentSkillBundleForm {
     pub fn new(file: crate::File) -> Self {
         AiImportAgentSkillBundleForm {
             replace: ::std::option::Option::None,
-            file: {
-                let value = file;
-                value
-            },
+            file,
         }
     }
     /// Sets `replace`.
@@ -2410,10 +2330,7 @@ impl AiListSkillTreeQuery {
     #[allow(clippy::new_without_default)]
     pub fn new(scope: impl ::std::convert::Into<::std::string::String>) -> Self {
         AiListSkillTreeQuery {
-            scope: {
-                let value = scope;
-                value.into()
-            },
+            scope: scope.into(),
             path: ::std::option::Option::None,
         }
     }
@@ -2449,10 +2366,7 @@ impl AiReadSkillFileQuery {
     #[allow(clippy::new_without_default)]
     pub fn new(scope: impl ::std::convert::Into<::std::string::String>) -> Self {
         AiReadSkillFileQuery {
-            scope: {
-                let value = scope;
-                value.into()
-            },
+            scope: scope.into(),
             path: ::std::option::Option::None,
         }
     }
@@ -2648,10 +2562,7 @@ impl AiUploadKnowledgeBaseDocumentForm {
         AiUploadKnowledgeBaseDocumentForm {
             title: ::std::option::Option::None,
             description: ::std::option::Option::None,
-            file: {
-                let value = file;
-                value
-            },
+            file,
         }
     }
     /// Sets `title`.
@@ -2916,10 +2827,7 @@ impl AiListActorProjectsFlatQuery {
     #[allow(clippy::new_without_default)]
     pub fn new(actor_id: i64) -> Self {
         AiListActorProjectsFlatQuery {
-            actor_id: {
-                let value = actor_id;
-                value
-            },
+            actor_id,
             include_archived: ::std::option::Option::None,
         }
     }
@@ -2952,12 +2860,7 @@ impl AiCreateActorProjectFlatQuery {
     /// With the required `actor_id`.
     #[allow(clippy::new_without_default)]
     pub fn new(actor_id: i64) -> Self {
-        AiCreateActorProjectFlatQuery {
-            actor_id: {
-                let value = actor_id;
-                value
-            },
-        }
+        AiCreateActorProjectFlatQuery { actor_id }
     }
 }
 impl AiCreateActorProjectFlatQuery {
@@ -2986,10 +2889,7 @@ impl AiSearchActorProjectsQuery {
     #[allow(clippy::new_without_default)]
     pub fn new(actor_id: i64) -> Self {
         AiSearchActorProjectsQuery {
-            actor_id: {
-                let value = actor_id;
-                value
-            },
+            actor_id,
             q: ::std::option::Option::None,
             limit: ::std::option::Option::None,
             cursor: ::std::option::Option::None,
@@ -3042,12 +2942,7 @@ impl AiListActorMcpServersQuery {
     /// With the required `actor_id`.
     #[allow(clippy::new_without_default)]
     pub fn new(actor_id: i64) -> Self {
-        AiListActorMcpServersQuery {
-            actor_id: {
-                let value = actor_id;
-                value
-            },
-        }
+        AiListActorMcpServersQuery { actor_id }
     }
 }
 impl AiListActorMcpServersQuery {
@@ -3069,12 +2964,7 @@ impl AiConnectActorMcpServerQuery {
     /// With the required `actor_id`.
     #[allow(clippy::new_without_default)]
     pub fn new(actor_id: i64) -> Self {
-        AiConnectActorMcpServerQuery {
-            actor_id: {
-                let value = actor_id;
-                value
-            },
-        }
+        AiConnectActorMcpServerQuery { actor_id }
     }
 }
 impl AiConnectActorMcpServerQuery {
@@ -3096,12 +2986,7 @@ impl AiDisconnectActorMcpServerQuery {
     /// With the required `actor_id`.
     #[allow(clippy::new_without_default)]
     pub fn new(actor_id: i64) -> Self {
-        AiDisconnectActorMcpServerQuery {
-            actor_id: {
-                let value = actor_id;
-                value
-            },
-        }
+        AiDisconnectActorMcpServerQuery { actor_id }
     }
 }
 impl AiDisconnectActorMcpServerQuery {
@@ -3187,12 +3072,7 @@ impl AiCreateProjectTaskBoardItemCommentQuery {
     /// With the required `actor_id`.
     #[allow(clippy::new_without_default)]
     pub fn new(actor_id: i64) -> Self {
-        AiCreateProjectTaskBoardItemCommentQuery {
-            actor_id: {
-                let value = actor_id;
-                value
-            },
-        }
+        AiCreateProjectTaskBoardItemCommentQuery { actor_id }
     }
 }
 impl AiCreateProjectTaskBoardItemCommentQuery {
@@ -3253,10 +3133,7 @@ impl AiSearchActorProjectThreadsQuery {
     #[allow(clippy::new_without_default)]
     pub fn new(actor_id: i64) -> Self {
         AiSearchActorProjectThreadsQuery {
-            actor_id: {
-                let value = actor_id;
-                value
-            },
+            actor_id,
             q: ::std::option::Option::None,
             limit: ::std::option::Option::None,
             cursor: ::std::option::Option::None,
@@ -3415,14 +3292,8 @@ impl AiLookupActorQuery {
         external_key: impl ::std::convert::Into<::std::string::String>,
     ) -> Self {
         AiLookupActorQuery {
-            subject_type: {
-                let value = subject_type;
-                value.into()
-            },
-            external_key: {
-                let value = external_key;
-                value.into()
-            },
+            subject_type: subject_type.into(),
+            external_key: external_key.into(),
         }
     }
 }
@@ -3853,6 +3724,2935 @@ impl WebhooksGetWebhookTimeseriesQuery {
             pairs.push(("end_date", value.clone()));
         }
         pairs
+    }
+}
+impl AddEmailRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(email: impl ::std::convert::Into<::std::string::String>) -> Self {
+        AddEmailRequest {
+            email: email.into(),
+            is_primary: ::std::option::Option::None,
+            verified: ::std::option::Option::None,
+        }
+    }
+    /// Sets `is_primary`.
+    #[must_use]
+    pub fn is_primary(mut self, value: bool) -> Self {
+        self.is_primary = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `verified`.
+    #[must_use]
+    pub fn verified(mut self, value: bool) -> Self {
+        self.verified = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl AddOrganizationMemberRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        role_ids: ::std::vec::Vec<::std::string::String>,
+        user_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        AddOrganizationMemberRequest {
+            role_ids,
+            user_id: user_id.into(),
+        }
+    }
+}
+impl AddPhoneRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        country_code: impl ::std::convert::Into<::std::string::String>,
+        phone_number: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        AddPhoneRequest {
+            country_code: country_code.into(),
+            is_primary: ::std::option::Option::None,
+            phone_number: phone_number.into(),
+            verified: ::std::option::Option::None,
+        }
+    }
+    /// Sets `is_primary`.
+    #[must_use]
+    pub fn is_primary(mut self, value: bool) -> Self {
+        self.is_primary = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `verified`.
+    #[must_use]
+    pub fn verified(mut self, value: bool) -> Self {
+        self.verified = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl AddWorkspaceMemberRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        role_ids: ::std::vec::Vec<::std::string::String>,
+        user_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        AddWorkspaceMemberRequest {
+            role_ids,
+            user_id: user_id.into(),
+        }
+    }
+}
+impl AnswerSubmission {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        AnswerSubmission {
+            answers: ::std::default::Default::default(),
+            freeform_text: ::std::option::Option::None,
+        }
+    }
+    /// Sets `answers`.
+    #[must_use]
+    pub fn answers(mut self, value: ::std::vec::Vec<QuestionAnswer>) -> Self {
+        self.answers = value;
+        self
+    }
+    /// Sets `freeform_text`.
+    #[must_use]
+    pub fn freeform_text(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.freeform_text = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl AppendEventsToCatalogRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(events: ::std::vec::Vec<WebhookEventDefinition>) -> Self {
+        AppendEventsToCatalogRequest { events }
+    }
+}
+impl ApprovalSubmission {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        approvals: ::std::vec::Vec<ApprovalSubmissionItem>,
+        request_message_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        ApprovalSubmission {
+            approvals,
+            request_message_id: request_message_id.into(),
+        }
+    }
+}
+impl ArchiveEventInCatalogRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        event_name: impl ::std::convert::Into<::std::string::String>,
+        is_archived: bool,
+    ) -> Self {
+        ArchiveEventInCatalogRequest {
+            event_name: event_name.into(),
+            is_archived,
+        }
+    }
+}
+impl AssignEntityRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(entity_id: impl ::std::convert::Into<::std::string::String>) -> Self {
+        AssignEntityRequest {
+            entity_id: entity_id.into(),
+        }
+    }
+}
+impl CreateActorProjectRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+        CreateActorProjectRequest {
+            agent_id: ::std::option::Option::None,
+            description: ::std::option::Option::None,
+            metadata: ::std::option::Option::None,
+            name: name.into(),
+            status: ::std::option::Option::None,
+        }
+    }
+    /// Sets `agent_id`.
+    #[must_use]
+    pub fn agent_id(mut self, value: i64) -> Self {
+        self.agent_id = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `metadata`.
+    #[must_use]
+    pub fn metadata(mut self, value: ::serde_json::Value) -> Self {
+        self.metadata = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `status`.
+    #[must_use]
+    pub fn status(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.status = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl CreateActorRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        external_key: impl ::std::convert::Into<::std::string::String>,
+        subject_type: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        CreateActorRequest {
+            display_name: ::std::option::Option::None,
+            external_key: external_key.into(),
+            metadata: ::std::option::Option::None,
+            subject_type: subject_type.into(),
+        }
+    }
+    /// Sets `display_name`.
+    #[must_use]
+    pub fn display_name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.display_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `metadata`.
+    #[must_use]
+    pub fn metadata(mut self, value: ::serde_json::Value) -> Self {
+        self.metadata = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl CreateAgentRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+        CreateAgentRequest {
+            description: ::std::option::Option::None,
+            disabled_internal_tools: ::std::option::Option::None,
+            hooks: ::std::option::Option::None,
+            knowledge_base_ids: ::std::option::Option::None,
+            limits: ::std::option::Option::None,
+            name: name.into(),
+            require_approval_mcp: ::std::option::Option::None,
+            require_approval_virtual: ::std::option::Option::None,
+            strong_model: ::std::option::Option::None,
+            sub_agents: ::std::option::Option::None,
+            tool_approval_rules: ::std::option::Option::None,
+            tool_ids: ::std::option::Option::None,
+            weak_model: ::std::option::Option::None,
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `disabled_internal_tools`.
+    #[must_use]
+    pub fn disabled_internal_tools(
+        mut self,
+        value: ::std::vec::Vec<::std::string::String>,
+    ) -> Self {
+        self.disabled_internal_tools = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `hooks`.
+    #[must_use]
+    pub fn hooks(mut self, value: AgentHooksConfig) -> Self {
+        self.hooks = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `knowledge_base_ids`.
+    #[must_use]
+    pub fn knowledge_base_ids(mut self, value: ::std::vec::Vec<i64>) -> Self {
+        self.knowledge_base_ids = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `limits`.
+    #[must_use]
+    pub fn limits(mut self, value: AgentLimits) -> Self {
+        self.limits = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `require_approval_mcp`.
+    #[must_use]
+    pub fn require_approval_mcp(mut self, value: bool) -> Self {
+        self.require_approval_mcp = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `require_approval_virtual`.
+    #[must_use]
+    pub fn require_approval_virtual(mut self, value: bool) -> Self {
+        self.require_approval_virtual = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `strong_model`.
+    #[must_use]
+    pub fn strong_model(mut self, value: AgentModelOverride) -> Self {
+        self.strong_model = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `sub_agents`.
+    #[must_use]
+    pub fn sub_agents(mut self, value: ::std::vec::Vec<i64>) -> Self {
+        self.sub_agents = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `tool_approval_rules`.
+    #[must_use]
+    pub fn tool_approval_rules(mut self, value: ::std::vec::Vec<AgentToolApprovalRule>) -> Self {
+        self.tool_approval_rules = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `tool_ids`.
+    #[must_use]
+    pub fn tool_ids(mut self, value: ::std::vec::Vec<i64>) -> Self {
+        self.tool_ids = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `weak_model`.
+    #[must_use]
+    pub fn weak_model(mut self, value: AgentModelOverride) -> Self {
+        self.weak_model = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl CreateAgentThreadRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(title: impl ::std::convert::Into<::std::string::String>) -> Self {
+        CreateAgentThreadRequest {
+            accepts_assignments: ::std::option::Option::None,
+            agent_id: ::std::option::Option::None,
+            capability_tags: ::std::option::Option::None,
+            metadata: ::std::option::Option::None,
+            responsibility: ::std::option::Option::None,
+            reusable: ::std::option::Option::None,
+            system_instructions: ::std::option::Option::None,
+            thread_purpose: ::std::option::Option::None,
+            title: title.into(),
+        }
+    }
+    /// Sets `accepts_assignments`.
+    #[must_use]
+    pub fn accepts_assignments(mut self, value: bool) -> Self {
+        self.accepts_assignments = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `agent_id`.
+    #[must_use]
+    pub fn agent_id(mut self, value: i64) -> Self {
+        self.agent_id = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `capability_tags`.
+    #[must_use]
+    pub fn capability_tags(mut self, value: ::std::vec::Vec<::std::string::String>) -> Self {
+        self.capability_tags = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `metadata`.
+    #[must_use]
+    pub fn metadata(mut self, value: ::serde_json::Value) -> Self {
+        self.metadata = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `responsibility`.
+    #[must_use]
+    pub fn responsibility(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.responsibility = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `reusable`.
+    #[must_use]
+    pub fn reusable(mut self, value: bool) -> Self {
+        self.reusable = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `system_instructions`.
+    #[must_use]
+    pub fn system_instructions(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.system_instructions = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `thread_purpose`.
+    #[must_use]
+    pub fn thread_purpose(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.thread_purpose = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl CreateApiAuthAppRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        app_slug: impl ::std::convert::Into<::std::string::String>,
+        key_prefix: impl ::std::convert::Into<::std::string::String>,
+        name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        CreateApiAuthAppRequest {
+            app_slug: app_slug.into(),
+            description: ::std::option::Option::None,
+            key_prefix: key_prefix.into(),
+            name: name.into(),
+            organization_id: ::std::option::Option::None,
+            permissions: ::std::option::Option::None,
+            rate_limit_scheme_slug: ::std::option::Option::None,
+            resources: ::std::option::Option::None,
+            user_id: ::std::option::Option::None,
+            workspace_id: ::std::option::Option::None,
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `organization_id`.
+    #[must_use]
+    pub fn organization_id(mut self, value: i64) -> Self {
+        self.organization_id = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `permissions`.
+    #[must_use]
+    pub fn permissions(mut self, value: ::std::vec::Vec<::std::string::String>) -> Self {
+        self.permissions = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `rate_limit_scheme_slug`.
+    #[must_use]
+    pub fn rate_limit_scheme_slug(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.rate_limit_scheme_slug = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `resources`.
+    #[must_use]
+    pub fn resources(mut self, value: ::std::vec::Vec<::std::string::String>) -> Self {
+        self.resources = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `user_id`.
+    #[must_use]
+    pub fn user_id(mut self, value: i64) -> Self {
+        self.user_id = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `workspace_id`.
+    #[must_use]
+    pub fn workspace_id(mut self, value: i64) -> Self {
+        self.workspace_id = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl CreateApiKeyRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+        CreateApiKeyRequest {
+            expires_at: ::std::option::Option::None,
+            metadata: ::std::option::Option::None,
+            name: name.into(),
+            permissions: ::std::option::Option::None,
+        }
+    }
+    /// Sets `expires_at`.
+    #[must_use]
+    pub fn expires_at(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.expires_at = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `metadata`.
+    #[must_use]
+    pub fn metadata(mut self, value: ::serde_json::Value) -> Self {
+        self.metadata = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `permissions`.
+    #[must_use]
+    pub fn permissions(mut self, value: ::std::vec::Vec<::std::string::String>) -> Self {
+        self.permissions = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl CreateAuthenticatorRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(secret: impl ::std::convert::Into<::std::string::String>) -> Self {
+        CreateAuthenticatorRequest {
+            account_name: ::std::option::Option::None,
+            secret: secret.into(),
+        }
+    }
+    /// Sets `account_name`.
+    #[must_use]
+    pub fn account_name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.account_name = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl CreateDeploymentAiProviderProfileRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        api_key: impl ::std::convert::Into<::std::string::String>,
+        name: impl ::std::convert::Into<::std::string::String>,
+        provider: crate::types::DeploymentLlmProvider,
+        slug: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        CreateDeploymentAiProviderProfileRequest {
+            api_key: api_key.into(),
+            base_url: ::std::option::Option::None,
+            default_model: ::std::option::Option::None,
+            disable_prompt_caching: ::std::option::Option::None,
+            disable_reasoning_effort: ::std::option::Option::None,
+            enabled: ::std::option::Option::None,
+            name: name.into(),
+            organization: ::std::option::Option::None,
+            project: ::std::option::Option::None,
+            provider,
+            slug: slug.into(),
+        }
+    }
+    /// Sets `base_url`.
+    #[must_use]
+    pub fn base_url(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.base_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `default_model`.
+    #[must_use]
+    pub fn default_model(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.default_model = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `disable_prompt_caching`.
+    #[must_use]
+    pub fn disable_prompt_caching(mut self, value: bool) -> Self {
+        self.disable_prompt_caching = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `disable_reasoning_effort`.
+    #[must_use]
+    pub fn disable_reasoning_effort(mut self, value: bool) -> Self {
+        self.disable_reasoning_effort = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `enabled`.
+    #[must_use]
+    pub fn enabled(mut self, value: bool) -> Self {
+        self.enabled = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `organization`.
+    #[must_use]
+    pub fn organization(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.organization = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `project`.
+    #[must_use]
+    pub fn project(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.project = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl CreateEventCatalogRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        events: ::std::vec::Vec<WebhookEventDefinition>,
+        name: impl ::std::convert::Into<::std::string::String>,
+        slug: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        CreateEventCatalogRequest {
+            description: ::std::option::Option::None,
+            events,
+            name: name.into(),
+            slug: slug.into(),
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl CreateKnowledgeBaseRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+        CreateKnowledgeBaseRequest {
+            configuration: ::std::option::Option::None,
+            description: ::std::option::Option::None,
+            name: name.into(),
+        }
+    }
+    /// Sets `configuration`.
+    #[must_use]
+    pub fn configuration(mut self, value: ::serde_json::Value) -> Self {
+        self.configuration = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl CreateMcpServerRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        config: McpServerConfig,
+        name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        CreateMcpServerRequest {
+            config,
+            name: name.into(),
+        }
+    }
+}
+impl CreateNotificationRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        body: impl ::std::convert::Into<::std::string::String>,
+        title: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        CreateNotificationRequest {
+            action_label: ::std::option::Option::None,
+            action_url: ::std::option::Option::None,
+            body: body.into(),
+            ctas: ::std::option::Option::None,
+            expires_hours: ::std::option::Option::None,
+            metadata: ::std::option::Option::None,
+            organization_id: ::std::option::Option::None,
+            severity: ::std::option::Option::None,
+            title: title.into(),
+            user_id: ::std::option::Option::None,
+            user_ids: ::std::option::Option::None,
+            workspace_id: ::std::option::Option::None,
+        }
+    }
+    /// Sets `action_label`.
+    #[must_use]
+    pub fn action_label(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.action_label = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `action_url`.
+    #[must_use]
+    pub fn action_url(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.action_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `ctas`.
+    #[must_use]
+    pub fn ctas(mut self, value: ::serde_json::Value) -> Self {
+        self.ctas = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `expires_hours`.
+    #[must_use]
+    pub fn expires_hours(mut self, value: i64) -> Self {
+        self.expires_hours = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `metadata`.
+    #[must_use]
+    pub fn metadata(mut self, value: ::serde_json::Value) -> Self {
+        self.metadata = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `organization_id`.
+    #[must_use]
+    pub fn organization_id(mut self, value: i64) -> Self {
+        self.organization_id = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `severity`.
+    #[must_use]
+    pub fn severity(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.severity = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `user_id`.
+    #[must_use]
+    pub fn user_id(mut self, value: i64) -> Self {
+        self.user_id = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `user_ids`.
+    #[must_use]
+    pub fn user_ids(mut self, value: ::std::vec::Vec<i64>) -> Self {
+        self.user_ids = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `workspace_id`.
+    #[must_use]
+    pub fn workspace_id(mut self, value: i64) -> Self {
+        self.workspace_id = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl CreateOrganizationInvitationRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(email: impl ::std::convert::Into<::std::string::String>) -> Self {
+        CreateOrganizationInvitationRequest {
+            email: email.into(),
+            expiry_days: ::std::option::Option::None,
+            role_id: ::std::option::Option::None,
+            workspace_id: ::std::option::Option::None,
+            workspace_role_id: ::std::option::Option::None,
+        }
+    }
+    /// Sets `expiry_days`.
+    #[must_use]
+    pub fn expiry_days(mut self, value: i64) -> Self {
+        self.expiry_days = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `role_id`.
+    #[must_use]
+    pub fn role_id(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.role_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `workspace_id`.
+    #[must_use]
+    pub fn workspace_id(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.workspace_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `workspace_role_id`.
+    #[must_use]
+    pub fn workspace_role_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.workspace_role_id = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl CreateOrganizationRoleRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        name: impl ::std::convert::Into<::std::string::String>,
+        permissions: ::std::vec::Vec<::std::string::String>,
+    ) -> Self {
+        CreateOrganizationRoleRequest {
+            name: name.into(),
+            permissions,
+        }
+    }
+}
+impl CreateRateLimitSchemeRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        name: impl ::std::convert::Into<::std::string::String>,
+        rules: ::std::vec::Vec<RateLimit>,
+        slug: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        CreateRateLimitSchemeRequest {
+            description: ::std::option::Option::None,
+            name: name.into(),
+            rules,
+            slug: slug.into(),
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl CreateSegmentRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+        CreateSegmentRequest { name: name.into() }
+    }
+}
+impl CreateSessionTicketRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(ticket_type: impl ::std::convert::Into<::std::string::String>) -> Self {
+        CreateSessionTicketRequest {
+            actor_id: ::std::option::Option::None,
+            agent_ids: ::std::option::Option::None,
+            agent_session_identifier: ::std::option::Option::None,
+            api_auth_app_slug: ::std::option::Option::None,
+            expires_in: ::std::option::Option::None,
+            ticket_type: ticket_type.into(),
+            user_id: ::std::option::Option::None,
+            webhook_app_slug: ::std::option::Option::None,
+        }
+    }
+    /// Sets `actor_id`.
+    #[must_use]
+    pub fn actor_id(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.actor_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `agent_ids`.
+    #[must_use]
+    pub fn agent_ids(mut self, value: ::std::vec::Vec<::std::string::String>) -> Self {
+        self.agent_ids = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `agent_session_identifier`.
+    #[must_use]
+    pub fn agent_session_identifier(
+        mut self,
+        value: crate::types::AgentSessionIdentifierDto,
+    ) -> Self {
+        self.agent_session_identifier = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `api_auth_app_slug`.
+    #[must_use]
+    pub fn api_auth_app_slug(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.api_auth_app_slug = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `expires_in`.
+    #[must_use]
+    pub fn expires_in(mut self, value: i64) -> Self {
+        self.expires_in = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `user_id`.
+    #[must_use]
+    pub fn user_id(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.user_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `webhook_app_slug`.
+    #[must_use]
+    pub fn webhook_app_slug(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.webhook_app_slug = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl CreateToolRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        configuration: AiToolConfiguration,
+        name: impl ::std::convert::Into<::std::string::String>,
+        tool_type: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        CreateToolRequest {
+            configuration,
+            description: ::std::option::Option::None,
+            name: name.into(),
+            tool_type: tool_type.into(),
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl CreateWebhookAppRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+        CreateWebhookAppRequest {
+            app_slug: ::std::option::Option::None,
+            description: ::std::option::Option::None,
+            event_catalog_slug: ::std::option::Option::None,
+            failure_notification_emails: ::std::option::Option::None,
+            name: name.into(),
+        }
+    }
+    /// Sets `app_slug`.
+    #[must_use]
+    pub fn app_slug(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.app_slug = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `event_catalog_slug`.
+    #[must_use]
+    pub fn event_catalog_slug(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.event_catalog_slug = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `failure_notification_emails`.
+    #[must_use]
+    pub fn failure_notification_emails(
+        mut self,
+        value: ::std::vec::Vec<::std::string::String>,
+    ) -> Self {
+        self.failure_notification_emails = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl CreateWebhookEndpointRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        app_slug: impl ::std::convert::Into<::std::string::String>,
+        subscriptions: ::std::vec::Vec<EventSubscription>,
+        url: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        CreateWebhookEndpointRequest {
+            app_slug: app_slug.into(),
+            description: ::std::option::Option::None,
+            headers: ::std::option::Option::None,
+            max_retries: ::std::option::Option::None,
+            rate_limit_config: ::std::option::Option::None,
+            subscriptions,
+            timeout_seconds: ::std::option::Option::None,
+            url: url.into(),
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `headers`.
+    #[must_use]
+    pub fn headers(mut self, value: ::serde_json::Value) -> Self {
+        self.headers = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `max_retries`.
+    #[must_use]
+    pub fn max_retries(mut self, value: i64) -> Self {
+        self.max_retries = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `rate_limit_config`.
+    #[must_use]
+    pub fn rate_limit_config(mut self, value: RateLimitConfigDto) -> Self {
+        self.rate_limit_config = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `timeout_seconds`.
+    #[must_use]
+    pub fn timeout_seconds(mut self, value: i64) -> Self {
+        self.timeout_seconds = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl CreateWorkspaceRoleRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        name: impl ::std::convert::Into<::std::string::String>,
+        permissions: ::std::vec::Vec<::std::string::String>,
+    ) -> Self {
+        CreateWorkspaceRoleRequest {
+            name: name.into(),
+            permissions,
+        }
+    }
+}
+impl DelegateTaskRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        target_lane_thread_id: impl ::std::convert::Into<::std::string::String>,
+        title: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        DelegateTaskRequest {
+            capability_tags: ::std::option::Option::None,
+            description: ::std::option::Option::None,
+            target_lane_thread_id: target_lane_thread_id.into(),
+            title: title.into(),
+        }
+    }
+    /// Sets `capability_tags`.
+    #[must_use]
+    pub fn capability_tags(mut self, value: ::std::vec::Vec<::std::string::String>) -> Self {
+        self.capability_tags = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl DeploymentAuthSettingsUpdates {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        DeploymentAuthSettingsUpdates {
+            authentication_factors: ::std::option::Option::None,
+            backup_code: ::std::option::Option::None,
+            email: ::std::option::Option::None,
+            first_factor: ::std::option::Option::None,
+            multi_session_support: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            password: ::std::option::Option::None,
+            phone: ::std::option::Option::None,
+            second_factor_policy: ::std::option::Option::None,
+            session_inactive_timeout: ::std::option::Option::None,
+            session_token_lifetime: ::std::option::Option::None,
+            session_validity_period: ::std::option::Option::None,
+            username: ::std::option::Option::None,
+            web3_wallet: ::std::option::Option::None,
+        }
+    }
+    /// Sets `authentication_factors`.
+    #[must_use]
+    pub fn authentication_factors(mut self, value: PartialAuthenticationFactorSettings) -> Self {
+        self.authentication_factors = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `backup_code`.
+    #[must_use]
+    pub fn backup_code(mut self, value: PartialIndividualAuthSettings) -> Self {
+        self.backup_code = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `email`.
+    #[must_use]
+    pub fn email(mut self, value: PartialEmailSettings) -> Self {
+        self.email = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `first_factor`.
+    #[must_use]
+    pub fn first_factor(mut self, value: crate::types::FirstFactor) -> Self {
+        self.first_factor = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `multi_session_support`.
+    #[must_use]
+    pub fn multi_session_support(mut self, value: MultiSessionSupport) -> Self {
+        self.multi_session_support = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn name(mut self, value: PartialNameSettings) -> Self {
+        self.name = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `password`.
+    #[must_use]
+    pub fn password(mut self, value: PartialPasswordSettings) -> Self {
+        self.password = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `phone`.
+    #[must_use]
+    pub fn phone(mut self, value: PartialPhoneSettings) -> Self {
+        self.phone = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `second_factor_policy`.
+    #[must_use]
+    pub fn second_factor_policy(mut self, value: crate::types::SecondFactorPolicy) -> Self {
+        self.second_factor_policy = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `session_inactive_timeout`.
+    #[must_use]
+    pub fn session_inactive_timeout(mut self, value: i64) -> Self {
+        self.session_inactive_timeout = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `session_token_lifetime`.
+    #[must_use]
+    pub fn session_token_lifetime(mut self, value: i64) -> Self {
+        self.session_token_lifetime = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `session_validity_period`.
+    #[must_use]
+    pub fn session_validity_period(mut self, value: i64) -> Self {
+        self.session_validity_period = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `username`.
+    #[must_use]
+    pub fn username(mut self, value: PartialUsernameSettings) -> Self {
+        self.username = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `web3_wallet`.
+    #[must_use]
+    pub fn web3_wallet(mut self, value: PartialIndividualAuthSettings) -> Self {
+        self.web3_wallet = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl DeploymentB2bSettingsUpdates {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        DeploymentB2bSettingsUpdates {
+            allow_org_deletion: ::std::option::Option::None,
+            allow_users_to_create_orgs: ::std::option::Option::None,
+            allow_workspace_deletion: ::std::option::Option::None,
+            custom_org_role_enabled: ::std::option::Option::None,
+            custom_workspace_role_enabled: ::std::option::Option::None,
+            default_org_creator_role_id: ::std::option::Option::None,
+            default_org_member_role_id: ::std::option::Option::None,
+            default_workspace_creator_role_id: ::std::option::Option::None,
+            default_workspace_member_role_id: ::std::option::Option::None,
+            enforce_mfa_per_org_enabled: ::std::option::Option::None,
+            enforce_mfa_per_workspace_enabled: ::std::option::Option::None,
+            enterprise_sso_enabled: ::std::option::Option::None,
+            ip_allowlist_per_org_enabled: ::std::option::Option::None,
+            ip_allowlist_per_workspace_enabled: ::std::option::Option::None,
+            limit_org_creation_per_user: ::std::option::Option::None,
+            limit_workspace_creation_per_org: ::std::option::Option::None,
+            max_allowed_org_members: ::std::option::Option::None,
+            max_allowed_workspace_members: ::std::option::Option::None,
+            org_creation_per_user_count: ::std::option::Option::None,
+            organization_permission_catalog: ::std::option::Option::None,
+            organization_permissions: ::std::option::Option::None,
+            organizations_enabled: ::std::option::Option::None,
+            workspace_permission_catalog: ::std::option::Option::None,
+            workspace_permissions: ::std::option::Option::None,
+            workspaces_enabled: ::std::option::Option::None,
+            workspaces_per_org_count: ::std::option::Option::None,
+        }
+    }
+    /// Sets `allow_org_deletion`.
+    #[must_use]
+    pub fn allow_org_deletion(mut self, value: bool) -> Self {
+        self.allow_org_deletion = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `allow_users_to_create_orgs`.
+    #[must_use]
+    pub fn allow_users_to_create_orgs(mut self, value: bool) -> Self {
+        self.allow_users_to_create_orgs = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `allow_workspace_deletion`.
+    #[must_use]
+    pub fn allow_workspace_deletion(mut self, value: bool) -> Self {
+        self.allow_workspace_deletion = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `custom_org_role_enabled`.
+    #[must_use]
+    pub fn custom_org_role_enabled(mut self, value: bool) -> Self {
+        self.custom_org_role_enabled = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `custom_workspace_role_enabled`.
+    #[must_use]
+    pub fn custom_workspace_role_enabled(mut self, value: bool) -> Self {
+        self.custom_workspace_role_enabled = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `default_org_creator_role_id`.
+    #[must_use]
+    pub fn default_org_creator_role_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.default_org_creator_role_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `default_org_member_role_id`.
+    #[must_use]
+    pub fn default_org_member_role_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.default_org_member_role_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `default_workspace_creator_role_id`.
+    #[must_use]
+    pub fn default_workspace_creator_role_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.default_workspace_creator_role_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `default_workspace_member_role_id`.
+    #[must_use]
+    pub fn default_workspace_member_role_id(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.default_workspace_member_role_id = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `enforce_mfa_per_org_enabled`.
+    #[must_use]
+    pub fn enforce_mfa_per_org_enabled(mut self, value: bool) -> Self {
+        self.enforce_mfa_per_org_enabled = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `enforce_mfa_per_workspace_enabled`.
+    #[must_use]
+    pub fn enforce_mfa_per_workspace_enabled(mut self, value: bool) -> Self {
+        self.enforce_mfa_per_workspace_enabled = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `enterprise_sso_enabled`.
+    #[must_use]
+    pub fn enterprise_sso_enabled(mut self, value: bool) -> Self {
+        self.enterprise_sso_enabled = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `ip_allowlist_per_org_enabled`.
+    #[must_use]
+    pub fn ip_allowlist_per_org_enabled(mut self, value: bool) -> Self {
+        self.ip_allowlist_per_org_enabled = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `ip_allowlist_per_workspace_enabled`.
+    #[must_use]
+    pub fn ip_allowlist_per_workspace_enabled(mut self, value: bool) -> Self {
+        self.ip_allowlist_per_workspace_enabled = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `limit_org_creation_per_user`.
+    #[must_use]
+    pub fn limit_org_creation_per_user(mut self, value: bool) -> Self {
+        self.limit_org_creation_per_user = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `limit_workspace_creation_per_org`.
+    #[must_use]
+    pub fn limit_workspace_creation_per_org(mut self, value: bool) -> Self {
+        self.limit_workspace_creation_per_org = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `max_allowed_org_members`.
+    #[must_use]
+    pub fn max_allowed_org_members(mut self, value: i64) -> Self {
+        self.max_allowed_org_members = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `max_allowed_workspace_members`.
+    #[must_use]
+    pub fn max_allowed_workspace_members(mut self, value: i64) -> Self {
+        self.max_allowed_workspace_members = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `org_creation_per_user_count`.
+    #[must_use]
+    pub fn org_creation_per_user_count(mut self, value: i64) -> Self {
+        self.org_creation_per_user_count = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `organization_permission_catalog`.
+    #[must_use]
+    pub fn organization_permission_catalog(
+        mut self,
+        value: ::std::vec::Vec<DeploymentPermissionCatalogEntry>,
+    ) -> Self {
+        self.organization_permission_catalog = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `organization_permissions`.
+    #[must_use]
+    pub fn organization_permissions(
+        mut self,
+        value: ::std::vec::Vec<::std::string::String>,
+    ) -> Self {
+        self.organization_permissions = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `organizations_enabled`.
+    #[must_use]
+    pub fn organizations_enabled(mut self, value: bool) -> Self {
+        self.organizations_enabled = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `workspace_permission_catalog`.
+    #[must_use]
+    pub fn workspace_permission_catalog(
+        mut self,
+        value: ::std::vec::Vec<DeploymentPermissionCatalogEntry>,
+    ) -> Self {
+        self.workspace_permission_catalog = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `workspace_permissions`.
+    #[must_use]
+    pub fn workspace_permissions(mut self, value: ::std::vec::Vec<::std::string::String>) -> Self {
+        self.workspace_permissions = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `workspaces_enabled`.
+    #[must_use]
+    pub fn workspaces_enabled(mut self, value: bool) -> Self {
+        self.workspaces_enabled = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `workspaces_per_org_count`.
+    #[must_use]
+    pub fn workspaces_per_org_count(mut self, value: i64) -> Self {
+        self.workspaces_per_org_count = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl DeploymentDisplaySettingsUpdates {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        DeploymentDisplaySettingsUpdates {
+            after_create_organization_redirect_url: ::std::option::Option::None,
+            after_logo_click_url: ::std::option::Option::None,
+            after_sign_out_all_page_url: ::std::option::Option::None,
+            after_sign_out_one_page_url: ::std::option::Option::None,
+            after_signin_redirect_url: ::std::option::Option::None,
+            after_signup_redirect_url: ::std::option::Option::None,
+            app_name: ::std::option::Option::None,
+            create_organization_url: ::std::option::Option::None,
+            default_organization_profile_image_url: ::std::option::Option::None,
+            default_user_profile_image_url: ::std::option::Option::None,
+            default_workspace_profile_image_url: ::std::option::Option::None,
+            favicon_image_url: ::std::option::Option::None,
+            logo_image_url: ::std::option::Option::None,
+            organization_profile_url: ::std::option::Option::None,
+            privacy_policy_url: ::std::option::Option::None,
+            sign_in_page_url: ::std::option::Option::None,
+            sign_up_page_url: ::std::option::Option::None,
+            signup_terms_statement: ::std::option::Option::None,
+            signup_terms_statement_shown: ::std::option::Option::None,
+            support_page_url: ::std::option::Option::None,
+            theme_tokens: ::std::option::Option::None,
+            tos_page_url: ::std::option::Option::None,
+            use_initials_for_organization_profile_image: ::std::option::Option::None,
+            use_initials_for_user_profile_image: ::std::option::Option::None,
+            user_profile_url: ::std::option::Option::None,
+            waitlist_page_url: ::std::option::Option::None,
+        }
+    }
+    /// Sets `after_create_organization_redirect_url`.
+    #[must_use]
+    pub fn after_create_organization_redirect_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.after_create_organization_redirect_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `after_logo_click_url`.
+    #[must_use]
+    pub fn after_logo_click_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.after_logo_click_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `after_sign_out_all_page_url`.
+    #[must_use]
+    pub fn after_sign_out_all_page_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.after_sign_out_all_page_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `after_sign_out_one_page_url`.
+    #[must_use]
+    pub fn after_sign_out_one_page_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.after_sign_out_one_page_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `after_signin_redirect_url`.
+    #[must_use]
+    pub fn after_signin_redirect_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.after_signin_redirect_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `after_signup_redirect_url`.
+    #[must_use]
+    pub fn after_signup_redirect_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.after_signup_redirect_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `app_name`.
+    #[must_use]
+    pub fn app_name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.app_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `create_organization_url`.
+    #[must_use]
+    pub fn create_organization_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.create_organization_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `default_organization_profile_image_url`.
+    #[must_use]
+    pub fn default_organization_profile_image_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.default_organization_profile_image_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `default_user_profile_image_url`.
+    #[must_use]
+    pub fn default_user_profile_image_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.default_user_profile_image_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `default_workspace_profile_image_url`.
+    #[must_use]
+    pub fn default_workspace_profile_image_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.default_workspace_profile_image_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `favicon_image_url`.
+    #[must_use]
+    pub fn favicon_image_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.favicon_image_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `logo_image_url`.
+    #[must_use]
+    pub fn logo_image_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.logo_image_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `organization_profile_url`.
+    #[must_use]
+    pub fn organization_profile_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.organization_profile_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `privacy_policy_url`.
+    #[must_use]
+    pub fn privacy_policy_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.privacy_policy_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `sign_in_page_url`.
+    #[must_use]
+    pub fn sign_in_page_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.sign_in_page_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `sign_up_page_url`.
+    #[must_use]
+    pub fn sign_up_page_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.sign_up_page_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `signup_terms_statement`.
+    #[must_use]
+    pub fn signup_terms_statement(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.signup_terms_statement = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `signup_terms_statement_shown`.
+    #[must_use]
+    pub fn signup_terms_statement_shown(mut self, value: bool) -> Self {
+        self.signup_terms_statement_shown = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `support_page_url`.
+    #[must_use]
+    pub fn support_page_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.support_page_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `theme_tokens`.
+    #[must_use]
+    pub fn theme_tokens(mut self, value: ThemeTokens) -> Self {
+        self.theme_tokens = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `tos_page_url`.
+    #[must_use]
+    pub fn tos_page_url(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.tos_page_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `use_initials_for_organization_profile_image`.
+    #[must_use]
+    pub fn use_initials_for_organization_profile_image(mut self, value: bool) -> Self {
+        self.use_initials_for_organization_profile_image = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `use_initials_for_user_profile_image`.
+    #[must_use]
+    pub fn use_initials_for_user_profile_image(mut self, value: bool) -> Self {
+        self.use_initials_for_user_profile_image = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `user_profile_url`.
+    #[must_use]
+    pub fn user_profile_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.user_profile_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `waitlist_page_url`.
+    #[must_use]
+    pub fn waitlist_page_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.waitlist_page_url = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl DeploymentRestrictionsUpdates {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        DeploymentRestrictionsUpdates {
+            allowlist_enabled: ::std::option::Option::None,
+            allowlisted_resources: ::std::option::Option::None,
+            banned_keywords: ::std::option::Option::None,
+            block_disposable_emails: ::std::option::Option::None,
+            block_subaddresses: ::std::option::Option::None,
+            block_voip_numbers: ::std::option::Option::None,
+            blocklist_enabled: ::std::option::Option::None,
+            blocklisted_resources: ::std::option::Option::None,
+            country_restrictions: ::std::option::Option::None,
+            multi_session_support: ::std::option::Option::None,
+            session_inactive_timeout: ::std::option::Option::None,
+            session_token_lifetime: ::std::option::Option::None,
+            session_validity_period: ::std::option::Option::None,
+            sign_up_mode: ::std::option::Option::None,
+            waitlist_collect_names: ::std::option::Option::None,
+        }
+    }
+    /// Sets `allowlist_enabled`.
+    #[must_use]
+    pub fn allowlist_enabled(mut self, value: bool) -> Self {
+        self.allowlist_enabled = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `allowlisted_resources`.
+    #[must_use]
+    pub fn allowlisted_resources(mut self, value: ::std::vec::Vec<::std::string::String>) -> Self {
+        self.allowlisted_resources = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `banned_keywords`.
+    #[must_use]
+    pub fn banned_keywords(mut self, value: ::std::vec::Vec<::std::string::String>) -> Self {
+        self.banned_keywords = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `block_disposable_emails`.
+    #[must_use]
+    pub fn block_disposable_emails(mut self, value: bool) -> Self {
+        self.block_disposable_emails = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `block_subaddresses`.
+    #[must_use]
+    pub fn block_subaddresses(mut self, value: bool) -> Self {
+        self.block_subaddresses = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `block_voip_numbers`.
+    #[must_use]
+    pub fn block_voip_numbers(mut self, value: bool) -> Self {
+        self.block_voip_numbers = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `blocklist_enabled`.
+    #[must_use]
+    pub fn blocklist_enabled(mut self, value: bool) -> Self {
+        self.blocklist_enabled = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `blocklisted_resources`.
+    #[must_use]
+    pub fn blocklisted_resources(mut self, value: ::std::vec::Vec<::std::string::String>) -> Self {
+        self.blocklisted_resources = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `country_restrictions`.
+    #[must_use]
+    pub fn country_restrictions(mut self, value: CountryRestrictions) -> Self {
+        self.country_restrictions = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `multi_session_support`.
+    #[must_use]
+    pub fn multi_session_support(mut self, value: MultiSessionSupport) -> Self {
+        self.multi_session_support = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `session_inactive_timeout`.
+    #[must_use]
+    pub fn session_inactive_timeout(mut self, value: i64) -> Self {
+        self.session_inactive_timeout = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `session_token_lifetime`.
+    #[must_use]
+    pub fn session_token_lifetime(mut self, value: i64) -> Self {
+        self.session_token_lifetime = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `session_validity_period`.
+    #[must_use]
+    pub fn session_validity_period(mut self, value: i64) -> Self {
+        self.session_validity_period = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `sign_up_mode`.
+    #[must_use]
+    pub fn sign_up_mode(mut self, value: crate::types::DeploymentRestrictionsSignUpMode) -> Self {
+        self.sign_up_mode = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `waitlist_collect_names`.
+    #[must_use]
+    pub fn waitlist_collect_names(mut self, value: bool) -> Self {
+        self.waitlist_collect_names = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl DeploymentSocialConnectionUpsert {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        DeploymentSocialConnectionUpsert {
+            credentials: ::std::option::Option::None,
+            enabled: ::std::option::Option::None,
+            provider: ::std::option::Option::None,
+            user_defined_scopes: ::std::option::Option::None,
+        }
+    }
+    /// Sets `credentials`.
+    #[must_use]
+    pub fn credentials(mut self, value: OauthCredentials) -> Self {
+        self.credentials = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `enabled`.
+    #[must_use]
+    pub fn enabled(mut self, value: bool) -> Self {
+        self.enabled = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `provider`.
+    #[must_use]
+    pub fn provider(mut self, value: crate::types::SocialConnectionProvider) -> Self {
+        self.provider = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `user_defined_scopes`.
+    #[must_use]
+    pub fn user_defined_scopes(mut self, value: ::std::vec::Vec<::std::string::String>) -> Self {
+        self.user_defined_scopes = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl DiscoverMcpServerAuthRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(endpoint: impl ::std::convert::Into<::std::string::String>) -> Self {
+        DiscoverMcpServerAuthRequest {
+            endpoint: endpoint.into(),
+        }
+    }
+}
+impl EmailTemplate {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        template_data: impl ::std::convert::Into<::std::string::String>,
+        template_from: impl ::std::convert::Into<::std::string::String>,
+        template_name: impl ::std::convert::Into<::std::string::String>,
+        template_reply_to: impl ::std::convert::Into<::std::string::String>,
+        template_subject: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        EmailTemplate {
+            template_data: template_data.into(),
+            template_from: template_from.into(),
+            template_name: template_name.into(),
+            template_reply_to: template_reply_to.into(),
+            template_subject: template_subject.into(),
+        }
+    }
+}
+impl EnableComposioAppRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        auth: ComposioEnableAppAuth,
+        slug: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        EnableComposioAppRequest {
+            auth,
+            display_name: ::std::option::Option::None,
+            logo_url: ::std::option::Option::None,
+            slug: slug.into(),
+        }
+    }
+    /// Sets `display_name`.
+    #[must_use]
+    pub fn display_name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.display_name = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `logo_url`.
+    #[must_use]
+    pub fn logo_url(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.logo_url = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl ExecuteAgentRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(execution_type: ExecuteAgentRequestType) -> Self {
+        ExecuteAgentRequest {
+            agent_id: ::std::option::Option::None,
+            execution_type,
+        }
+    }
+    /// Sets `agent_id`.
+    #[must_use]
+    pub fn agent_id(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.agent_id = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl GetSegmentDataRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(target_type: impl ::std::convert::Into<::std::string::String>) -> Self {
+        GetSegmentDataRequest {
+            filters: ::std::option::Option::None,
+            target_type: target_type.into(),
+        }
+    }
+    /// Sets `filters`.
+    #[must_use]
+    pub fn filters(mut self, value: SegmentDataFilters) -> Self {
+        self.filters = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl InviteUserRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        email_address: impl ::std::convert::Into<::std::string::String>,
+        first_name: impl ::std::convert::Into<::std::string::String>,
+        last_name: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        InviteUserRequest {
+            email_address: email_address.into(),
+            expiry_days: ::std::option::Option::None,
+            first_name: first_name.into(),
+            last_name: last_name.into(),
+        }
+    }
+    /// Sets `expiry_days`.
+    #[must_use]
+    pub fn expiry_days(mut self, value: i64) -> Self {
+        self.expiry_days = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl NewDeploymentJwtTemplate {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        allowed_clock_skew: i64,
+        name: impl ::std::convert::Into<::std::string::String>,
+        template: ::serde_json::Value,
+        token_lifetime: i64,
+    ) -> Self {
+        NewDeploymentJwtTemplate {
+            allowed_clock_skew,
+            custom_signing_key: ::std::option::Option::None,
+            name: name.into(),
+            template,
+            token_lifetime,
+        }
+    }
+    /// Sets `custom_signing_key`.
+    #[must_use]
+    pub fn custom_signing_key(mut self, value: CustomSigningKey) -> Self {
+        self.custom_signing_key = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl PartialDeploymentJwtTemplate {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        PartialDeploymentJwtTemplate {
+            allowed_clock_skew: ::std::option::Option::None,
+            custom_signing_key: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            template: ::std::option::Option::None,
+            token_lifetime: ::std::option::Option::None,
+        }
+    }
+    /// Sets `allowed_clock_skew`.
+    #[must_use]
+    pub fn allowed_clock_skew(mut self, value: i64) -> Self {
+        self.allowed_clock_skew = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `custom_signing_key`.
+    #[must_use]
+    pub fn custom_signing_key(mut self, value: CustomSigningKey) -> Self {
+        self.custom_signing_key = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `template`.
+    #[must_use]
+    pub fn template(mut self, value: ::serde_json::Value) -> Self {
+        self.template = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `token_lifetime`.
+    #[must_use]
+    pub fn token_lifetime(mut self, value: i64) -> Self {
+        self.token_lifetime = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl RenamePasskeyRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(name: impl ::std::convert::Into<::std::string::String>) -> Self {
+        RenamePasskeyRequest { name: name.into() }
+    }
+}
+impl RevokeApiKeyRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        RevokeApiKeyRequest {
+            key_id: ::std::option::Option::None,
+            reason: ::std::option::Option::None,
+        }
+    }
+    /// Sets `key_id`.
+    #[must_use]
+    pub fn key_id(mut self, value: i64) -> Self {
+        self.key_id = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `reason`.
+    #[must_use]
+    pub fn reason(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.reason = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl SetAgentRoleAgentRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(role: impl ::std::convert::Into<::std::string::String>) -> Self {
+        SetAgentRoleAgentRequest {
+            agent_id: ::std::option::Option::None,
+            role: role.into(),
+        }
+    }
+    /// Sets `agent_id`.
+    #[must_use]
+    pub fn agent_id(mut self, value: i64) -> Self {
+        self.agent_id = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl SmtpConfigRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        from_email: impl ::std::convert::Into<::std::string::String>,
+        host: impl ::std::convert::Into<::std::string::String>,
+        password: impl ::std::convert::Into<::std::string::String>,
+        port: i64,
+        username: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        SmtpConfigRequest {
+            from_email: from_email.into(),
+            host: host.into(),
+            password: password.into(),
+            port,
+            use_tls: ::std::option::Option::None,
+            username: username.into(),
+        }
+    }
+    /// Sets `use_tls`.
+    #[must_use]
+    pub fn use_tls(mut self, value: bool) -> Self {
+        self.use_tls = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl TestWebhookEndpointRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(event_name: impl ::std::convert::Into<::std::string::String>) -> Self {
+        TestWebhookEndpointRequest {
+            event_name: event_name.into(),
+            payload: ::std::option::Option::None,
+        }
+    }
+    /// Sets `payload`.
+    #[must_use]
+    pub fn payload(mut self, value: ::serde_json::Value) -> Self {
+        self.payload = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl TriggerWebhookEventRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(
+        app_slug: impl ::std::convert::Into<::std::string::String>,
+        event_name: impl ::std::convert::Into<::std::string::String>,
+        payload: ::serde_json::Value,
+    ) -> Self {
+        TriggerWebhookEventRequest {
+            app_slug: app_slug.into(),
+            event_name: event_name.into(),
+            filter_context: ::std::option::Option::None,
+            payload,
+        }
+    }
+    /// Sets `filter_context`.
+    #[must_use]
+    pub fn filter_context(mut self, value: ::serde_json::Value) -> Self {
+        self.filter_context = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl UpdateActorProjectRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateActorProjectRequest {
+            description: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            status: ::std::option::Option::None,
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[must_use]
+    pub fn status(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.status = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl UpdateAgentRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateAgentRequest {
+            clear_strong_model: ::std::option::Option::None,
+            clear_weak_model: ::std::option::Option::None,
+            description: ::std::option::Option::None,
+            disabled_internal_tools: ::std::option::Option::None,
+            hooks: ::std::option::Option::None,
+            knowledge_base_ids: ::std::option::Option::None,
+            limits: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            require_approval_mcp: ::std::option::Option::None,
+            require_approval_virtual: ::std::option::Option::None,
+            status: ::std::option::Option::None,
+            strong_model: ::std::option::Option::None,
+            tool_approval_rules: ::std::option::Option::None,
+            tool_ids: ::std::option::Option::None,
+            weak_model: ::std::option::Option::None,
+        }
+    }
+    /// Sets `clear_strong_model`.
+    #[must_use]
+    pub fn clear_strong_model(mut self, value: bool) -> Self {
+        self.clear_strong_model = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `clear_weak_model`.
+    #[must_use]
+    pub fn clear_weak_model(mut self, value: bool) -> Self {
+        self.clear_weak_model = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `disabled_internal_tools`.
+    #[must_use]
+    pub fn disabled_internal_tools(
+        mut self,
+        value: ::std::vec::Vec<::std::string::String>,
+    ) -> Self {
+        self.disabled_internal_tools = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `hooks`.
+    #[must_use]
+    pub fn hooks(mut self, value: AgentHooksConfig) -> Self {
+        self.hooks = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `knowledge_base_ids`.
+    #[must_use]
+    pub fn knowledge_base_ids(mut self, value: ::std::vec::Vec<i64>) -> Self {
+        self.knowledge_base_ids = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `limits`.
+    #[must_use]
+    pub fn limits(mut self, value: AgentLimits) -> Self {
+        self.limits = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `require_approval_mcp`.
+    #[must_use]
+    pub fn require_approval_mcp(mut self, value: bool) -> Self {
+        self.require_approval_mcp = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `require_approval_virtual`.
+    #[must_use]
+    pub fn require_approval_virtual(mut self, value: bool) -> Self {
+        self.require_approval_virtual = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `status`.
+    #[must_use]
+    pub fn status(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.status = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `strong_model`.
+    #[must_use]
+    pub fn strong_model(mut self, value: AgentModelOverride) -> Self {
+        self.strong_model = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `tool_approval_rules`.
+    #[must_use]
+    pub fn tool_approval_rules(mut self, value: ::std::vec::Vec<AgentToolApprovalRule>) -> Self {
+        self.tool_approval_rules = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `tool_ids`.
+    #[must_use]
+    pub fn tool_ids(mut self, value: ::std::vec::Vec<i64>) -> Self {
+        self.tool_ids = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `weak_model`.
+    #[must_use]
+    pub fn weak_model(mut self, value: AgentModelOverride) -> Self {
+        self.weak_model = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl UpdateAgentThreadRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateAgentThreadRequest {
+            agent_id: ::std::option::Option::None,
+            system_instructions: ::std::option::Option::None,
+            title: ::std::option::Option::None,
+        }
+    }
+    /// Sets `agent_id`.
+    #[must_use]
+    pub fn agent_id(mut self, value: i64) -> Self {
+        self.agent_id = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `system_instructions`.
+    #[must_use]
+    pub fn system_instructions(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.system_instructions = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[must_use]
+    pub fn title(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.title = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl UpdateAgentToolApprovalActionRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(approval_action: crate::types::ApprovalAction) -> Self {
+        UpdateAgentToolApprovalActionRequest { approval_action }
+    }
+}
+impl UpdateApiAuthAppRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateApiAuthAppRequest {
+            description: ::std::option::Option::None,
+            is_active: ::std::option::Option::None,
+            key_prefix: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            organization_id: ::std::option::Option::None,
+            permissions: ::std::option::Option::None,
+            rate_limit_scheme_slug: ::std::option::Option::None,
+            resources: ::std::option::Option::None,
+            workspace_id: ::std::option::Option::None,
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `is_active`.
+    #[must_use]
+    pub fn is_active(mut self, value: bool) -> Self {
+        self.is_active = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `key_prefix`.
+    #[must_use]
+    pub fn key_prefix(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.key_prefix = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `organization_id`.
+    #[must_use]
+    pub fn organization_id(mut self, value: i64) -> Self {
+        self.organization_id = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `permissions`.
+    #[must_use]
+    pub fn permissions(mut self, value: ::std::vec::Vec<::std::string::String>) -> Self {
+        self.permissions = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `rate_limit_scheme_slug`.
+    #[must_use]
+    pub fn rate_limit_scheme_slug(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.rate_limit_scheme_slug = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `resources`.
+    #[must_use]
+    pub fn resources(mut self, value: ::std::vec::Vec<::std::string::String>) -> Self {
+        self.resources = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `workspace_id`.
+    #[must_use]
+    pub fn workspace_id(mut self, value: i64) -> Self {
+        self.workspace_id = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl UpdateComposioConfigRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateComposioConfigRequest {
+            api_key: ::std::option::Option::None,
+            enabled: ::std::option::Option::None,
+            enabled_apps: ::std::option::Option::None,
+            use_platform_key: ::std::option::Option::None,
+        }
+    }
+    /// Sets `api_key`.
+    #[must_use]
+    pub fn api_key(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.api_key = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `enabled`.
+    #[must_use]
+    pub fn enabled(mut self, value: bool) -> Self {
+        self.enabled = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `enabled_apps`.
+    #[must_use]
+    pub fn enabled_apps(mut self, value: ::std::vec::Vec<ComposioEnabledApp>) -> Self {
+        self.enabled_apps = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `use_platform_key`.
+    #[must_use]
+    pub fn use_platform_key(mut self, value: bool) -> Self {
+        self.use_platform_key = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl UpdateDeploymentAiProviderProfileRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateDeploymentAiProviderProfileRequest {
+            api_key: ::std::option::Option::None,
+            base_url: ::std::option::Option::None,
+            default_model: ::std::option::Option::None,
+            disable_prompt_caching: ::std::option::Option::None,
+            disable_reasoning_effort: ::std::option::Option::None,
+            enabled: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            organization: ::std::option::Option::None,
+            project: ::std::option::Option::None,
+            slug: ::std::option::Option::None,
+        }
+    }
+    /// Sets `api_key`.
+    #[must_use]
+    pub fn api_key(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.api_key = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `base_url`.
+    #[must_use]
+    pub fn base_url(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.base_url = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `default_model`.
+    #[must_use]
+    pub fn default_model(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.default_model = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `disable_prompt_caching`.
+    #[must_use]
+    pub fn disable_prompt_caching(mut self, value: bool) -> Self {
+        self.disable_prompt_caching = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `disable_reasoning_effort`.
+    #[must_use]
+    pub fn disable_reasoning_effort(mut self, value: bool) -> Self {
+        self.disable_reasoning_effort = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `enabled`.
+    #[must_use]
+    pub fn enabled(mut self, value: bool) -> Self {
+        self.enabled = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `organization`.
+    #[must_use]
+    pub fn organization(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.organization = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `project`.
+    #[must_use]
+    pub fn project(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.project = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `slug`.
+    #[must_use]
+    pub fn slug(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.slug = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl UpdateDeploymentAiSettingsRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateDeploymentAiSettingsRequest {
+            anthropic_api_key: ::std::option::Option::None,
+            embedding_dimension: ::std::option::Option::None,
+            embedding_model: ::std::option::Option::None,
+            embedding_provider: ::std::option::Option::None,
+            gemini_api_key: ::std::option::Option::None,
+            openai_api_key: ::std::option::Option::None,
+            openrouter_api_key: ::std::option::Option::None,
+            openrouter_require_parameters: ::std::option::Option::None,
+            storage: ::std::option::Option::None,
+            strong_llm_provider: ::std::option::Option::None,
+            strong_model: ::std::option::Option::None,
+            weak_llm_provider: ::std::option::Option::None,
+            weak_model: ::std::option::Option::None,
+        }
+    }
+    /// Sets `anthropic_api_key`.
+    #[must_use]
+    pub fn anthropic_api_key(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.anthropic_api_key = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `embedding_dimension`.
+    #[must_use]
+    pub fn embedding_dimension(mut self, value: i64) -> Self {
+        self.embedding_dimension = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `embedding_model`.
+    #[must_use]
+    pub fn embedding_model(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.embedding_model = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `embedding_provider`.
+    #[must_use]
+    pub fn embedding_provider(mut self, value: crate::types::DeploymentEmbeddingProvider) -> Self {
+        self.embedding_provider = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `gemini_api_key`.
+    #[must_use]
+    pub fn gemini_api_key(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.gemini_api_key = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `openai_api_key`.
+    #[must_use]
+    pub fn openai_api_key(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.openai_api_key = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `openrouter_api_key`.
+    #[must_use]
+    pub fn openrouter_api_key(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.openrouter_api_key = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `openrouter_require_parameters`.
+    #[must_use]
+    pub fn openrouter_require_parameters(mut self, value: bool) -> Self {
+        self.openrouter_require_parameters = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `storage`.
+    #[must_use]
+    pub fn storage(mut self, value: UpdateDeploymentStorageSettingsRequest) -> Self {
+        self.storage = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `strong_llm_provider`.
+    #[must_use]
+    pub fn strong_llm_provider(mut self, value: crate::types::DeploymentLlmProvider) -> Self {
+        self.strong_llm_provider = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `strong_model`.
+    #[must_use]
+    pub fn strong_model(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.strong_model = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `weak_llm_provider`.
+    #[must_use]
+    pub fn weak_llm_provider(mut self, value: crate::types::DeploymentLlmProvider) -> Self {
+        self.weak_llm_provider = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `weak_model`.
+    #[must_use]
+    pub fn weak_model(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.weak_model = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl UpdateEmailRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateEmailRequest {
+            email: ::std::option::Option::None,
+            is_primary: ::std::option::Option::None,
+            verified: ::std::option::Option::None,
+        }
+    }
+    /// Sets `email`.
+    #[must_use]
+    pub fn email(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.email = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `is_primary`.
+    #[must_use]
+    pub fn is_primary(mut self, value: bool) -> Self {
+        self.is_primary = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `verified`.
+    #[must_use]
+    pub fn verified(mut self, value: bool) -> Self {
+        self.verified = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl UpdateEventCatalogRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateEventCatalogRequest {
+            description: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl UpdateKnowledgeBaseRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateKnowledgeBaseRequest {
+            configuration: ::std::option::Option::None,
+            description: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+        }
+    }
+    /// Sets `configuration`.
+    #[must_use]
+    pub fn configuration(mut self, value: ::serde_json::Value) -> Self {
+        self.configuration = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl UpdateMcpServerRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateMcpServerRequest {
+            config: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+        }
+    }
+    /// Sets `config`.
+    #[must_use]
+    pub fn config(mut self, value: McpServerConfig) -> Self {
+        self.config = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl UpdateOrganizationMemberRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateOrganizationMemberRequest {
+            public_metadata: ::std::option::Option::None,
+            role_ids: ::std::option::Option::None,
+        }
+    }
+    /// Sets `public_metadata`.
+    #[must_use]
+    pub fn public_metadata(mut self, value: ::serde_json::Value) -> Self {
+        self.public_metadata = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `role_ids`.
+    #[must_use]
+    pub fn role_ids(mut self, value: ::std::vec::Vec<::std::string::String>) -> Self {
+        self.role_ids = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl UpdateOrganizationRoleRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateOrganizationRoleRequest {
+            name: ::std::option::Option::None,
+            permissions: ::std::option::Option::None,
+        }
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `permissions`.
+    #[must_use]
+    pub fn permissions(mut self, value: ::std::vec::Vec<::std::string::String>) -> Self {
+        self.permissions = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl UpdatePasswordRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new(new_password: impl ::std::convert::Into<::std::string::String>) -> Self {
+        UpdatePasswordRequest {
+            new_password: new_password.into(),
+            skip_password_check: ::std::option::Option::None,
+        }
+    }
+    /// Sets `skip_password_check`.
+    #[must_use]
+    pub fn skip_password_check(mut self, value: bool) -> Self {
+        self.skip_password_check = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl UpdatePhoneRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdatePhoneRequest {
+            country_code: ::std::option::Option::None,
+            is_primary: ::std::option::Option::None,
+            phone_number: ::std::option::Option::None,
+            verified: ::std::option::Option::None,
+        }
+    }
+    /// Sets `country_code`.
+    #[must_use]
+    pub fn country_code(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.country_code = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `is_primary`.
+    #[must_use]
+    pub fn is_primary(mut self, value: bool) -> Self {
+        self.is_primary = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `phone_number`.
+    #[must_use]
+    pub fn phone_number(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.phone_number = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `verified`.
+    #[must_use]
+    pub fn verified(mut self, value: bool) -> Self {
+        self.verified = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl UpdateRateLimitSchemeRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateRateLimitSchemeRequest {
+            description: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            rules: ::std::option::Option::None,
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `rules`.
+    #[must_use]
+    pub fn rules(mut self, value: ::std::vec::Vec<RateLimit>) -> Self {
+        self.rules = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl UpdateSegmentRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateSegmentRequest {
+            name: ::std::option::Option::None,
+        }
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl UpdateToolRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateToolRequest {
+            configuration: ::std::option::Option::None,
+            description: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            tool_type: ::std::option::Option::None,
+        }
+    }
+    /// Sets `configuration`.
+    #[must_use]
+    pub fn configuration(mut self, value: AiToolConfiguration) -> Self {
+        self.configuration = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `tool_type`.
+    #[must_use]
+    pub fn tool_type(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.tool_type = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl UpdateWebhookAppRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateWebhookAppRequest {
+            description: ::std::option::Option::None,
+            event_catalog_slug: ::std::option::Option::None,
+            failure_notification_emails: ::std::option::Option::None,
+            is_active: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `event_catalog_slug`.
+    #[must_use]
+    pub fn event_catalog_slug(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.event_catalog_slug = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `failure_notification_emails`.
+    #[must_use]
+    pub fn failure_notification_emails(
+        mut self,
+        value: ::std::vec::Vec<::std::string::String>,
+    ) -> Self {
+        self.failure_notification_emails = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `is_active`.
+    #[must_use]
+    pub fn is_active(mut self, value: bool) -> Self {
+        self.is_active = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl UpdateWebhookEndpointRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateWebhookEndpointRequest {
+            description: ::std::option::Option::None,
+            headers: ::std::option::Option::None,
+            is_active: ::std::option::Option::None,
+            max_retries: ::std::option::Option::None,
+            rate_limit_config: ::std::option::Option::None,
+            subscriptions: ::std::option::Option::None,
+            timeout_seconds: ::std::option::Option::None,
+            url: ::std::option::Option::None,
+        }
+    }
+    /// Sets `description`.
+    #[must_use]
+    pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.description = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `headers`.
+    #[must_use]
+    pub fn headers(mut self, value: ::serde_json::Value) -> Self {
+        self.headers = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `is_active`.
+    #[must_use]
+    pub fn is_active(mut self, value: bool) -> Self {
+        self.is_active = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `max_retries`.
+    #[must_use]
+    pub fn max_retries(mut self, value: i64) -> Self {
+        self.max_retries = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `rate_limit_config`.
+    #[must_use]
+    pub fn rate_limit_config(mut self, value: RateLimitConfigDto) -> Self {
+        self.rate_limit_config = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `subscriptions`.
+    #[must_use]
+    pub fn subscriptions(mut self, value: ::std::vec::Vec<EventSubscription>) -> Self {
+        self.subscriptions = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `timeout_seconds`.
+    #[must_use]
+    pub fn timeout_seconds(mut self, value: i64) -> Self {
+        self.timeout_seconds = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `url`.
+    #[must_use]
+    pub fn url(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.url = ::std::option::Option::Some(value.into());
+        self
+    }
+}
+impl UpdateWorkspaceMemberRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateWorkspaceMemberRequest {
+            public_metadata: ::std::option::Option::None,
+            role_ids: ::std::option::Option::None,
+        }
+    }
+    /// Sets `public_metadata`.
+    #[must_use]
+    pub fn public_metadata(mut self, value: ::serde_json::Value) -> Self {
+        self.public_metadata = ::std::option::Option::Some(value);
+        self
+    }
+    /// Sets `role_ids`.
+    #[must_use]
+    pub fn role_ids(mut self, value: ::std::vec::Vec<::std::string::String>) -> Self {
+        self.role_ids = ::std::option::Option::Some(value);
+        self
+    }
+}
+impl UpdateWorkspaceRoleRequest {
+    /// With the required fields; the optional ones unset.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        UpdateWorkspaceRoleRequest {
+            name: ::std::option::Option::None,
+            permissions: ::std::option::Option::None,
+        }
+    }
+    /// Sets `name`.
+    #[must_use]
+    pub fn name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.name = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Sets `permissions`.
+    #[must_use]
+    pub fn permissions(mut self, value: ::std::vec::Vec<::std::string::String>) -> Self {
+        self.permissions = ::std::option::Option::Some(value);
+        self
     }
 }
 /// `Actor`

@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod coverage;
 mod emit;
 mod fixes;
 mod names;
@@ -61,6 +62,9 @@ fn codegen(check: bool) -> Result<()> {
     let mut tests = tests::files(&api, &document)?;
     let mut all = files;
     all.append(&mut tests);
+    let guide = std::fs::read_to_string(root.join(coverage::GUIDE))
+        .map_err(|e| format!("{}: {e}", coverage::GUIDE))?;
+    all.push((coverage::GUIDE.to_owned(), coverage::guide(&api, &guide)?));
     let mut stale = Vec::new();
     for (path, text) in &all {
         let path = root.join(path);

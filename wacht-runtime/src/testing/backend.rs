@@ -220,31 +220,49 @@ impl BackendState {
     }
 }
 
-/// What every backend request goes through: it is recorded, then the injected fault
-/// answers (`Err`); otherwise `Ok` tells whether the bearer key is the right one.
-pub(super) fn admit<B>(state: &Mutex<BackendState>, req: &Request<B>) -> Result<bool, Served> {
-    let query = req.uri().query().unwrap_or_default().to_owned();
-    let (fault, api_key) = {
-        let mut backend = lock(state);
-        backend.calls.push(BackendCall {
-            method: req.method().to_string(),
-            path: req.uri().path().to_owned(),
-            query,
-        });
-        (backend.fault, backend.api_key.clone())
-    };
+/// What became of a backend request at the door ([`admit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Admission {
+    /// A fault is injected: answer [`fault_answer`] of it.
+    Faulted(BackendFault),
+    /// The bearer key is missing or wrong.
+    Refused,
+    /// Serve it.
+    Admitted,
+}
+
+/// What every backend request goes through: it is recorded, then checked for an injected
+/// fault, then for the bearer key.
+pub(super) fn admit<B>(state: &Mutex<BackendState>, req: &Request<B>) -> Admission {
+    let mut backend = lock(state);
+    backend.calls.push(BackendCall {
+        method: req.method().to_string(),
+        path: req.uri().path().to_owned(),
+        query: req.uri().query().unwrap_or_default().to_owned(),
+    });
+    if backend.fault != BackendFault::None {
+        Admission::Faulted(backend.fault)
+    } else if bearer(req.headers()) == Some(backend.api_key.as_str()) {
+        Admission::Admitted
+    } else {
+        Admission::Refused
+    }
+}
+
+/// The answer of an injected fault ([`BackendFault::None`] answers an empty 200).
+pub(super) fn fault_answer(fault: BackendFault) -> Served {
     match fault {
-        BackendFault::None => Ok(bearer(req.headers()) == Some(api_key.as_str())),
-        BackendFault::Down => Err(Err(CloseConnection)),
+        BackendFault::Down => Err(CloseConnection),
         BackendFault::Status(code) => {
             let body = json!({ "message": "injected fault", "code": "internal_error" });
-            Err(Ok(json_response(status_or_500(code), &body)))
+            Ok(json_response(status_or_500(code), &body))
         }
-        BackendFault::PlainText(code) => Err(Ok(bytes_response(
+        BackendFault::PlainText(code) => Ok(bytes_response(
             status_or_500(code),
             "text/plain",
             "injected fault",
-        ))),
+        )),
+        BackendFault::None => Ok(json_response(StatusCode::OK, &json!({}))),
     }
 }
 
@@ -253,9 +271,9 @@ pub(super) async fn serve<B>(state: &Mutex<BackendState>, req: &Request<B>) -> S
     let query = req.uri().query().unwrap_or_default().to_owned();
     lock(state).requests.push(query.clone());
     match admit(state, req) {
-        Err(answer) => return answer,
-        Ok(true) => {}
-        Ok(false) => {
+        Admission::Faulted(fault) => return fault_answer(fault),
+        Admission::Admitted => {}
+        Admission::Refused => {
             let body = json!({ "message": "Invalid API key", "code": "unauthorized" });
             return Ok(json_response(StatusCode::UNAUTHORIZED, &body));
         }

@@ -111,17 +111,19 @@ pub(super) fn update_group(
     Ok(dir.group_json(scope, &group))
 }
 
-pub(super) fn dir_member<'a>(
-    dir: &'a Directory,
+/// The membership `id` of this organization or workspace, as [`member_json`].
+pub(super) fn member_answer(
+    backend: &BackendState,
     scope: Scope,
     owner_id: &str,
     id: &str,
-) -> Result<&'a Membership, ApiError> {
-    dir.membership(scope, owner_id, id)
+) -> Result<Value, ApiError> {
+    let membership = backend.directory.membership(scope, owner_id, id)?;
+    Ok(member_json(backend, membership))
 }
 
 /// `OrganizationMemberDetails` / `WorkspaceMemberDetails`.
-pub(super) fn member_json(backend: &BackendState, m: &Membership) -> Result<Value, ApiError> {
+fn member_json(backend: &BackendState, m: &Membership) -> Value {
     let user = backend.users.iter().find(|user| user.id == m.user_id);
     let mut body = json!({
         "id": m.id, "created_at": m.created_at, "updated_at": m.updated_at,
@@ -139,7 +141,7 @@ pub(super) fn member_json(backend: &BackendState, m: &Membership) -> Result<Valu
         Scope::Workspace => "workspace_id",
     };
     body[owner] = m.owner_id.clone().into();
-    Ok(body)
+    body
 }
 
 pub(super) fn list_members(
@@ -163,7 +165,7 @@ pub(super) fn list_members(
         .directory
         .members_of(scope, id)
         .map(|m| member_json(backend, m))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect();
     page.apply(
         items,
         &[
@@ -195,7 +197,7 @@ pub(super) fn add_member(
         backend
             .directory
             .add_member(scope, id, &request.user_id, request.role_ids, &call.now)?;
-    member_json(backend, dir_member(&backend.directory, scope, id, &member)?)
+    member_answer(backend, scope, id, &member)
 }
 
 /// `UpdateOrganizationMemberRequest` / `UpdateWorkspaceMemberRequest`.
@@ -225,7 +227,7 @@ pub(super) fn update_member(
         request.public_metadata,
         &call.now,
     )?;
-    member_json(backend, dir_member(&backend.directory, scope, id, member)?)
+    member_answer(backend, scope, id, member)
 }
 
 pub(super) fn list_roles(

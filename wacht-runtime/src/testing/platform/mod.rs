@@ -16,8 +16,8 @@ use super::backend::{Admission, BackendState, admit, fault_answer};
 use super::directory::{ApiError, Scope};
 use super::http::{Served, json_response, lock};
 use groups::{
-    add_member, create_group, create_role, dir_member, list_groups, list_members, list_roles,
-    member_json, update_group, update_member,
+    add_member, create_group, create_role, list_groups, list_members, list_roles, member_answer,
+    update_group, update_member,
 };
 use users::{create_user, delete_user, update_user, user_details, user_memberships};
 
@@ -200,7 +200,7 @@ fn dispatch(
             let add = *method == Method::POST;
             let dir = &mut backend.directory;
             dir.set_member_role(Org, id, member, role, add, &call.now)?;
-            member_json(backend, dir_member(&backend.directory, Org, id, member)?)
+            member_answer(backend, Org, id, member)
         }
         ("GET", ["organizations", id, "roles"]) => list_roles(&backend.directory, Org, id, call),
         ("GET", ["workspaces", id, "roles"]) => list_roles(&backend.directory, Ws, id, call),

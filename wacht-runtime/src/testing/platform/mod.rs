@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use serde_json::{Value, json};
 
 use super::backend::{Admission, BackendState, admit, fault_answer};
@@ -25,8 +25,11 @@ mod groups;
 mod input;
 mod users;
 
-/// The largest body read; a larger one answers 413.
+/// The largest body kept; a larger one answers 413.
 const MAX_BODY: usize = 1024 * 1024;
+/// The most of a too-large body read (and dropped) before answering 413; past it the
+/// connection is closed mid-body.
+const MAX_DRAINED: usize = 8 * 1024 * 1024;
 
 /// Whether `path` is one of this module's (anything below `/users`, `/organizations`,
 /// `/workspaces`; `GET /users` itself is `backend`'s and routed first).
@@ -59,7 +62,7 @@ where
         Err(err) => {
             let mut response = json_response(err.status(), &err.body());
             if err == ApiError::TooLarge {
-                // The rest of the body is not read: the connection cannot be reused.
+                // The body may not have been read to its end: do not reuse the connection.
                 response
                     .headers_mut()
                     .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -104,7 +107,8 @@ where
     dispatch(&mut lock(state), &parts.method, parts.uri.path(), &call)
 }
 
-/// Reads the whole body, at most [`MAX_BODY`] bytes.
+/// Reads the whole body, keeping at most [`MAX_BODY`] bytes. A larger body is still read to
+/// its end (up to [`MAX_DRAINED`], so the client is not cut off mid-send) and answers 413.
 async fn read_body<B>(headers: &HeaderMap, body: B) -> Result<Bytes, ApiError>
 where
     B: http_body::Body<Data = Bytes>,
@@ -114,16 +118,29 @@ where
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY as u64) {
+    if declared.is_some_and(|length| length > MAX_DRAINED as u64) {
         return Err(ApiError::TooLarge);
     }
-    match Limited::new(body, MAX_BODY).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::TooLarge),
-        Err(_) => Err(ApiError::BadRequest(
-            "the request body could not be read".into(),
-        )),
+    let mut body = std::pin::pin!(body);
+    let mut kept = Vec::new();
+    let mut received = 0_usize;
+    while let Some(frame) = body.as_mut().frame().await {
+        let frame =
+            frame.map_err(|_| ApiError::BadRequest("the request body could not be read".into()))?;
+        if let Ok(data) = frame.into_data() {
+            received = received.saturating_add(data.len());
+            if received > MAX_DRAINED {
+                return Err(ApiError::TooLarge);
+            }
+            if received <= MAX_BODY {
+                kept.extend_from_slice(&data);
+            }
+        }
     }
+    if received > MAX_BODY {
+        return Err(ApiError::TooLarge);
+    }
+    Ok(kept.into())
 }
 
 /// Now, RFC 3339 to the second.

@@ -1,5 +1,5 @@
-//! The backend API's `GET /users`: bearer-key authentication, seeded users, pagination,
-//! sorting, search and injected faults.
+//! The backend API's `GET /users` (seeded users, pagination, sorting, search) and what every
+//! backend request shares: the state, bearer-key authentication, injected faults, records.
 
 use std::cmp::Ordering;
 use std::io;
@@ -9,6 +9,7 @@ use http::{HeaderMap, Request, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::directory::Directory;
 use super::http::{CloseConnection, Served, bytes_response, json_response, lock, status_or_500};
 use super::random::random_secret;
 
@@ -178,56 +179,104 @@ pub enum BackendFault {
     PlainText(u16),
 }
 
-/// Key, users, fault and records of the backend endpoint.
+/// One request the backend API received ([`LocalWacht::backend_calls`](super::LocalWacht::backend_calls)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendCall {
+    /// The method (`GET`, `POST`, …).
+    pub method: String,
+    /// The path, as sent (`/organizations/319000000000000001/members`).
+    pub path: String,
+    /// The query string, without `?` (`""` when none, not decoded).
+    pub query: String,
+}
+
+/// Key, users, directory, fault and records of the backend endpoints.
 pub(super) struct BackendState {
     /// The one backend API key accepted (`Authorization: Bearer <key>`).
     pub(super) api_key: String,
     /// The users listed, in creation order.
     pub(super) users: Vec<TestUser>,
+    /// Organizations, workspaces, their roles and memberships, user profiles.
+    pub(super) directory: Directory,
     /// The injected fault.
     pub(super) fault: BackendFault,
     /// The query string of every `GET /users` received ("" when none), in order.
     pub(super) requests: Vec<String>,
+    /// Every backend request received, in order.
+    pub(super) calls: Vec<BackendCall>,
 }
 
 impl BackendState {
-    /// A backend with a fresh key and the seeded users.
+    /// A backend with a fresh key, the seeded users and an empty directory.
     pub(super) fn new() -> io::Result<Self> {
         Ok(Self {
             api_key: format!("wk_backend_{}", random_secret()?),
             users: TestUser::seeded(),
+            directory: Directory::default(),
             fault: BackendFault::None,
             requests: Vec::new(),
+            calls: Vec::new(),
         })
+    }
+}
+
+/// What became of a backend request at the door ([`admit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Admission {
+    /// A fault is injected: answer [`fault_answer`] of it.
+    Faulted(BackendFault),
+    /// The bearer key is missing or wrong.
+    Refused,
+    /// Serve it.
+    Admitted,
+}
+
+/// What every backend request goes through: it is recorded, then checked for an injected
+/// fault, then for the bearer key.
+pub(super) fn admit<B>(state: &Mutex<BackendState>, req: &Request<B>) -> Admission {
+    let mut backend = lock(state);
+    backend.calls.push(BackendCall {
+        method: req.method().to_string(),
+        path: req.uri().path().to_owned(),
+        query: req.uri().query().unwrap_or_default().to_owned(),
+    });
+    if backend.fault != BackendFault::None {
+        Admission::Faulted(backend.fault)
+    } else if bearer(req.headers()) == Some(backend.api_key.as_str()) {
+        Admission::Admitted
+    } else {
+        Admission::Refused
+    }
+}
+
+/// The answer of an injected fault ([`BackendFault::None`] answers an empty 200).
+pub(super) fn fault_answer(fault: BackendFault) -> Served {
+    match fault {
+        BackendFault::Down => Err(CloseConnection),
+        BackendFault::Status(code) => {
+            let body = json!({ "message": "injected fault", "code": "internal_error" });
+            Ok(json_response(status_or_500(code), &body))
+        }
+        BackendFault::PlainText(code) => Ok(bytes_response(
+            status_or_500(code),
+            "text/plain",
+            "injected fault",
+        )),
+        BackendFault::None => Ok(json_response(StatusCode::OK, &json!({}))),
     }
 }
 
 /// `GET /users`.
 pub(super) async fn serve<B>(state: &Mutex<BackendState>, req: &Request<B>) -> Served {
     let query = req.uri().query().unwrap_or_default().to_owned();
-    let (fault, api_key) = {
-        let mut backend = lock(state);
-        backend.requests.push(query.clone());
-        (backend.fault, backend.api_key.clone())
-    };
-    match fault {
-        BackendFault::None => {}
-        BackendFault::Down => return Err(CloseConnection),
-        BackendFault::Status(code) => {
-            let body = json!({ "message": "injected fault", "code": "internal_error" });
-            return Ok(json_response(status_or_500(code), &body));
+    lock(state).requests.push(query.clone());
+    match admit(state, req) {
+        Admission::Faulted(fault) => return fault_answer(fault),
+        Admission::Admitted => {}
+        Admission::Refused => {
+            let body = json!({ "message": "Invalid API key", "code": "unauthorized" });
+            return Ok(json_response(StatusCode::UNAUTHORIZED, &body));
         }
-        BackendFault::PlainText(code) => {
-            return Ok(bytes_response(
-                status_or_500(code),
-                "text/plain",
-                "injected fault",
-            ));
-        }
-    }
-    if bearer(req.headers()) != Some(api_key.as_str()) {
-        let body = json!({ "message": "Invalid API key", "code": "unauthorized" });
-        return Ok(json_response(StatusCode::UNAUTHORIZED, &body));
     }
     let params = match ListParams::parse(&query) {
         Ok(params) => params,
@@ -402,7 +451,7 @@ fn matches_search(user: &TestUser, search: &str) -> bool {
 }
 
 /// Splits and decodes an `application/x-www-form-urlencoded` query string.
-fn query_pairs(query: &str) -> Vec<(String, String)> {
+pub(super) fn query_pairs(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
         .filter(|pair| !pair.is_empty())

@@ -320,9 +320,9 @@ async fn requests_are_recorded_and_faults_injected() {
     wacht.reset_counters();
     assert!(wacht.backend_requests().is_empty());
 
-    // Only GET /users is served.
+    // GET is the only method of /users itself besides POST (creating a user).
     let response = reqwest::Client::new()
-        .post(wacht.users_url())
+        .put(wacht.users_url())
         .header("authorization", &bearer)
         .send()
         .await

@@ -8,8 +8,9 @@
 //! - the gateway: `POST /v1/authz/check`, with API keys ([`LocalWacht::create_api_key`]),
 //!   OAuth access tokens ([`LocalWacht::create_oauth_token`]), permissions, rate limits
 //!   ([`RateLimitRule`]) and faults ([`GatewayFault`]);
-//! - the backend API: `GET /users` with seeded users ([`TestUser`]), its bearer key
-//!   ([`LocalWacht::backend_api_key`]) and faults ([`BackendFault`]);
+//! - the backend API: `GET /users` with seeded users ([`TestUser`]); users, organizations and
+//!   workspaces (create, read, list, update, delete, members, roles) in the platform API's
+//!   shapes; its bearer key ([`LocalWacht::backend_api_key`]) and faults ([`BackendFault`]);
 //! - webhook deliveries: [`LocalWacht::deliver`] sends an [`OutgoingEvent`] signed as Wacht
 //!   signs it, with [`LocalWacht::webhook_secret`].
 //!
@@ -46,7 +47,10 @@
 //! | `server`      | thread, accept loop, counters, router, shared state    | endpoints, `http`     |
 //! | `jwks`        | the JWKS endpoint, [`JwksFault`]                       | `http`, `keys`        |
 //! | `gateway`     | the check endpoint: [`GatewayFault`], state, decisions | `http`, `credentials`, `random` |
-//! | `backend`     | the users endpoint, [`TestUser`], [`BackendFault`]     | `http`, `random`      |
+//! | `platform`    | the backend API beyond `GET /users`                    | `backend`, `directory`, `multipart`, `http` |
+//! | `backend`     | `GET /users`, [`TestUser`], [`BackendFault`], state    | `directory`, `http`, `random` |
+//! | `directory`   | organizations, workspaces, roles, memberships          | `http`                |
+//! | `multipart`   | the `multipart/form-data` parser                       | nothing               |
 //! | `credentials` | [`ApiKeySpec`], [`ApiKey`], [`OAuthTokenSpec`], …      | `random`              |
 //! | `mint`        | [`TokenBuilder`]                                       | `keys`                |
 //! | `keys`        | [`TestKey`], [`KeyAlgorithm`]                          | `random`              |
@@ -57,12 +61,15 @@
 
 mod backend;
 mod credentials;
+mod directory;
 mod frontend;
 mod gateway;
 mod http;
 mod jwks;
 mod keys;
 mod mint;
+mod multipart;
+mod platform;
 mod random;
 mod serve;
 mod server;
@@ -76,7 +83,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-pub use backend::{BackendFault, TestUser};
+pub use backend::{BackendCall, BackendFault, TestUser};
 pub use credentials::{
     ApiKey, ApiKeySpec, OAuthToken, OAuthTokenSpec, RateLimitRule, RateLimitScope,
 };
@@ -402,7 +409,9 @@ impl LocalWacht {
             gateway.checks = 0;
             gateway.requests.clear();
         }
-        self.state().backend().requests.clear();
+        let mut backend = self.state().backend();
+        backend.requests.clear();
+        backend.calls.clear();
     }
 
     // ----- gateway -----
@@ -573,6 +582,13 @@ impl LocalWacht {
         self.state().backend().requests.clone()
     }
 
+    /// Every backend API request received (any route; faulted and refused ones included),
+    /// in order, since start or [`LocalWacht::reset_counters`].
+    #[must_use]
+    pub fn backend_calls(&self) -> Vec<BackendCall> {
+        self.state().backend().calls.clone()
+    }
+
     // ----- minting -----
 
     /// Starts a session token issued by this emulator and signed with its current key; see
@@ -672,3 +688,6 @@ mod gateway_tests;
 
 #[cfg(test)]
 mod backend_tests;
+
+#[cfg(test)]
+mod platform_tests;

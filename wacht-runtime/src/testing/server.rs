@@ -23,6 +23,7 @@ use super::frontend::{self, FrontendState, SESSION_TOKEN_PATH, SIGN_IN_PATH};
 use super::gateway::{self, GATEWAY_PATH, GatewayState};
 use super::http::{Served, lock, not_found};
 use super::jwks::{self, JWKS_PATH, JwksState};
+use super::platform;
 
 /// Everything the server and the handles share.
 pub(super) struct State {
@@ -36,7 +37,7 @@ pub(super) struct State {
     pub(super) jwks: Mutex<JwksState>,
     /// Credentials, rate-limit counts, fault and records of the gateway endpoint.
     pub(super) gateway: Mutex<GatewayState>,
-    /// Key, users, fault and records of the backend endpoint.
+    /// Key, users, directory, fault and records of the backend endpoints.
     pub(super) backend: Mutex<BackendState>,
     /// Sessions, users, mode, fault and counters of the browser-session endpoints.
     pub(super) frontend: Mutex<FrontendState>,
@@ -137,6 +138,10 @@ async fn route(state: &State, req: Request<Incoming>) -> Served {
         (&Method::GET, JWKS_PATH) => jwks::serve(&state.jwks).await,
         (_, GATEWAY_PATH) => gateway::serve(&state.gateway, req).await,
         (&Method::GET, USERS_PATH) => backend::serve(&state.backend, &req).await,
+        (_, path) if platform::serves(path) => {
+            let deployment_id = state.gateway().deployment_id.clone();
+            platform::serve(&state.backend, &deployment_id, req).await
+        }
         (&Method::GET, SESSION_TOKEN_PATH) => {
             frontend::session_token(&state.url, &state.jwks, &state.frontend, &req).await
         }

@@ -318,14 +318,9 @@ impl HttpTransport {
         }
     }
 
-    /// `<base><path>?<query>`. The path must start with `/`: anything else could end the base
-    /// URL's authority (`@host`) and send the key elsewhere.
+    /// `<base><path>?<query>`, after [`check_path`].
     fn url(&self, call: &Call) -> Result<Url, BackendError> {
-        if !call.path.starts_with('/') {
-            return Err(BackendError::InvalidRequest(
-                "the path does not start with `/`".to_owned(),
-            ));
-        }
+        check_path(&call.path)?;
         let mut url = Url::parse(&format!("{}{}", self.base_url, call.path))
             .map_err(|e| BackendError::Transport(format!("invalid backend API URL: {e}")))?;
         if !call.query.is_empty() {
@@ -350,6 +345,29 @@ impl HttpTransport {
             }
         }
     }
+}
+
+/// Refuses a path that would not name what it says once parsed: one not starting with `/`
+/// (`@host` would end the base URL's authority and send the key elsewhere), one with `?` or
+/// `#` (parameters are percent-encoded, so these never come from one), and one with a dot
+/// segment: URL parsers resolve `..` and its encodings (`%2E%2E`, `.%2e`) alike, so an id
+/// `..` would turn `/users/{id}/sessions` into `/sessions`.
+fn check_path(path: &str) -> Result<(), BackendError> {
+    let refuse = |why: &str| Err(BackendError::InvalidRequest(format!("the path {why}")));
+    if !path.starts_with('/') {
+        return refuse("does not start with `/`");
+    }
+    if path.contains(['?', '#']) {
+        return refuse("contains `?` or `#`");
+    }
+    let dot = |segment: &str| {
+        let segment = segment.to_ascii_lowercase().replace("%2e", ".");
+        segment == "." || segment == ".."
+    };
+    if path.split('/').any(dot) {
+        return refuse("has a `.` or `..` segment (an id that is only dots)");
+    }
+    Ok(())
 }
 
 /// The time of one call: its timeout, what is spent, what the last attempt took.
@@ -699,7 +717,7 @@ mod tests {
     }
 
     #[test]
-    fn paths_must_start_with_a_slash() {
+    fn paths_start_with_a_slash_and_have_no_dot_segments() {
         let client = BackendClient::with_client(
             reqwest::Client::new(),
             "https://api.example/v1/",
@@ -707,6 +725,7 @@ mod tests {
             Duration::from_secs(1),
         );
         let mut call = Call::new("x", Method::GET, "/users/a%2Fb".into());
+        assert!(check_path("/users/v1.2/...x/%2E%2E%2E").is_ok());
         call.query = vec![
             ("search", "ada l&x=1".to_owned()),
             ("limit", "2".to_owned()),
@@ -716,7 +735,18 @@ mod tests {
             url.as_str(),
             "https://api.example/v1/users/a%2Fb?search=ada+l%26x%3D1&limit=2"
         );
-        for path in ["@evil.example/users", "users", ""] {
+        for path in [
+            "@evil.example/users",
+            "users",
+            "",
+            "/users/../sessions",
+            "/users/%2E%2E/sessions",
+            "/users/.%2e",
+            "/users/%2e",
+            "/users/./x",
+            "/users/1?x=1",
+            "/users/1#x",
+        ] {
             let call = Call::new("x", Method::GET, path.into());
             assert!(
                 matches!(

@@ -52,6 +52,7 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
+//! | `backend` (default) | the backend API client: `Wacht::backend()`, [`BackendClient`] (the transport of every operation in [`backend_api`]) |
 //! | `lambda` | Wacht calls end before a Lambda (or Netlify) invocation's deadline |
 //! | `tower` | [`layer`]: tower layers for any `Service<http::Request<B>>` |
 //! | `axum` | axum extractors (`Auth`, `MachineAuth`, `Option<Auth>`, `Caller`) and axum's return types under the attributes |

@@ -245,7 +245,12 @@ fn undocumented<'a>(names: impl IntoIterator<Item = &'a String>, doc: &str) -> V
 fn sources() -> String {
     let root = root();
     let mut text = String::new();
-    for dir in [root.join("wacht-runtime/src"), root.join("src")] {
+    // wacht-backend: the backend API's errors (`BackendError` is its `Error`).
+    for dir in [
+        root.join("wacht-runtime/src"),
+        root.join("wacht-backend/src"),
+        root.join("src"),
+    ] {
         for file in rust_files(&dir) {
             text.push_str(&fs::read_to_string(&file).unwrap());
             text.push('\n');

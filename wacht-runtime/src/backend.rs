@@ -1,30 +1,59 @@
-//! The backend API client: the Rust counterpart of the JavaScript SDK's `initClient` and
-//! `users.list`. Authenticated with the backend API key (`WACHT_API_KEY`) as
-//! `Authorization: Bearer`, against `WACHT_BACKEND_API_URL`.
+//! The backend API client: [`BackendClient`], the [`Transport`] every operation of
+//! `wacht_backend` (re-exported as `backend_api`) is sent through. Authenticated with the
+//! backend API key (`WACHT_API_KEY`) as `Authorization: Bearer`, against
+//! `WACHT_BACKEND_API_URL`, under the outbound rules (no redirects, a 4 MiB cap, the timeout
+//! covering the whole call); idempotent calls are retried on `429`/`503` within the timeout.
+//!
+//! `users().list(ListUsersOptions)` is the hand-written call of the first release, kept until
+//! the generated `users()` group replaces it.
 
 use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
 use std::time::Duration;
 
-use http::StatusCode;
-use http::header::{ACCEPT, AUTHORIZATION, HeaderValue};
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use http::{Method, StatusCode};
 use reqwest::Url;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use wacht_backend::{Backend, Body, Call, Form, Reply, Transport};
 
 use crate::config::{ConfigError, WachtConfig};
 use crate::outbound::{self, BACKEND_BODY_CAP, OutboundError};
+use crate::platform::Instant;
 use crate::secret::Secret;
 
-/// Longest error text kept from a non-JSON error body, in characters.
-const MAX_ERROR_TEXT: usize = 8 * 1024;
+pub use wacht_backend::{Error as BackendError, ErrorBody, Page};
 
-/// A client of the Wacht backend API. Cheap to clone; connections are kept alive and
+/// Retries of one call at most (so at most three attempts).
+const MAX_RETRIES: u32 = 2;
+/// The first back-off without `Retry-After`; doubled for each further retry, less up to half
+/// at random.
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+
+/// A client of the Wacht backend API, and the transport of every operation of
+/// [`backend_api`](crate::backend_api): it dereferences to a
+/// [`Backend`](wacht_backend::Backend) sending through it, so `client.send(call)` and the
+/// generated groups work on it directly. Cheap to clone; connections are kept alive and
 /// reused. Its `Debug` never shows the API key.
 ///
 /// Get one from a configured context with [`Wacht::backend`](crate::Wacht::backend) (it
 /// shares the context's HTTP client), or build one with [`BackendClient::from_config`] /
 /// [`BackendClient::new`].
+///
+/// Every call:
+/// - is sent to the base URL plus the call's path and query, with `Authorization: Bearer
+///   <key>` (a sensitive header) and `Accept: application/json`; JSON bodies with
+///   `Content-Type: application/json`, forms as `multipart/form-data` with a random boundary;
+/// - never follows a redirect, reads at most 4 MiB, and ends within the client's
+///   [timeout](BackendClient::timeout), retries and waits included;
+/// - when the call is idempotent (`GET`, `HEAD`, `PUT`, `DELETE`, `OPTIONS`) and the answer is
+///   `429` or `503`, is sent again at most twice, after `Retry-After` (seconds) or else a short
+///   back-off (about 200 ms, then 400 ms, with jitter), and only when the wait and another
+///   attempt as long as the last one fit in what is left of the timeout; otherwise the
+///   `429`/`503` is returned at once. `POST` and `PATCH` are never sent twice.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -40,21 +69,65 @@ const MAX_ERROR_TEXT: usize = 8 * 1024;
 /// }
 /// # Ok(()) }
 /// ```
+///
+/// Without an API key nothing is sent:
+///
+/// ```
+/// use wacht_runtime::{BackendClient, BackendError};
+/// # async fn run() {
+/// let client = BackendClient::new("https://api.wacht.dev", "").unwrap();
+/// let error = client.users().list(Default::default()).await.unwrap_err();
+/// assert!(matches!(error, BackendError::MissingApiKey)); // nothing was sent
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct BackendClient {
+    transport: Arc<HttpTransport>,
+    /// The API over `transport` (the same `Arc`).
+    api: Backend,
+}
+
+/// What a [`BackendClient`] sends with.
+struct HttpTransport {
     http: reqwest::Client,
     base_url: String,
     api_key: Option<Secret>,
     timeout: Duration,
 }
 
-impl fmt::Debug for BackendClient {
+impl fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BackendClient")
             .field("base_url", &self.base_url)
             .field("api_key", &self.api_key)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for BackendClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.transport.fmt(f)
+    }
+}
+
+impl Deref for BackendClient {
+    type Target = Backend;
+
+    fn deref(&self) -> &Backend {
+        &self.api
+    }
+}
+
+impl Transport for BackendClient {
+    fn send(&self, call: Call) -> BoxFuture<'_, Result<Reply, BackendError>> {
+        self.transport.send(call)
+    }
+}
+
+impl Transport for HttpTransport {
+    fn send(&self, call: Call) -> BoxFuture<'_, Result<Reply, BackendError>> {
+        Box::pin(crate::platform::send(self.call(call)))
     }
 }
 
@@ -105,84 +178,158 @@ impl BackendClient {
         api_key: Option<Secret>,
         timeout: Duration,
     ) -> Self {
-        BackendClient {
+        Self::from_transport(HttpTransport {
             http,
             base_url: base_url.trim().trim_end_matches('/').to_owned(),
             api_key: api_key.filter(|key| !key.expose().is_empty()),
             timeout,
-        }
+        })
     }
 
-    /// The same client with another timeout (at most 300 s, as the configured one).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        // Bounded like the configured timeout (zero stays zero: a deadline already past).
-        self.timeout = timeout.min(*crate::config::HTTP_TIMEOUT_RANGE.end());
-        self
+    fn from_transport(transport: HttpTransport) -> Self {
+        let transport = Arc::new(transport);
+        let api = Backend::from_arc(transport.clone());
+        BackendClient { transport, api }
+    }
+
+    /// The same client with another timeout (at most 300 s, as the configured one): the
+    /// longest a call may take, retries and waits included.
+    pub fn timeout(self, timeout: Duration) -> Self {
+        let transport = &*self.transport;
+        Self::from_transport(HttpTransport {
+            http: transport.http.clone(),
+            base_url: transport.base_url.clone(),
+            api_key: transport.api_key.clone(),
+            // Bounded like the configured timeout (zero stays zero: a deadline already past).
+            timeout: timeout.min(*crate::config::HTTP_TIMEOUT_RANGE.end()),
+        })
     }
 
     /// The backend API base URL (no trailing slash).
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        &self.transport.base_url
     }
 
     /// Whether an API key is configured.
     pub fn has_api_key(&self) -> bool {
-        self.api_key.is_some()
+        self.transport.api_key.is_some()
     }
 
-    /// The users endpoints.
+    /// The users endpoints of the first release (`users().list(ListUsersOptions)`).
     pub fn users(&self) -> Users<'_> {
         Users { client: self }
     }
+}
 
-    /// `GET <base>/<path>?<query>` with the bearer key; a 2xx JSON body is parsed as `T`.
-    async fn get<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        query: &[(&str, String)],
-    ) -> Result<T, BackendError> {
+impl HttpTransport {
+    /// Sends `call` under the rules of [`BackendClient`]: attempts, waits and retries all
+    /// within `self.timeout`.
+    async fn call(&self, call: Call) -> Result<Reply, BackendError> {
         let key = self.api_key.as_ref().ok_or(BackendError::MissingApiKey)?;
         let mut authorization = HeaderValue::try_from(format!("Bearer {}", key.expose()))
             .map_err(|_| BackendError::InvalidApiKey)?;
         authorization.set_sensitive(true);
-        let mut url = Url::parse(&format!("{}{path}", self.base_url))
+        let url = self.url(&call)?;
+        let (content_type, body) = match &call.body {
+            Body::Empty => (None, None),
+            Body::Json(json) => (
+                Some("application/json".to_owned()),
+                Some(Bytes::from(json.clone())),
+            ),
+            Body::Multipart(form) => {
+                let boundary = format!(
+                    "{:016x}{:016x}",
+                    crate::platform::random_u64(),
+                    crate::platform::random_u64()
+                );
+                (
+                    Some(Form::content_type(&boundary)),
+                    Some(Bytes::from(form.encode(&boundary))),
+                )
+            }
+            _ => {
+                return Err(BackendError::InvalidRequest(
+                    "a body this client cannot send".to_owned(),
+                ));
+            }
+        };
+        let started = Instant::now();
+        let mut retries = 0;
+        loop {
+            let mut request = self
+                .http
+                .request(call.method.clone(), url.clone())
+                .header(AUTHORIZATION, authorization.clone())
+                .header(ACCEPT, "application/json");
+            if let Some(content_type) = &content_type {
+                request = request.header(CONTENT_TYPE, content_type);
+            }
+            if let Some(body) = &body {
+                request = request.body(body.clone());
+            }
+            let request = request
+                .build()
+                .map_err(|e| BackendError::Transport(outbound::cause_chain(&e.without_url())))?;
+            let attempt_started = Instant::now();
+            let remaining = self.timeout.saturating_sub(started.elapsed());
+            let answer = outbound::call(
+                &self.http,
+                request,
+                remaining,
+                BACKEND_BODY_CAP,
+                outbound::ReadBody::Always,
+            )
+            .await
+            .map_err(|e| self.outbound_error(e))?;
+            if answer.status.is_success() {
+                return Ok(Reply {
+                    status: answer.status,
+                    body: answer.body,
+                });
+            }
+            let wait = retry_wait(
+                &call,
+                answer.status,
+                &answer.headers,
+                retries,
+                Budget {
+                    timeout: self.timeout,
+                    spent: started.elapsed(),
+                    last_attempt: attempt_started.elapsed(),
+                },
+            );
+            let Some(wait) = wait else {
+                return Err(BackendError::Status {
+                    status: answer.status,
+                    body: ErrorBody::parse(&answer.body, key.expose()),
+                });
+            };
+            retries += 1;
+            tracing::debug!(
+                target: "wacht",
+                operation = call.operation,
+                status = answer.status.as_u16(),
+                retry = retries,
+                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                "backend API call answered {}; retrying",
+                answer.status.as_u16()
+            );
+            crate::platform::sleep(wait).await;
+        }
+    }
+
+    /// `<base><path>?<query>`, after [`check_path`].
+    fn url(&self, call: &Call) -> Result<Url, BackendError> {
+        check_path(&call.path)?;
+        let mut url = Url::parse(&format!("{}{}", self.base_url, call.path))
             .map_err(|e| BackendError::Transport(format!("invalid backend API URL: {e}")))?;
-        if !query.is_empty() {
+        if !call.query.is_empty() {
             let mut pairs = url.query_pairs_mut();
-            for (name, value) in query {
+            for (name, value) in &call.query {
                 pairs.append_pair(name, value);
             }
         }
-        let request = self
-            .http
-            .get(url)
-            .header(AUTHORIZATION, authorization)
-            .header(ACCEPT, "application/json")
-            .build()
-            .map_err(|e| BackendError::Transport(outbound::cause_chain(&e.without_url())))?;
-        let outbound::Answer {
-            status,
-            body: bytes,
-            ..
-        } = outbound::call(
-            &self.http,
-            request,
-            self.timeout,
-            BACKEND_BODY_CAP,
-            outbound::ReadBody::Always,
-        )
-        .await
-        .map_err(|e| self.outbound_error(e))?;
-        if status.is_success() {
-            // Described without the offending value, which could be an echoed key.
-            serde_json::from_slice(&bytes)
-                .map_err(|e| BackendError::InvalidResponse(outbound::json_error(&e)))
-        } else {
-            Err(BackendError::Status {
-                status,
-                body: ErrorBody::parse(&bytes, key),
-            })
-        }
+        Ok(url)
     }
 
     fn outbound_error(&self, error: OutboundError) -> BackendError {
@@ -198,6 +345,83 @@ impl BackendClient {
             }
         }
     }
+}
+
+/// Refuses a path that would not name what it says once parsed: one not starting with `/`
+/// (`@host` would end the base URL's authority and send the key elsewhere), one with `?` or
+/// `#` (parameters are percent-encoded, so these never come from one), and one with a dot
+/// segment: URL parsers resolve `..` and its encodings (`%2E%2E`, `.%2e`) alike, so an id
+/// `..` would turn `/users/{id}/sessions` into `/sessions`.
+fn check_path(path: &str) -> Result<(), BackendError> {
+    let refuse = |why: &str| Err(BackendError::InvalidRequest(format!("the path {why}")));
+    if !path.starts_with('/') {
+        return refuse("does not start with `/`");
+    }
+    if path.contains(['?', '#']) {
+        return refuse("contains `?` or `#`");
+    }
+    let dot = |segment: &str| {
+        let segment = segment.to_ascii_lowercase().replace("%2e", ".");
+        segment == "." || segment == ".."
+    };
+    if path.split('/').any(dot) {
+        return refuse("has a `.` or `..` segment (an id that is only dots)");
+    }
+    Ok(())
+}
+
+/// The time of one call: its timeout, what is spent, what the last attempt took.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    timeout: Duration,
+    spent: Duration,
+    last_attempt: Duration,
+}
+
+/// How long to wait before sending again a call answered `status`, after `retries` retries;
+/// `None`: the answer is final. Only idempotent methods, only `429` and `503`, at most
+/// [`MAX_RETRIES`], and only when the wait plus another attempt as long as the last one end
+/// within the timeout.
+fn retry_wait(
+    call: &Call,
+    status: StatusCode,
+    headers: &HeaderMap,
+    retries: u32,
+    budget: Budget,
+) -> Option<Duration> {
+    let idempotent = call.is_idempotent();
+    let retryable = matches!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+    );
+    if !idempotent || !retryable || retries >= MAX_RETRIES {
+        return None;
+    }
+    let wait = retry_after(headers).unwrap_or_else(|| backoff(retries));
+    let ends = budget
+        .spent
+        .checked_add(wait)?
+        .checked_add(budget.last_attempt)?;
+    (ends < budget.timeout).then_some(wait)
+}
+
+/// `Retry-After` in delta-seconds; `None` when absent or an HTTP-date (then the back-off
+/// applies).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Too many digits for a u64: longer than any timeout anyway.
+    Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)))
+}
+
+/// [`FIRST_BACKOFF`] doubled `retries` times, less up to half at random (so clients that
+/// failed together do not retry together).
+fn backoff(retries: u32) -> Duration {
+    let base = FIRST_BACKOFF * 2u32.saturating_pow(retries.min(8));
+    let fraction = (crate::platform::random_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    base.saturating_sub(base.mul_f64(fraction / 2.0))
 }
 
 /// The users endpoints of the backend API ([`BackendClient::users`]).
@@ -218,7 +442,9 @@ impl Users<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn list(&self, options: ListUsersOptions) -> Result<Page<User>, BackendError> {
-        self.client.get("/users", &options.query()).await
+        let mut call = Call::new("listUsers", Method::GET, "/users".to_owned());
+        call.query = options.query();
+        self.client.api.send(call).await
     }
 }
 
@@ -328,29 +554,6 @@ impl ListUsersOptions {
     }
 }
 
-/// One page of a list: `{"data": [...], "total", "limit", "offset", "has_more"}`.
-///
-/// `data` and `has_more` are required; `total`, `limit` and `offset` may be absent or
-/// `null` (the JavaScript SDK types them as optional). A field of the wrong type is an
-/// [`BackendError::InvalidResponse`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Page<T> {
-    /// The items of this page.
-    pub data: Vec<T>,
-    /// How many items match in all, when the service says.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<u64>,
-    /// The page size the service applied.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u64>,
-    /// The offset the service applied.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offset: Option<u64>,
-    /// Whether more items follow this page.
-    pub has_more: bool,
-}
-
 /// A user as the backend API lists it.
 ///
 /// `id`, `created_at` and `updated_at` are required strings (ids are strings of digits;
@@ -384,195 +587,6 @@ pub struct User {
     /// Primary phone number, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_phone_number: Option<String>,
-}
-
-/// The body of a non-2xx answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ErrorBody {
-    /// The documented JSON error `{"message", "code"?, "details"?}`.
-    Json {
-        /// The service's message.
-        message: String,
-        /// Its machine-readable code, if any.
-        code: Option<String>,
-        /// Extra details, if any.
-        details: Option<Value>,
-    },
-    /// Any other body, kept as text (invalid UTF-8 replaced, cut after 8 KiB characters).
-    Text(String),
-}
-
-impl ErrorBody {
-    /// Parses an error body; never fails. The API key, should the service echo it, is
-    /// replaced by `***`.
-    fn parse(bytes: &[u8], key: &Secret) -> Self {
-        let redact = |text: &str| {
-            let key = key.expose();
-            if key.is_empty() {
-                text.to_owned()
-            } else {
-                text.replace(key, "***")
-            }
-        };
-        if let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(bytes)
-            && let Some(Value::String(message)) = object.get("message")
-        {
-            let code = match object.get("code") {
-                Some(Value::String(code)) => Some(redact(code)),
-                Some(Value::Number(code)) => Some(code.to_string()),
-                _ => None,
-            };
-            let details = object
-                .get("details")
-                .filter(|d| !d.is_null())
-                .map(|d| redact_value(d, &redact));
-            return ErrorBody::Json {
-                message: redact(message),
-                code,
-                details,
-            };
-        }
-        // Redacted before it is cut, so a key straddling the cut cannot leave a prefix.
-        let text: String = redact(&String::from_utf8_lossy(bytes))
-            .chars()
-            .take(MAX_ERROR_TEXT)
-            .collect();
-        ErrorBody::Text(text)
-    }
-
-    /// The message: the JSON `message`, or the text.
-    pub fn message(&self) -> &str {
-        match self {
-            ErrorBody::Json { message, .. } => message,
-            ErrorBody::Text(text) => text,
-        }
-    }
-
-    /// The JSON `code`, if any.
-    pub fn code(&self) -> Option<&str> {
-        match self {
-            ErrorBody::Json { code, .. } => code.as_deref(),
-            ErrorBody::Text(_) => None,
-        }
-    }
-
-    /// The JSON `details`, if any.
-    pub fn details(&self) -> Option<&Value> {
-        match self {
-            ErrorBody::Json { details, .. } => details.as_ref(),
-            ErrorBody::Text(_) => None,
-        }
-    }
-}
-
-/// `value` with `redact` applied to every string in it, object member names included.
-fn redact_value(value: &Value, redact: &impl Fn(&str) -> String) -> Value {
-    match value {
-        Value::String(text) => Value::String(redact(text)),
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|v| redact_value(v, redact)).collect())
-        }
-        Value::Object(members) => Value::Object(
-            members
-                .iter()
-                .map(|(name, v)| (redact(name), redact_value(v, redact)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
-impl fmt::Display for ErrorBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ErrorBody::Json {
-                message,
-                code: Some(code),
-                ..
-            } => write!(f, "{message} ({code})"),
-            ErrorBody::Json { message, .. } => f.write_str(message),
-            ErrorBody::Text(text) => f.write_str(text),
-        }
-    }
-}
-
-/// Why a backend API call failed. Neither `Debug` nor `Display` ever shows the API key.
-///
-/// ```
-/// use wacht_runtime::{BackendClient, BackendError};
-/// # async fn run() {
-/// let client = BackendClient::new("https://api.wacht.dev", "").unwrap();
-/// let error = client.users().list(Default::default()).await.unwrap_err();
-/// assert!(matches!(error, BackendError::MissingApiKey)); // nothing was sent
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum BackendError {
-    /// No backend API key is configured (`WACHT_API_KEY`); no request was sent.
-    #[error("no backend API key configured: set WACHT_API_KEY")]
-    MissingApiKey,
-    /// The API key cannot be sent in an HTTP header (control characters); no request was
-    /// sent.
-    #[error("the backend API key contains characters that cannot be sent in a header")]
-    InvalidApiKey,
-    /// The service answered with a redirect, which is never followed (the key is never sent
-    /// to another URL). `None`: the answer came from another URL than the one requested.
-    #[error("the backend API redirected (HTTP {}), which is never followed", .status.map_or("?".to_owned(), |s| s.as_u16().to_string()))]
-    Redirect {
-        /// The 3xx status, when the redirect itself was seen.
-        status: Option<StatusCode>,
-    },
-    /// The service answered with a non-2xx status.
-    #[error("the backend API answered HTTP {status}: {body}")]
-    Status {
-        /// The HTTP status.
-        status: StatusCode,
-        /// The error body, parsed when it is the documented JSON.
-        body: ErrorBody,
-    },
-    /// No answer within the timeout.
-    #[error("the backend API did not answer within {0:?}")]
-    Timeout(Duration),
-    /// The request did not complete (refused, reset, DNS, bad URL).
-    #[error("the backend API could not be reached: {0}")]
-    Transport(String),
-    /// A 2xx answer whose body is not the documented JSON.
-    #[error("the backend API's answer is invalid: {0}")]
-    InvalidResponse(String),
-}
-
-impl BackendError {
-    /// The HTTP status, for [`BackendError::Status`].
-    pub fn status(&self) -> Option<StatusCode> {
-        match self {
-            BackendError::Status { status, .. } => Some(*status),
-            BackendError::Redirect { status } => *status,
-            _ => None,
-        }
-    }
-
-    /// The error body, for [`BackendError::Status`].
-    pub fn body(&self) -> Option<&ErrorBody> {
-        match self {
-            BackendError::Status { body, .. } => Some(body),
-            _ => None,
-        }
-    }
-
-    /// The stable snake_case reason code (for logs and metrics).
-    pub fn reason(&self) -> &'static str {
-        match self {
-            BackendError::MissingApiKey => "missing_api_key",
-            BackendError::InvalidApiKey => "invalid_api_key",
-            BackendError::Status { .. } => "backend_status",
-            BackendError::Redirect { .. } => "backend_redirect",
-            BackendError::Timeout(_) => "backend_timeout",
-            BackendError::Transport(_) => "backend_unreachable",
-            BackendError::InvalidResponse(_) => "backend_invalid_response",
-        }
-    }
 }
 
 #[cfg(test)]
@@ -629,19 +643,119 @@ mod tests {
     }
 
     #[test]
-    fn error_bodies_keep_json_or_text_and_never_the_key() {
-        let key = Secret::new("sk_secret");
-        let json = ErrorBody::parse(
-            br#"{"message":"bad key sk_secret","code":"unauthorized","details":{"a":1}}"#,
-            &key,
+    fn only_idempotent_calls_on_429_and_503_are_retried_within_the_budget() {
+        let budget = Budget {
+            timeout: Duration::from_secs(5),
+            spent: Duration::from_millis(100),
+            last_attempt: Duration::from_millis(100),
+        };
+        let get = Call::new("x", Method::GET, "/x".into());
+        let none = HeaderMap::new();
+        for status in [
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ] {
+            let wait = retry_wait(&get, status, &none, 0, budget).expect("retried");
+            assert!(
+                (Duration::from_millis(100)..=Duration::from_millis(200)).contains(&wait),
+                "{wait:?}"
+            );
+            let second = retry_wait(&get, status, &none, 1, budget).expect("retried");
+            assert!(
+                (Duration::from_millis(200)..=Duration::from_millis(400)).contains(&second),
+                "{second:?}"
+            );
+            assert_eq!(retry_wait(&get, status, &none, MAX_RETRIES, budget), None);
+        }
+        for status in [500, 502, 504, 400, 401, 404, 409] {
+            let status = StatusCode::from_u16(status).unwrap();
+            assert_eq!(retry_wait(&get, status, &none, 0, budget), None, "{status}");
+        }
+        for method in [Method::POST, Method::PATCH] {
+            let call = Call::new("x", method, "/x".into());
+            let status = StatusCode::SERVICE_UNAVAILABLE;
+            assert_eq!(retry_wait(&call, status, &none, 0, budget), None);
+        }
+        let delete = Call::new("x", Method::DELETE, "/x".into());
+        assert!(retry_wait(&delete, StatusCode::SERVICE_UNAVAILABLE, &none, 0, budget).is_some());
+
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        let status = StatusCode::TOO_MANY_REQUESTS;
+        assert_eq!(
+            retry_wait(&get, status, &headers, 0, budget),
+            Some(Duration::from_secs(3))
         );
-        assert_eq!(json.message(), "bad key ***");
-        assert_eq!(json.code(), Some("unauthorized"));
-        assert_eq!(json.details(), Some(&json!({"a": 1})));
-        let text = ErrorBody::parse(b"upstream sk_secret exploded", &key);
-        assert_eq!(text, ErrorBody::Text("upstream *** exploded".into()));
-        let not_documented = ErrorBody::parse(br#"{"error":"x"}"#, &key);
-        assert_eq!(not_documented, ErrorBody::Text(r#"{"error":"x"}"#.into()));
+        // The wait and another attempt as long as the last must end within the timeout.
+        let late = Budget {
+            spent: Duration::from_millis(2_000),
+            last_attempt: Duration::from_millis(100),
+            ..budget
+        };
+        assert_eq!(retry_wait(&get, status, &headers, 0, late), None);
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("100"));
+        assert_eq!(retry_wait(&get, status, &headers, 0, budget), None);
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds_only() {
+        let read = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(RETRY_AFTER, HeaderValue::from_static(value));
+            retry_after(&headers)
+        };
+        assert_eq!(read("0"), Some(Duration::ZERO));
+        assert_eq!(read(" 2 "), Some(Duration::from_secs(2)));
+        assert_eq!(
+            read("99999999999999999999999"),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        for ignored in ["", "-1", "1.5", "Wed, 21 Oct 2015 07:28:00 GMT", "soon"] {
+            assert_eq!(read(ignored), None, "{ignored:?}");
+        }
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn paths_start_with_a_slash_and_have_no_dot_segments() {
+        let client = BackendClient::with_client(
+            reqwest::Client::new(),
+            "https://api.example/v1/",
+            Some(Secret::new("sk_test")),
+            Duration::from_secs(1),
+        );
+        let mut call = Call::new("x", Method::GET, "/users/a%2Fb".into());
+        assert!(check_path("/users/v1.2/...x/%2E%2E%2E").is_ok());
+        call.query = vec![
+            ("search", "ada l&x=1".to_owned()),
+            ("limit", "2".to_owned()),
+        ];
+        let url = client.transport.url(&call).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://api.example/v1/users/a%2Fb?search=ada+l%26x%3D1&limit=2"
+        );
+        for path in [
+            "@evil.example/users",
+            "users",
+            "",
+            "/users/../sessions",
+            "/users/%2E%2E/sessions",
+            "/users/.%2e",
+            "/users/%2e",
+            "/users/./x",
+            "/users/1?x=1",
+            "/users/1#x",
+        ] {
+            let call = Call::new("x", Method::GET, path.into());
+            assert!(
+                matches!(
+                    client.transport.url(&call),
+                    Err(BackendError::InvalidRequest(_))
+                ),
+                "{path:?}"
+            );
+        }
     }
 
     #[test]
@@ -656,5 +770,11 @@ mod tests {
         let debug = format!("{client:?}");
         assert!(!debug.contains("dont_print_me"), "{debug}");
         assert!(debug.contains("Secret(***)"), "{debug}");
+        let api = format!("{:?}", &*client);
+        assert!(api.starts_with("Backend(BackendClient {"), "{api}");
+        assert!(!api.contains("dont_print_me"), "{api}");
+        let shorter = client.timeout(Duration::from_millis(10));
+        assert!(shorter.has_api_key());
+        assert!(format!("{shorter:?}").contains("timeout: 10ms"));
     }
 }

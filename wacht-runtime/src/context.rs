@@ -9,9 +9,11 @@ use tracing::{Instrument, Span};
 
 use crate::admitted::{Admitted, ResponseHeaders};
 use crate::auth::Auth;
+#[cfg(feature = "backend")]
 use crate::backend::BackendClient;
 use crate::caller::{Caller, looks_like_jws};
 use crate::config::{ConfigError, WachtConfig};
+#[cfg(feature = "backend")]
 use crate::deadline::Deadline;
 use crate::gateway::GatewayClient;
 use crate::head::{BearerError, CredentialError, Head, bearer_token};
@@ -159,8 +161,14 @@ impl Wacht {
 
     /// A backend API client (`WACHT_BACKEND_API_URL`, `WACHT_API_KEY`) sharing this
     /// context's HTTP client and connections: the counterpart of the JavaScript SDK's
-    /// `initClient`. Cheap; call it per request. Without an API key every call fails with
+    /// `initClient`, and the transport of every operation of
+    /// [`backend_api`](crate::backend_api) (it dereferences to a
+    /// [`Backend`](crate::backend_api::Backend)). Cheap; call it per request. Without an API
+    /// key every call fails with
     /// [`BackendError::MissingApiKey`](crate::BackendError::MissingApiKey) and sends nothing.
+    /// Feature `backend`.
+    #[cfg(feature = "backend")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "backend")))]
     pub fn backend(&self) -> BackendClient {
         let config = &self.inner.config;
         BackendClient::with_client(
@@ -174,7 +182,10 @@ impl Wacht {
     /// [`Wacht::backend`] for calls made while answering `req`: when the request carries a
     /// deadline ([`Deadline`]; a Lambda invocation's with the `lambda` feature), each call's
     /// timeout ends [`DEADLINE_MARGIN`](crate::DEADLINE_MARGIN) before it, so the handler
-    /// still has time to answer.
+    /// still has time to answer. That timeout bounds each call whole, its retries and waits
+    /// included. Feature `backend`.
+    #[cfg(feature = "backend")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "backend")))]
     pub fn backend_for<B>(&self, req: &http::Request<B>) -> BackendClient {
         let until = crate::deadline::budget(self.inner.config.http_timeout, Deadline::of(req));
         let timeout = until.saturating_duration_since(Instant::now());

@@ -26,7 +26,7 @@
 //! | `auth`, `token_cache` | the verified identity; verified tokens remembered | `session` |
 //! | `caller` | a person or a machine, for endpoints taking both | `auth`, `machine` |
 //! | `requirement` | the session decision (403s) | `auth`, `rejection` |
-//! | `gateway`, `backend` | the gateway and backend API clients | `config`, `metrics`, `outbound`, `secret`, `strict` |
+//! | `gateway`, `backend` | the gateway client; the backend API client and transport (feature `backend`, over `wacht_backend`) | `config`, `metrics`, `outbound`, `platform`, `secret`, `strict` |
 //! | `machine` | the machine decision | `client_ip`, `gateway`, `head`, `rejection`, `requirement`, `secret` |
 //! | `bridge` | the `x-wacht-auth` header bridge | `auth`, `rejection`, `requirement`, `session`, `strict` |
 //! | `context` | [`Wacht`], the process-wide instance ([`init`], [`global`]) | every room above |
@@ -41,6 +41,7 @@
 
 mod admitted;
 mod auth;
+#[cfg(feature = "backend")]
 mod backend;
 mod browser;
 mod caller;
@@ -100,6 +101,8 @@ pub mod testing;
 
 pub use admitted::{Admitted, ResponseHeaders};
 pub use auth::{Auth, ClaimsError};
+#[cfg(feature = "backend")]
+#[cfg_attr(docsrs, doc(cfg(feature = "backend")))]
 pub use backend::{
     BackendClient, BackendError, ErrorBody, ListUsersOptions, Page, SortOrder, User, Users,
 };
@@ -130,6 +133,12 @@ pub use rejection::{Challenge, Rejection, RejectionCode};
 pub use requirement::{Denial, PermissionRule, Requirement};
 pub use secret::Secret;
 pub use session::AuthError;
+/// Wacht's platform (backend) API: the operations, grouped by resource, and their types (the
+/// `wacht-backend` crate). Reach them through [`Wacht::backend`], whose [`BackendClient`]
+/// dereferences to a [`backend_api::Backend`].
+#[cfg(feature = "backend")]
+#[cfg_attr(docsrs, doc(cfg(feature = "backend")))]
+pub use wacht_backend as backend_api;
 pub use webhook::{Webhook, WebhookEvent};
 
 /// On wasm32: whether session-token signatures are checked with the platform's WebCrypto

@@ -56,3 +56,42 @@ pub(crate) fn send<F: Future>(future: F) -> impl Future<Output = F::Output> + Se
 pub(crate) fn send<F: Future + Send>(future: F) -> impl Future<Output = F::Output> + Send {
     future
 }
+
+/// Waits `duration` (tokio's timer).
+#[cfg(all(feature = "backend", not(target_family = "wasm")))]
+pub(crate) async fn sleep(duration: Duration) {
+    tokio::time::sleep(duration).await;
+}
+
+/// Waits `duration` (a JS timer; no tokio runtime).
+#[cfg(all(feature = "backend", target_family = "wasm"))]
+pub(crate) fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
+    // Clamped as in `timeout`: JS timers take a signed 32-bit delay.
+    let millis = u32::try_from(duration.as_millis())
+        .unwrap_or(u32::MAX)
+        .min(i32::MAX.unsigned_abs());
+    send(gloo_timers::future::TimeoutFuture::new(millis))
+}
+
+/// 64 random bits, for values that must not collide or line up (multipart boundaries, retry
+/// jitter), never for secrets: std's `RandomState` (seeded from the OS once per thread, its
+/// keys changed on every call).
+#[cfg(all(feature = "backend", not(target_family = "wasm")))]
+pub(crate) fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    RandomState::new().hash_one(CALLS.fetch_add(1, Ordering::Relaxed))
+}
+
+/// 64 random bits (see the native version): the platform's `crypto.getRandomValues`
+/// (`getrandom`'s `js` backend); std's `RandomState` has no random seed on wasm32.
+#[cfg(all(feature = "backend", target_family = "wasm"))]
+pub(crate) fn random_u64() -> u64 {
+    let mut bytes = [0u8; 8];
+    match getrandom::getrandom(&mut bytes) {
+        Ok(()) => u64::from_le_bytes(bytes),
+        // No WebCrypto: `Math.random()`'s 53 bits are enough for a boundary or a jitter.
+        Err(_) => (js_sys::Math::random() * (1u64 << 53) as f64) as u64,
+    }
+}

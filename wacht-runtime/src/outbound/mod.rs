@@ -26,6 +26,7 @@ pub(crate) const JWKS_BODY_CAP: usize = 512 * 1024;
 /// The largest gateway answer read.
 pub(crate) const GATEWAY_BODY_CAP: usize = 64 * 1024;
 /// The largest backend API answer read.
+#[cfg(feature = "backend")]
 pub(crate) const BACKEND_BODY_CAP: usize = 4 * 1024 * 1024;
 
 /// A client builder with the rules above: redirects off, connect and total timeouts, the

@@ -11,10 +11,9 @@ use std::time::Duration;
 
 use http::{Request, Response, StatusCode};
 use serde_json::json;
+use wacht::backend_api::types::UsersListQuery;
 use wacht::testing::{BackendFault, LocalWacht, TestUser, serve, serve_with};
-use wacht::{
-    Auth, BackendClient, BackendError, ErrorBody, ListUsersOptions, SortOrder, Wacht, WachtConfig,
-};
+use wacht::{Auth, BackendClient, BackendError, ErrorBody, SortOrder, Wacht, WachtConfig};
 
 /// A protected function that lists users through the backend client of its context.
 #[wacht::protect(permission = "user:read")]
@@ -23,7 +22,7 @@ async fn list_users(req: Request<String>, auth: Auth) -> Result<Response<String>
     let page = wacht
         .backend()
         .users()
-        .list(ListUsersOptions::new().limit(3).sort_key("last_name"))
+        .list(UsersListQuery::new().limit(3).sort_key("last_name"))
         .await?;
     let body = json!({ "caller": auth.user_id(), "page": page });
     Ok(Response::new(body.to_string()))
@@ -67,7 +66,7 @@ async fn a_protected_function_lists_users_from_the_backend() {
     assert_eq!(page["has_more"], true);
     assert_eq!(
         local.backend_requests(),
-        vec!["limit=3&sort_key=last_name".to_owned()]
+        vec!["sort_key=last_name&limit=3".to_owned()]
     );
 }
 
@@ -78,7 +77,7 @@ async fn every_list_parameter_reaches_the_server() {
         .backend()
         .users()
         .list(
-            ListUsersOptions::new()
+            UsersListQuery::new()
                 .limit(2)
                 .offset(1)
                 .sort_key("first_name")
@@ -89,7 +88,8 @@ async fn every_list_parameter_reaches_the_server() {
         .unwrap();
     assert_eq!(
         local.backend_requests(),
-        vec!["limit=2&offset=1&sort_key=first_name&sort_order=desc&search=a+%26+o%2B".to_owned()]
+        // In the description's order of the parameters.
+        vec!["offset=1&sort_key=first_name&sort_order=desc&limit=2&search=a+%26+o%2B".to_owned()]
     );
     // The emulator applied them: nobody matches "a & o+", so the page is empty.
     assert_eq!(page.total, Some(0));
@@ -98,13 +98,14 @@ async fn every_list_parameter_reaches_the_server() {
     let page = wacht
         .backend()
         .users()
-        .list(ListUsersOptions {
-            limit: Some(2),
-            offset: Some(1),
-            sort_key: Some("first_name".into()),
-            sort_order: Some(SortOrder::Desc),
-            search: Some("ma".into()),
-        })
+        .list(
+            UsersListQuery::new()
+                .limit(2)
+                .offset(1)
+                .sort_key("first_name")
+                .sort_order(SortOrder::Desc)
+                .search("ma"),
+        )
         .await
         .unwrap();
     // The expected page, derived from the seeded users: matches of "ma" in names, username
@@ -147,7 +148,7 @@ async fn users_are_typed_with_optional_fields_absent() {
     let page = wacht
         .backend()
         .users()
-        .list(ListUsersOptions::new().limit(100))
+        .list(UsersListQuery::new().limit(100))
         .await
         .unwrap();
     assert_eq!(page.data.len(), 25);
@@ -175,7 +176,7 @@ async fn a_wrong_key_is_a_typed_401_with_the_json_message() {
     let client = BackendClient::new(local.url(), wrong_key).unwrap();
     let error = client
         .users()
-        .list(ListUsersOptions::new())
+        .list(UsersListQuery::new())
         .await
         .unwrap_err();
     let BackendError::Status { status, body } = &error else {
@@ -206,7 +207,7 @@ async fn error_bodies_keep_their_status_and_text_or_json() {
     let error = wacht
         .backend()
         .users()
-        .list(ListUsersOptions::new())
+        .list(UsersListQuery::new())
         .await
         .unwrap_err();
     assert_eq!(error.status(), Some(StatusCode::BAD_GATEWAY));
@@ -223,7 +224,7 @@ async fn error_bodies_keep_their_status_and_text_or_json() {
     let error = wacht
         .backend()
         .users()
-        .list(ListUsersOptions::new())
+        .list(UsersListQuery::new())
         .await
         .unwrap_err();
     assert_eq!(error.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
@@ -235,7 +236,7 @@ async fn error_bodies_keep_their_status_and_text_or_json() {
     let error = wacht
         .backend()
         .users()
-        .list(ListUsersOptions::new().sort_key("shoe_size"))
+        .list(UsersListQuery::new().sort_key("shoe_size"))
         .await
         .unwrap_err();
     assert_eq!(error.status(), Some(StatusCode::BAD_REQUEST));
@@ -250,7 +251,7 @@ async fn transport_failures_are_typed() {
     let error = wacht
         .backend()
         .users()
-        .list(ListUsersOptions::new())
+        .list(UsersListQuery::new())
         .await
         .unwrap_err();
     assert!(matches!(error, BackendError::Transport(_)), "{error:?}");
@@ -272,7 +273,7 @@ async fn transport_failures_are_typed() {
         .timeout(Duration::from_millis(200));
     let error = client
         .users()
-        .list(ListUsersOptions::new())
+        .list(UsersListQuery::new())
         .await
         .unwrap_err();
     assert_eq!(error, BackendError::Timeout(Duration::from_millis(200)));
@@ -299,7 +300,7 @@ async fn a_2xx_that_is_not_a_page_is_an_invalid_response() {
         let client = BackendClient::new(&server.url(), "wk_key").unwrap();
         let error = client
             .users()
-            .list(ListUsersOptions::new())
+            .list(UsersListQuery::new())
             .await
             .unwrap_err();
         assert!(
@@ -322,7 +323,7 @@ async fn without_an_api_key_nothing_is_sent() {
     let error = wacht
         .backend()
         .users()
-        .list(ListUsersOptions::new())
+        .list(UsersListQuery::new())
         .await
         .unwrap_err();
     assert_eq!(error, BackendError::MissingApiKey);
@@ -339,7 +340,7 @@ async fn the_context_shares_one_kept_alive_connection() {
         wacht
             .backend()
             .users()
-            .list(ListUsersOptions::new().limit(1))
+            .list(UsersListQuery::new().limit(1))
             .await
             .unwrap();
     }
@@ -365,4 +366,18 @@ fn debug_never_shows_the_api_key() {
         assert!(debug.contains("Secret(***)"), "{debug}");
     }
     assert_eq!(client.base_url(), local.url());
+}
+
+/// The first release's names still compile (deprecated aliases of the generated ones) and
+/// reach the same operation.
+#[tokio::test]
+#[allow(deprecated)]
+async fn the_first_releases_names_are_aliases() {
+    let local = LocalWacht::start().unwrap();
+    let wacht = Wacht::new(local.config()).unwrap();
+    let options: wacht::ListUsersOptions = wacht::ListUsersOptions::new().limit(2);
+    let page: wacht::Page<wacht::User> = wacht.backend().users().list(options).await.unwrap();
+    assert_eq!(page.data.len(), 2);
+    assert_eq!(page.data[0].id, local.users()[0].id);
+    let _: fn(&BackendClient) -> wacht::Users<'_> = |client| client.users();
 }

@@ -14,8 +14,9 @@ use axum::body::Body as AxumBody;
 use axum::extract::State;
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
+use wacht::backend_api::types::UsersListQuery;
 use wacht::backend_api::{Call, File, Form, Page, form_body, json_body, segment};
-use wacht::{BackendClient, BackendError, ListUsersOptions, User};
+use wacht::{BackendClient, BackendError};
 
 const KEY: &str = "sk_test_TRANSPORTkeyNEVERshown";
 
@@ -347,10 +348,10 @@ async fn the_first_releases_users_list_still_works_over_the_transport() {
                 "has_more": true, "limit": 1, "offset": 3}),
     )])
     .await;
-    let page: Page<User> = server
+    let page: Page<wacht::backend_api::types::UserWithIdentifiers> = server
         .client()
         .users()
-        .list(ListUsersOptions::new().limit(1).offset(3).search("ada"))
+        .list(UsersListQuery::new().limit(1).offset(3).search("ada"))
         .await
         .unwrap();
     assert_eq!(page.data[0].first_name, "Ada");
@@ -548,7 +549,7 @@ async fn an_echoed_key_never_reaches_an_error() {
         let server = Server::start([scripted.clone()]).await;
         let error = server
             .client()
-            .send::<Page<User>>(get("/users"))
+            .send::<Page<wacht::backend_api::types::UserWithIdentifiers>>(get("/users"))
             .await
             .unwrap_err();
         let shown = format!(

@@ -19,8 +19,9 @@ use std::time::{Duration, Instant};
 
 use http::{Request, Response};
 use serde_json::json;
+use wacht::backend_api::types::UsersListQuery;
 use wacht::testing::{ApiKeySpec, LocalWacht, serve_with};
-use wacht::{BackendError, Deadline, ListUsersOptions, MachineAuth, Wacht, WachtConfig};
+use wacht::{BackendError, Deadline, MachineAuth, Wacht, WachtConfig};
 
 #[wacht::protect(permission = "user:read")]
 async fn session_handler(_req: Request<String>) -> Response<String> {
@@ -121,7 +122,7 @@ async fn backend_for_ends_a_slow_call_before_the_requests_deadline() {
     let error = wacht
         .backend_for(&req)
         .users()
-        .list(ListUsersOptions::new())
+        .list(UsersListQuery::new())
         .await
         .unwrap_err();
     let ended = Instant::now();
@@ -148,7 +149,7 @@ async fn backend_for_ends_a_slow_call_before_the_requests_deadline() {
     let error = wacht
         .backend_for(&Request::new(()))
         .users()
-        .list(ListUsersOptions::new())
+        .list(UsersListQuery::new())
         .await
         .unwrap_err();
     assert!(matches!(error, BackendError::Timeout(_)), "{error:?}");

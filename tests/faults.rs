@@ -20,8 +20,9 @@ use std::time::{Duration, Instant};
 use http::{Request, Response};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wacht::backend_api::types::UsersListQuery;
 use wacht::testing::{ApiKeySpec, JwksFault, KeyAlgorithm, LocalWacht, TestServer, serve_with};
-use wacht::{BackendClient, BackendError, ListUsersOptions, MachineAuth, Wacht};
+use wacht::{BackendClient, BackendError, MachineAuth, Wacht};
 
 /// Held by every test of this file: they run one at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -362,7 +363,7 @@ async fn redirects_are_never_followed() {
         let backend = BackendClient::new(&backend_redirect.url, "sk_backend_key").unwrap();
         let error = backend
             .users()
-            .list(ListUsersOptions::new())
+            .list(UsersListQuery::new())
             .await
             .unwrap_err();
         assert!(
@@ -485,7 +486,7 @@ async fn fifty_mebibyte_answers_are_cut_off_not_buffered() {
         );
         let error = backend_client
             .users()
-            .list(ListUsersOptions::new())
+            .list(UsersListQuery::new())
             .await
             .unwrap_err();
         assert_eq!(
@@ -938,7 +939,7 @@ async fn a_backend_echoing_its_key_never_gets_it_into_an_error_or_a_log() {
         let client = BackendClient::new(&backend.url, KEY).unwrap();
         let error = client
             .users()
-            .list(ListUsersOptions::new())
+            .list(UsersListQuery::new())
             .await
             .unwrap_err();
         tracing::warn!(%error, ?error, "backend call failed"); // as an application would

@@ -4,8 +4,9 @@
 //! `WACHT_BACKEND_API_URL`, under the outbound rules (no redirects, a 4 MiB cap, the timeout
 //! covering the whole call); idempotent calls are retried on `429`/`503` within the timeout.
 //!
-//! `users().list(ListUsersOptions)` is the hand-written call of the first release, kept until
-//! the generated `users()` group replaces it.
+//! The first release's `users().list(ListUsersOptions) -> Page<User>` is the generated
+//! `users().list(UsersListQuery) -> Page<UserWithIdentifiers>`; the old names are deprecated
+//! aliases.
 
 use std::fmt;
 use std::ops::Deref;
@@ -14,10 +15,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
+use http::StatusCode;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
-use http::{Method, StatusCode};
 use reqwest::Url;
-use serde::{Deserialize, Serialize};
 use wacht_backend::{Backend, Body, Call, Form, Reply, Transport};
 
 use crate::config::{ConfigError, WachtConfig};
@@ -57,12 +57,13 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// use wacht_runtime::{ListUsersOptions, SortOrder, Wacht};
+/// use wacht_runtime::Wacht;
+/// use wacht_runtime::backend_api::types::{SortOrder, UsersListQuery};
 /// let wacht = Wacht::from_env()?; // WACHT_API_KEY, WACHT_BACKEND_API_URL
 /// let page = wacht
 ///     .backend()
 ///     .users()
-///     .list(ListUsersOptions::new().limit(20).sort_key("created_at").sort_order(SortOrder::Desc))
+///     .list(UsersListQuery::new().limit(20).sort_key("created_at").sort_order(SortOrder::Desc))
 ///     .await?;
 /// for user in &page.data {
 ///     println!("{} {} {}", user.id, user.first_name, user.last_name);
@@ -213,11 +214,6 @@ impl BackendClient {
     /// Whether an API key is configured.
     pub fn has_api_key(&self) -> bool {
         self.transport.api_key.is_some()
-    }
-
-    /// The users endpoints of the first release (`users().list(ListUsersOptions)`).
-    pub fn users(&self) -> Users<'_> {
-        Users { client: self }
     }
 }
 
@@ -424,170 +420,29 @@ fn backoff(retries: u32) -> Duration {
     base.saturating_sub(base.mul_f64(fraction / 2.0))
 }
 
-/// The users endpoints of the backend API ([`BackendClient::users`]).
-#[derive(Debug, Clone, Copy)]
-pub struct Users<'a> {
-    client: &'a BackendClient,
-}
+/// The first release's name of [`UsersListQuery`](wacht_backend::types::UsersListQuery), the
+/// query of `users().list`.
+#[deprecated(
+    since = "0.2.0",
+    note = "use `backend_api::types::UsersListQuery` (same builder methods)"
+)]
+pub type ListUsersOptions = wacht_backend::types::UsersListQuery;
 
-impl Users<'_> {
-    /// `GET /users`: one page of the deployment's users. Only the options that are set are
-    /// sent; the service applies its defaults to the others.
-    ///
-    /// ```no_run
-    /// # async fn run(backend: wacht_runtime::BackendClient) -> Result<(), wacht_runtime::BackendError> {
-    /// use wacht_runtime::ListUsersOptions;
-    /// let page = backend.users().list(ListUsersOptions::new().limit(20).search("ada")).await?;
-    /// println!("{} of {:?} users, more: {}", page.data.len(), page.total, page.has_more);
-    /// # Ok(()) }
-    /// ```
-    pub async fn list(&self, options: ListUsersOptions) -> Result<Page<User>, BackendError> {
-        let mut call = Call::new("listUsers", Method::GET, "/users".to_owned());
-        call.query = options.query();
-        self.client.api.send(call).await
-    }
-}
+/// The first release's name of
+/// [`UserWithIdentifiers`](wacht_backend::types::UserWithIdentifiers), the user `users().list`
+/// answers.
+#[deprecated(
+    since = "0.2.0",
+    note = "use `backend_api::types::UserWithIdentifiers`"
+)]
+pub type User = wacht_backend::types::UserWithIdentifiers;
 
-/// The order of a sorted list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SortOrder {
-    /// Ascending (`asc`).
-    Asc,
-    /// Descending (`desc`).
-    Desc,
-}
+/// The first release's name of [`backend_api::Users`](wacht_backend::Users), the users
+/// operations.
+#[deprecated(since = "0.2.0", note = "use `backend_api::Users`")]
+pub type Users<'a> = wacht_backend::Users<'a>;
 
-impl SortOrder {
-    /// The wire value: `asc` or `desc`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SortOrder::Asc => "asc",
-            SortOrder::Desc => "desc",
-        }
-    }
-}
-
-/// The query of [`Users::list`]: `limit`, `offset`, `sort_key`, `sort_order`, `search`.
-/// Unset options are not sent. Fill the fields, or use the builder methods:
-///
-/// ```
-/// use wacht_runtime::{ListUsersOptions, SortOrder};
-/// let by_builder = ListUsersOptions::new().limit(20).offset(40).sort_order(SortOrder::Desc);
-/// let by_fields = ListUsersOptions {
-///     limit: Some(20),
-///     offset: Some(40),
-///     sort_order: Some(SortOrder::Desc),
-///     ..Default::default()
-/// };
-/// assert_eq!(by_builder, by_fields);
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListUsersOptions {
-    /// Page size.
-    pub limit: Option<u32>,
-    /// Users to skip.
-    pub offset: Option<u64>,
-    /// The field to sort by (e.g. `created_at`, `first_name`, `username`).
-    pub sort_key: Option<String>,
-    /// Ascending or descending.
-    pub sort_order: Option<SortOrder>,
-    /// Text searched in names, username and email address.
-    pub search: Option<String>,
-}
-
-impl ListUsersOptions {
-    /// No option set: the service's defaults.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets the page size.
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-
-    /// Sets how many users to skip.
-    pub fn offset(mut self, offset: u64) -> Self {
-        self.offset = Some(offset);
-        self
-    }
-
-    /// Sets the field to sort by.
-    pub fn sort_key(mut self, key: impl Into<String>) -> Self {
-        self.sort_key = Some(key.into());
-        self
-    }
-
-    /// Sets the sort order.
-    pub fn sort_order(mut self, order: SortOrder) -> Self {
-        self.sort_order = Some(order);
-        self
-    }
-
-    /// Sets the search text.
-    pub fn search(mut self, text: impl Into<String>) -> Self {
-        self.search = Some(text.into());
-        self
-    }
-
-    /// The query pairs, in a fixed order.
-    fn query(&self) -> Vec<(&'static str, String)> {
-        let mut query = Vec::new();
-        if let Some(limit) = self.limit {
-            query.push(("limit", limit.to_string()));
-        }
-        if let Some(offset) = self.offset {
-            query.push(("offset", offset.to_string()));
-        }
-        if let Some(key) = &self.sort_key {
-            query.push(("sort_key", key.clone()));
-        }
-        if let Some(order) = self.sort_order {
-            query.push(("sort_order", order.as_str().to_owned()));
-        }
-        if let Some(search) = &self.search {
-            query.push(("search", search.clone()));
-        }
-        query
-    }
-}
-
-/// A user as the backend API lists it.
-///
-/// `id`, `created_at` and `updated_at` are required strings (ids are strings of digits;
-/// times are RFC 3339). Names and the picture URL read as `""` when absent or `null`; the
-/// other fields are optional. Unknown fields are ignored; a known field of the wrong type
-/// is an [`BackendError::InvalidResponse`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct User {
-    /// The user id.
-    pub id: String,
-    /// Creation time, RFC 3339.
-    pub created_at: String,
-    /// Last update time, RFC 3339.
-    pub updated_at: String,
-    /// First name.
-    #[serde(default, deserialize_with = "crate::strict::null_as_default")]
-    pub first_name: String,
-    /// Last name.
-    #[serde(default, deserialize_with = "crate::strict::null_as_default")]
-    pub last_name: String,
-    /// Username, if the user has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Avatar URL.
-    #[serde(default, deserialize_with = "crate::strict::null_as_default")]
-    pub profile_picture_url: String,
-    /// Primary email address, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub primary_email_address: Option<String>,
-    /// Primary phone number, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub primary_phone_number: Option<String>,
-}
+pub use wacht_backend::types::SortOrder;
 
 #[cfg(test)]
 mod tests {
@@ -596,51 +451,6 @@ mod tests {
     // On wasm32 the same tests run under Node (wasm-bindgen-test-runner).
     #[cfg(target_family = "wasm")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    #[test]
-    fn options_become_query_pairs_in_order() {
-        assert!(ListUsersOptions::new().query().is_empty());
-        let options = ListUsersOptions::new()
-            .search("ada l")
-            .sort_order(SortOrder::Desc)
-            .sort_key("first_name")
-            .offset(5)
-            .limit(20);
-        assert_eq!(
-            options.query(),
-            vec![
-                ("limit", "20".to_owned()),
-                ("offset", "5".to_owned()),
-                ("sort_key", "first_name".to_owned()),
-                ("sort_order", "desc".to_owned()),
-                ("search", "ada l".to_owned()),
-            ]
-        );
-    }
-
-    #[test]
-    fn pages_and_users_are_lenient_on_absence_and_strict_on_types() {
-        let minimal = json!({"data": [{"id": "1", "created_at": "2024-01-01T00:00:00Z",
-            "updated_at": "2024-01-01T00:00:00Z", "first_name": null, "extra": {"x": 1}}],
-            "has_more": false});
-        let page: Page<User> = serde_json::from_value(minimal).unwrap();
-        assert_eq!(page.total, None);
-        assert_eq!(page.data[0].first_name, "");
-        assert_eq!(page.data[0].username, None);
-        for bad in [
-            json!({"data": [], "has_more": "false"}),
-            json!({"data": [], "has_more": false, "total": "3"}),
-            json!({"data": null, "has_more": false}),
-            json!({"has_more": false}),
-            json!({"data": [{"id": 1, "created_at": "t", "updated_at": "t"}], "has_more": false}),
-            json!({"data": [{"id": "1", "created_at": "t", "updated_at": "t", "username": 7}], "has_more": false}),
-        ] {
-            assert!(
-                serde_json::from_value::<Page<User>>(bad.clone()).is_err(),
-                "{bad}"
-            );
-        }
-    }
 
     #[test]
     fn only_idempotent_calls_on_429_and_503_are_retried_within_the_budget() {

@@ -103,6 +103,7 @@ pub use admitted::{Admitted, ResponseHeaders};
 pub use auth::{Auth, ClaimsError};
 #[cfg(feature = "backend")]
 #[cfg_attr(docsrs, doc(cfg(feature = "backend")))]
+#[allow(deprecated)]
 pub use backend::{
     BackendClient, BackendError, ErrorBody, ListUsersOptions, Page, SortOrder, User, Users,
 };

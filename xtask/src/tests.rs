@@ -52,7 +52,7 @@ fn scalar_sample(
             r#"{"key":"value"}"#.into(),
         ),
         Scalar::File => (
-            quote!(::wacht_backend::File::new(
+            quote!(::wacht::backend_api::File::new(
                 b"file bytes".to_vec(),
                 "file.png",
                 "image/png"
@@ -64,7 +64,10 @@ fn scalar_sample(
 
 /// `crate::` paths of the emitted code, as seen from a test.
 fn external(tokens: &TokenStream) -> TokenStream {
-    let text = tokens.to_string().replace("crate ::", "wacht_backend ::");
+    let text = tokens
+        .to_string()
+        .replace("crate :: types ::", "")
+        .replace("crate ::", "wacht::backend_api ::");
     text.parse().unwrap_or_default()
 }
 
@@ -101,7 +104,7 @@ pub fn files(api: &Api, document: &Value) -> Result<Vec<(String, String)>> {
         //! One row per operation of the description (the generator's own expectations, from the
         //! description), checked by `harness`.
         #![allow(clippy::too_many_lines, clippy::unreadable_literal, clippy::needless_raw_string_hashes)]
-        use wacht_backend::types::*;
+        use wacht::backend_api::types::*;
         use super::harness::{self, Row, Sent};
 
         #(#tests)*

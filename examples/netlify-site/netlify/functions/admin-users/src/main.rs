@@ -18,7 +18,8 @@
 
 use lambda_http::{Body, Error, Request, Response, service_fn};
 use serde_json::{Value, json};
-use wacht::{Auth, ListUsersOptions, Wacht};
+use wacht::backend_api::types::UsersListQuery;
+use wacht::{Auth, Wacht};
 
 /// The function: 20 users, for callers holding `user:read`.
 #[wacht::protect(permission = "user:read")]
@@ -30,7 +31,7 @@ pub async fn handler(req: Request, auth: Auth) -> Result<Response<Body>, Error> 
     let listed = wacht
         .backend_for(&req)
         .users()
-        .list(ListUsersOptions::new().limit(20))
+        .list(UsersListQuery::new().limit(20))
         .await;
     match listed {
         Ok(page) => json_response(

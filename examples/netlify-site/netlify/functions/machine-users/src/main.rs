@@ -18,7 +18,8 @@
 
 use lambda_http::{Body, Error, Request, Response, service_fn};
 use serde_json::{Value, json};
-use wacht::{ListUsersOptions, MachineAuth, Wacht};
+use wacht::backend_api::types::UsersListQuery;
+use wacht::{MachineAuth, Wacht};
 
 /// The function: 20 users, for API keys the gateway allows `GET /machine/users` with
 /// `user:read`.
@@ -31,7 +32,7 @@ pub async fn handler(req: Request, auth: MachineAuth) -> Result<Response<Body>, 
     let listed = wacht
         .backend_for(&req)
         .users()
-        .list(ListUsersOptions::new().limit(20))
+        .list(UsersListQuery::new().limit(20))
         .await;
     match listed {
         Ok(page) => json_response(

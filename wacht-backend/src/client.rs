@@ -67,8 +67,13 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// `value` as one path segment. `.` and `..` are escaped as `%2E` / `%2E%2E` (a segment made
-/// only of dots would otherwise be resolved away by URL parsers).
+/// `value` as one path segment: everything but `A-Z a-z 0-9 - . _ ~` percent-encoded, so `/`,
+/// `?`, `#` and `%` in an id stay inside its segment.
+///
+/// A value made only of dots (`.`, `..`) has no safe encoding: URL parsers resolve `%2E%2E`
+/// as `..` too. It is encoded as `%2E…` here, and the runtime's transport refuses any path
+/// with such a segment ([`Error::InvalidRequest`](crate::Error::InvalidRequest), nothing
+/// sent) rather than let it reach another resource.
 pub fn segment(value: &str) -> String {
     if !value.is_empty() && value.bytes().all(|b| b == b'.') {
         return "%2E".repeat(value.len());

@@ -5,14 +5,16 @@
 //! ```no_run
 //! # async fn run(backend: wacht_backend::Backend) -> Result<(), wacht_backend::Error> {
 //! use wacht_backend::types::{AddOrganizationMemberRequest, UsersListQuery};
+//! # let org_id = "318000000000000101";
 //! let page = backend.users().list(UsersListQuery::new().limit(20).search("ada")).await?;
 //! let user = backend.users().get(&page.data[0].id).await?;
-//! let members = backend
+//! let member = backend
 //!     .organizations()
-//!     .members("318000000000000101")
-//!     .list(Default::default())
+//!     .members(org_id)
+//!     .add(&AddOrganizationMemberRequest::new(vec![], &user.id))
 //!     .await?;
-//! # let _ = (user, members, AddOrganizationMemberRequest::default); Ok(()) }
+//! let members = backend.organizations().members(org_id).list(Default::default()).await?;
+//! # let _ = (member, members); Ok(()) }
 //! ```
 //!
 //! This crate holds the operations and their types; it sends nothing itself. A

@@ -281,7 +281,7 @@ impl ::std::fmt::Debug for UsersCreateForm {
             .field("phone_number", &self.phone_number)
             .field("username", &self.username)
             .field("password", &"***")
-            .field("skip_password_check", &"***")
+            .field("skip_password_check", &self.skip_password_check)
             .field("profile_image", &self.profile_image)
             .finish()
     }
@@ -7299,7 +7299,7 @@ pub struct ApiKey {
     pub workspace_role_permissions: ::std::vec::Vec<::std::string::String>,
 }
 /// `ApiKeyWithSecret`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
 pub struct ApiKeyWithSecret {
     pub key: ApiKey,
     pub secret: ::std::string::String,
@@ -7712,7 +7712,7 @@ pub struct CreateApiKeyRequest {
     pub permissions: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
 /// `CreateAuthenticatorRequest`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
 pub struct CreateAuthenticatorRequest {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub account_name: ::std::option::Option<::std::string::String>,
@@ -7725,7 +7725,7 @@ pub struct CreateAuthenticatorResponse {
     pub otp_url: ::std::string::String,
 }
 /// `CreateDeploymentAiProviderProfileRequest`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
 pub struct CreateDeploymentAiProviderProfileRequest {
     pub api_key: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7906,14 +7906,14 @@ pub struct CreateWorkspaceRoleRequest {
     pub permissions: ::std::vec::Vec<::std::string::String>,
 }
 /// `CustomSigningKey`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
 pub struct CustomSigningKey {
     pub algorithm: ::std::string::String,
     pub enabled: bool,
     pub key: ::std::string::String,
 }
 /// `CustomSmtpConfig`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
 pub struct CustomSmtpConfig {
     pub from_email: ::std::string::String,
     pub host: ::std::string::String,
@@ -8215,7 +8215,7 @@ pub struct DeploymentDisplaySettingsUpdates {
     pub waitlist_page_url: ::std::option::Option<::std::string::String>,
 }
 /// `DeploymentInvitation`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
 pub struct DeploymentInvitation {
     pub created_at: ::std::string::String,
     pub deployment_id: ::std::string::String,
@@ -8254,7 +8254,7 @@ pub struct DeploymentOrganizationRole {
     pub updated_at: ::std::string::String,
 }
 /// `DeploymentPermissionCatalogEntry`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
 pub struct DeploymentPermissionCatalogEntry {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub archived: ::std::option::Option<bool>,
@@ -8819,7 +8819,7 @@ pub struct OAuthScopeDefinition {
     pub workspace_permission: ::std::option::Option<::std::string::String>,
 }
 /// `OauthCredentials`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
 pub struct OauthCredentials {
     pub client_id: ::std::string::String,
     pub client_secret: ::std::string::String,
@@ -8862,7 +8862,7 @@ pub struct OrganizationFilter {
     pub name: ::std::option::Option<::std::string::String>,
 }
 /// `OrganizationInvitation`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
 pub struct OrganizationInvitation {
     pub created_at: ::std::string::String,
     pub email: ::std::string::String,
@@ -8889,7 +8889,7 @@ pub struct OrganizationInvitation {
     pub workspace_name: ::std::option::Option<::std::string::String>,
 }
 /// `OrganizationInvitationSummary`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
 pub struct OrganizationInvitationSummary {
     pub email: ::std::string::String,
     pub id: ::std::string::String,
@@ -9464,7 +9464,7 @@ pub struct SkillTreeResponse {
     pub scope: ::std::string::String,
 }
 /// `SmtpConfigRequest`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
 pub struct SmtpConfigRequest {
     pub from_email: ::std::string::String,
     pub host: ::std::string::String,
@@ -9492,7 +9492,7 @@ pub struct SmtpVerifyResponse {
     pub success: bool,
 }
 /// `SocialConnection`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
 pub struct SocialConnection {
     pub access_token: ::std::string::String,
     pub created_at: ::std::string::String,
@@ -9728,7 +9728,7 @@ pub struct UpdateApiAuthAppRequest {
     pub workspace_id: ::std::option::Option<i64>,
 }
 /// `UpdateComposioConfigRequest`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default, PartialEq)]
 pub struct UpdateComposioConfigRequest {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub api_key: ::std::option::Option<::std::string::String>,
@@ -9740,7 +9740,7 @@ pub struct UpdateComposioConfigRequest {
     pub use_platform_key: ::std::option::Option<bool>,
 }
 /// `UpdateDeploymentAiProviderProfileRequest`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default, PartialEq)]
 pub struct UpdateDeploymentAiProviderProfileRequest {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub api_key: ::std::option::Option<::std::string::String>,
@@ -9764,7 +9764,7 @@ pub struct UpdateDeploymentAiProviderProfileRequest {
     pub slug: ::std::option::Option<::std::string::String>,
 }
 /// `UpdateDeploymentAiSettingsRequest`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default, PartialEq)]
 pub struct UpdateDeploymentAiSettingsRequest {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub anthropic_api_key: ::std::option::Option<::std::string::String>,
@@ -9794,7 +9794,7 @@ pub struct UpdateDeploymentAiSettingsRequest {
     pub weak_model: ::std::option::Option<::std::string::String>,
 }
 /// `UpdateDeploymentStorageSettingsRequest`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default, PartialEq)]
 pub struct UpdateDeploymentStorageSettingsRequest {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub access_key_id: ::std::option::Option<::std::string::String>,
@@ -9866,7 +9866,7 @@ pub struct UpdateOrganizationRoleRequest {
     pub permissions: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
 /// `UpdatePasswordRequest`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
 pub struct UpdatePasswordRequest {
     pub new_password: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10205,7 +10205,7 @@ pub struct WebhookAnalyticsResult {
     pub total_events: i64,
 }
 /// `WebhookApp`
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
 pub struct WebhookApp {
     pub app_slug: ::std::string::String,
     pub created_at: ::std::string::String,
@@ -10466,5 +10466,251 @@ pub mod error {
         fn from(value: String) -> Self {
             Self(value.into())
         }
+    }
+}
+impl ::std::fmt::Debug for ApiKeyWithSecret {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("ApiKeyWithSecret")
+            .field("key", &self.key)
+            .field("secret", &"***")
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for CreateAuthenticatorRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CreateAuthenticatorRequest")
+            .field("account_name", &self.account_name)
+            .field("secret", &"***")
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for CreateDeploymentAiProviderProfileRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CreateDeploymentAiProviderProfileRequest")
+            .field("api_key", &"***")
+            .field("base_url", &self.base_url)
+            .field("default_model", &self.default_model)
+            .field("disable_prompt_caching", &self.disable_prompt_caching)
+            .field("disable_reasoning_effort", &self.disable_reasoning_effort)
+            .field("enabled", &self.enabled)
+            .field("name", &self.name)
+            .field("organization", &self.organization)
+            .field("project", &self.project)
+            .field("provider", &self.provider)
+            .field("slug", &self.slug)
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for CustomSigningKey {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CustomSigningKey")
+            .field("algorithm", &self.algorithm)
+            .field("enabled", &self.enabled)
+            .field("key", &"***")
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for CustomSmtpConfig {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("CustomSmtpConfig")
+            .field("from_email", &self.from_email)
+            .field("host", &self.host)
+            .field("password", &"***")
+            .field("port", &self.port)
+            .field("use_tls", &self.use_tls)
+            .field("username", &self.username)
+            .field("verified", &self.verified)
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for DeploymentInvitation {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("DeploymentInvitation")
+            .field("created_at", &self.created_at)
+            .field("deployment_id", &self.deployment_id)
+            .field("email_address", &self.email_address)
+            .field("expiry", &self.expiry)
+            .field("first_name", &self.first_name)
+            .field("id", &self.id)
+            .field("last_name", &self.last_name)
+            .field("token", &"***")
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for DeploymentPermissionCatalogEntry {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("DeploymentPermissionCatalogEntry")
+            .field("archived", &self.archived)
+            .field("key", &"***")
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for OauthCredentials {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("OauthCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for OrganizationInvitation {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("OrganizationInvitation")
+            .field("created_at", &self.created_at)
+            .field("email", &self.email)
+            .field("expired", &self.expired)
+            .field("expiry", &self.expiry)
+            .field("id", &self.id)
+            .field(
+                "initial_organization_role_id",
+                &self.initial_organization_role_id,
+            )
+            .field(
+                "initial_organization_role_name",
+                &self.initial_organization_role_name,
+            )
+            .field("initial_workspace_role_id", &self.initial_workspace_role_id)
+            .field(
+                "initial_workspace_role_name",
+                &self.initial_workspace_role_name,
+            )
+            .field("inviter_id", &self.inviter_id)
+            .field("organization_id", &self.organization_id)
+            .field("token", &"***")
+            .field("updated_at", &self.updated_at)
+            .field("workspace_id", &self.workspace_id)
+            .field("workspace_name", &self.workspace_name)
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for OrganizationInvitationSummary {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("OrganizationInvitationSummary")
+            .field("email", &self.email)
+            .field("id", &self.id)
+            .field("organization_id", &self.organization_id)
+            .field("organization_name", &self.organization_name)
+            .field("token", &"***")
+            .field("workspace_id", &self.workspace_id)
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for SmtpConfigRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("SmtpConfigRequest")
+            .field("from_email", &self.from_email)
+            .field("host", &self.host)
+            .field("password", &"***")
+            .field("port", &self.port)
+            .field("use_tls", &self.use_tls)
+            .field("username", &self.username)
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for SocialConnection {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("SocialConnection")
+            .field("access_token", &"***")
+            .field("created_at", &self.created_at)
+            .field("email_address", &self.email_address)
+            .field("id", &self.id)
+            .field("provider", &self.provider)
+            .field("refresh_token", &"***")
+            .field("updated_at", &self.updated_at)
+            .field("user_email_address_id", &self.user_email_address_id)
+            .field("user_id", &self.user_id)
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for UpdateComposioConfigRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UpdateComposioConfigRequest")
+            .field("api_key", &"***")
+            .field("enabled", &self.enabled)
+            .field("enabled_apps", &self.enabled_apps)
+            .field("use_platform_key", &self.use_platform_key)
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for UpdateDeploymentAiProviderProfileRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UpdateDeploymentAiProviderProfileRequest")
+            .field("api_key", &"***")
+            .field("base_url", &self.base_url)
+            .field("default_model", &self.default_model)
+            .field("disable_prompt_caching", &self.disable_prompt_caching)
+            .field("disable_reasoning_effort", &self.disable_reasoning_effort)
+            .field("enabled", &self.enabled)
+            .field("name", &self.name)
+            .field("organization", &self.organization)
+            .field("project", &self.project)
+            .field("slug", &self.slug)
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for UpdateDeploymentAiSettingsRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UpdateDeploymentAiSettingsRequest")
+            .field("anthropic_api_key", &"***")
+            .field("embedding_dimension", &self.embedding_dimension)
+            .field("embedding_model", &self.embedding_model)
+            .field("embedding_provider", &self.embedding_provider)
+            .field("gemini_api_key", &"***")
+            .field("openai_api_key", &"***")
+            .field("openrouter_api_key", &"***")
+            .field(
+                "openrouter_require_parameters",
+                &self.openrouter_require_parameters,
+            )
+            .field("storage", &self.storage)
+            .field("strong_llm_provider", &self.strong_llm_provider)
+            .field("strong_model", &self.strong_model)
+            .field("weak_llm_provider", &self.weak_llm_provider)
+            .field("weak_model", &self.weak_model)
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for UpdateDeploymentStorageSettingsRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UpdateDeploymentStorageSettingsRequest")
+            .field("access_key_id", &self.access_key_id)
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("force_path_style", &self.force_path_style)
+            .field("provider", &self.provider)
+            .field("region", &self.region)
+            .field("root_prefix", &self.root_prefix)
+            .field("secret_access_key", &"***")
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for UpdatePasswordRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("UpdatePasswordRequest")
+            .field("new_password", &"***")
+            .field("skip_password_check", &self.skip_password_check)
+            .finish()
+    }
+}
+impl ::std::fmt::Debug for WebhookApp {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("WebhookApp")
+            .field("app_slug", &self.app_slug)
+            .field("created_at", &self.created_at)
+            .field("deployment_id", &self.deployment_id)
+            .field("description", &self.description)
+            .field("event_catalog_slug", &self.event_catalog_slug)
+            .field(
+                "failure_notification_emails",
+                &self.failure_notification_emails,
+            )
+            .field("is_active", &self.is_active)
+            .field("name", &self.name)
+            .field("signing_secret", &"***")
+            .field("updated_at", &self.updated_at)
+            .finish()
     }
 }

@@ -181,7 +181,7 @@ async fn organizations_are_created_searched_updated_and_deleted_with_their_works
         .list(OrganizationsListQuery::new().search("acme"))
         .await
         .unwrap();
-    assert_eq!(found.data, [acme.clone()]);
+    assert_eq!(found.data, std::slice::from_ref(&acme));
     let all = organizations
         .list(OrganizationsListQuery::new())
         .await
@@ -282,7 +282,7 @@ async fn a_membership_is_added_updated_given_roles_and_removed() {
         .list(OrganizationsMembersListQuery::new())
         .await
         .unwrap();
-    assert_eq!(listed.data, [added.clone()]);
+    assert_eq!(listed.data, std::slice::from_ref(&added));
     let org_details = wacht.backend().organizations().get(&org).await.unwrap();
     assert_eq!(org_details.member_count, 1);
 
@@ -394,7 +394,7 @@ async fn a_workspace_is_created_for_an_organization_read_listed_updated_and_dele
         .list(WorkspacesMembersListQuery::new())
         .await
         .unwrap();
-    assert_eq!(listed.data, [added.clone()]);
+    assert_eq!(listed.data, std::slice::from_ref(&added));
 
     members.remove(&added.id).await.unwrap();
     let listed = members

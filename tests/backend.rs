@@ -379,5 +379,5 @@ async fn the_first_releases_names_are_aliases() {
     let page: wacht::Page<wacht::User> = wacht.backend().users().list(options).await.unwrap();
     assert_eq!(page.data.len(), 2);
     assert_eq!(page.data[0].id, local.users()[0].id);
-    let _: fn(&BackendClient) -> wacht::Users<'_> = |client| client.users();
+    let _: fn(&BackendClient) -> wacht::Users = |client| client.users();
 }

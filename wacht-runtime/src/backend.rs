@@ -440,7 +440,7 @@ pub type User = wacht_backend::types::UserWithIdentifiers;
 /// The first release's name of [`backend_api::Users`](wacht_backend::Users), the users
 /// operations.
 #[deprecated(since = "0.2.0", note = "use `backend_api::Users`")]
-pub type Users<'a> = wacht_backend::Users<'a>;
+pub type Users = wacht_backend::Users;
 
 pub use wacht_backend::types::SortOrder;
 

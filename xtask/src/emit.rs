@@ -302,6 +302,10 @@ impl Scalar {
             schema.get("format"),
         ) {
             (Some("integer"), _) if matches!(name, "limit" | "offset") => Scalar::Unsigned,
+            // The description types the users list's `sort_order` as `SortOrder` and the other
+            // lists' as a string; the values are the same (`asc`, `desc`), and the open enum
+            // still takes any string.
+            (Some("string"), None) if name == "sort_order" => Scalar::Enum("SortOrder".to_owned()),
             (Some("integer"), _) => Scalar::Integer,
             (Some("number"), _) => Scalar::Number,
             (Some("boolean"), _) => Scalar::Boolean,
@@ -776,8 +780,8 @@ fn group_file(
         );
         quote! {
             #[doc = #doc]
-            pub fn #sub_ident(&self, #param_ident: &str) -> #sub_type<'a> {
-                #sub_type { backend: self.backend, #param_ident: #param_ident.to_owned() }
+            pub fn #sub_ident(&self, #param_ident: &str) -> #sub_type {
+                #sub_type { backend: self.backend.clone(), #param_ident: #param_ident.to_owned() }
             }
         }
     });
@@ -792,18 +796,19 @@ fn group_file(
         quote! {
             #[doc = #doc]
             #[derive(Debug, Clone)]
-            pub struct #sub_type<'a> {
-                backend: &'a crate::Backend,
+            pub struct #sub_type {
+                backend: crate::Backend,
                 #[doc = #field_doc]
                 #param_ident: ::std::string::String,
             }
-            impl<'a> #sub_type<'a> {
+            impl #sub_type {
                 #(#methods)*
             }
         }
     });
     Ok(quote! {
         #![allow(unused_imports, unused_qualifications, clippy::too_many_arguments)]
+        use std::future::Future;
         use futures_util::Stream;
         use http::Method;
         use crate::types::*;
@@ -811,18 +816,18 @@ fn group_file(
 
         impl Backend {
             #[doc = #accessor_doc]
-            pub fn #group(&self) -> #group_type<'_> {
-                #group_type { backend: self }
+            pub fn #group(&self) -> #group_type {
+                #group_type { backend: self.clone() }
             }
         }
 
         #[doc = #group_doc]
-        #[derive(Debug, Clone, Copy)]
-        pub struct #group_type<'a> {
-            backend: &'a crate::Backend,
+        #[derive(Debug, Clone)]
+        pub struct #group_type {
+            backend: crate::Backend,
         }
 
-        impl<'a> #group_type<'a> {
+        impl #group_type {
             #(#sub_accessors)*
             #(#top)*
         }
@@ -872,24 +877,29 @@ fn operation(op: &Operation, answer: &Answer, body: Option<&TokenStream>) -> Res
     if has_query {
         args.push(quote!(query: #query_type));
     }
-    let set_query = if !has_query {
-        quote!()
+    // The call is built when the method is called (arguments borrowed only until then); an
+    // argument that cannot be encoded fails when the future is awaited, sending nothing.
+    let (set_query, use_query) = if !has_query {
+        (quote!(), quote!())
     } else if query_fallible {
-        quote!(call.query = query.pairs()?;)
+        (quote!(let query = query.pairs();), quote!(call.query = query?;))
     } else {
-        quote!(call.query = query.pairs();)
+        (quote!(call.query = query.pairs();), quote!())
     };
-    let set_body = match (&op.body, body) {
+    let (set_body, use_body) = match (&op.body, body) {
         (Some(BodySpec::Json(_)), Some(ty)) => {
             args.push(quote!(body: &#ty));
-            quote!(call.body = crate::json_body(body)?;)
+            (quote!(let body = crate::json_body(body);), quote!(call.body = body?;))
         }
         (Some(BodySpec::Multipart(_)), _) => {
             let form = format_ident!("{}Form", op.name.type_prefix());
             args.push(quote!(form: &#form));
-            quote!(call.body = crate::form_body(form.to_form()?);)
+            (
+                quote!(let body = form.to_form().map(crate::form_body);),
+                quote!(call.body = body?;),
+            )
         }
-        _ => quote!(),
+        _ => (quote!(), quote!()),
     };
     let ret = answer.tokens();
     let doc = format!("`{} {}` (operation `{}`).", op.method, op.path, op.id);
@@ -906,11 +916,16 @@ fn operation(op: &Operation, answer: &Answer, body: Option<&TokenStream>) -> Res
     let call_expr = quote!(Call::new(#id, Method::#http_method, #path_expr));
     let main = quote! {
         #[doc = #doc]
-        pub async fn #method_ident(&self, #(#args),*) -> ::std::result::Result<#ret, Error> {
+        pub fn #method_ident(&self, #(#args),*) -> impl Future<Output = ::std::result::Result<#ret, Error>> + Send + 'static {
             let #mut_call call = #call_expr;
             #set_query
             #set_body
-            self.backend.send(call).await
+            let backend = self.backend.clone();
+            async move {
+                #use_query
+                #use_body
+                backend.send(call).await
+            }
         }
     };
     // Streams over every page, for the lists that take an offset or a cursor.

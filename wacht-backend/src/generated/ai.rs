@@ -6,26 +6,33 @@ use crate::types::*;
 use crate::{Backend, Call, Error, segment};
 use futures_util::Stream;
 use http::Method;
+use std::future::Future;
 impl Backend {
     /// The `Ai` operations.
-    pub fn ai(&self) -> Ai<'_> {
-        Ai { backend: self }
+    pub fn ai(&self) -> Ai {
+        Ai {
+            backend: self.clone(),
+        }
     }
 }
 /// The `Ai` operations of the backend API: [`Backend::ai`](crate::Backend::ai).
-#[derive(Debug, Clone, Copy)]
-pub struct Ai<'a> {
-    backend: &'a crate::Backend,
+#[derive(Debug, Clone)]
+pub struct Ai {
+    backend: crate::Backend,
 }
-impl<'a> Ai<'a> {
+impl Ai {
     /// `GET /ai/agents` (operation `getAiAgents`).
-    pub async fn get_ai_agents(
+    pub fn get_ai_agents(
         &self,
         query: AiGetAiAgentsQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::AiAgentWithDetails>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::AiAgentWithDetails>, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new("getAiAgents", Method::GET, "/ai/agents".to_owned());
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// Every page of [`get_ai_agents`](Self::get_ai_agents), from `query`'s offset on (`GET /ai/agents`): the stream ends after the last page or the first error.
     pub fn get_ai_agents_pages(
@@ -45,84 +52,109 @@ impl<'a> Ai<'a> {
         })
     }
     /// `POST /ai/agents` (operation `createAiAgent`).
-    pub async fn create_ai_agent(
+    pub fn create_ai_agent(
         &self,
         body: &crate::types::CreateAgentRequest,
-    ) -> ::std::result::Result<crate::types::AiAgent, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::AiAgent, Error>> + Send + 'static
+    {
         let mut call = Call::new("createAiAgent", Method::POST, "/ai/agents".to_owned());
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /ai/agents/{agent_id}` (operation `getAiAgentById`).
-    pub async fn get_ai_agent_by_id(
+    pub fn get_ai_agent_by_id(
         &self,
         agent_id: &str,
-    ) -> ::std::result::Result<crate::types::AiAgentWithDetails, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::AiAgentWithDetails, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "getAiAgentById",
             Method::GET,
             format!("/ai/agents/{}", segment(agent_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PATCH /ai/agents/{agent_id}` (operation `updateAiAgent`).
-    pub async fn update_ai_agent(
+    pub fn update_ai_agent(
         &self,
         agent_id: &str,
         body: &crate::types::UpdateAgentRequest,
-    ) -> ::std::result::Result<crate::types::AiAgent, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::AiAgent, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateAiAgent",
             Method::PATCH,
             format!("/ai/agents/{}", segment(agent_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /ai/agents/{agent_id}` (operation `deleteAiAgent`).
-    pub async fn delete_ai_agent(
+    pub fn delete_ai_agent(
         &self,
         agent_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteAiAgent",
             Method::DELETE,
             format!("/ai/agents/{}", segment(agent_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/agents/{agent_id}/details` (operation `getAiAgentDetails`).
-    pub async fn get_ai_agent_details(
+    pub fn get_ai_agent_details(
         &self,
         agent_id: &str,
-    ) -> ::std::result::Result<crate::types::AgentDetailsResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::AgentDetailsResponse, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "getAiAgentDetails",
             Method::GET,
             format!("/ai/agents/{}/details", segment(agent_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/agents/{agent_id}/skills` (operation `importAgentSkillBundle`).
-    pub async fn import_agent_skill_bundle(
+    pub fn import_agent_skill_bundle(
         &self,
         agent_id: &str,
         form: &AiImportAgentSkillBundleForm,
-    ) -> ::std::result::Result<crate::types::SkillTreeResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::SkillTreeResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "importAgentSkillBundle",
             Method::POST,
             format!("/ai/agents/{}/skills", segment(agent_id)),
         );
-        call.body = crate::form_body(form.to_form()?);
-        self.backend.send(call).await
+        let body = form.to_form().map(crate::form_body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /ai/agents/{agent_id}/skills/{skill_slug}` (operation `deleteAgentSkill`).
-    pub async fn delete_agent_skill(
+    pub fn delete_agent_skill(
         &self,
         agent_id: &str,
         skill_slug: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteAgentSkill",
             Method::DELETE,
@@ -132,66 +164,81 @@ impl<'a> Ai<'a> {
                 segment(skill_slug)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/agents/{agent_id}/skills/list` (operation `listAgentSkillsSummary`).
-    pub async fn list_agent_skills_summary(
+    pub fn list_agent_skills_summary(
         &self,
         agent_id: &str,
-    ) -> ::std::result::Result<crate::types::AgentSkillsSummary, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::AgentSkillsSummary, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "listAgentSkillsSummary",
             Method::GET,
             format!("/ai/agents/{}/skills/list", segment(agent_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/agents/{agent_id}/skills/tree` (operation `listSkillTree`).
-    pub async fn list_skill_tree(
+    pub fn list_skill_tree(
         &self,
         agent_id: &str,
         query: AiListSkillTreeQuery,
-    ) -> ::std::result::Result<crate::types::SkillTreeResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::SkillTreeResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "listSkillTree",
             Method::GET,
             format!("/ai/agents/{}/skills/tree", segment(agent_id)),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/agents/{agent_id}/skills/file` (operation `readSkillFile`).
-    pub async fn read_skill_file(
+    pub fn read_skill_file(
         &self,
         agent_id: &str,
         query: AiReadSkillFileQuery,
-    ) -> ::std::result::Result<crate::types::SkillFileResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::SkillFileResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "readSkillFile",
             Method::GET,
             format!("/ai/agents/{}/skills/file", segment(agent_id)),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/agents/{agent_id}/sub-agents` (operation `getAgentSubAgents`).
-    pub async fn get_agent_sub_agents(
+    pub fn get_agent_sub_agents(
         &self,
         agent_id: &str,
-    ) -> ::std::result::Result<crate::Page<crate::types::AiAgentWithDetails>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::AiAgentWithDetails>, Error>,
+    > + Send
+    + 'static {
         let call = Call::new(
             "getAgentSubAgents",
             Method::GET,
             format!("/ai/agents/{}/sub-agents", segment(agent_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/agents/{agent_id}/sub-agents/{sub_agent_id}` (operation `attachSubAgentToAgent`).
-    pub async fn attach_sub_agent_to_agent(
+    pub fn attach_sub_agent_to_agent(
         &self,
         agent_id: &str,
         sub_agent_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "attachSubAgentToAgent",
             Method::POST,
@@ -201,14 +248,16 @@ impl<'a> Ai<'a> {
                 segment(sub_agent_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `DELETE /ai/agents/{agent_id}/sub-agents/{sub_agent_id}` (operation `detachSubAgentFromAgent`).
-    pub async fn detach_sub_agent_from_agent(
+    pub fn detach_sub_agent_from_agent(
         &self,
         agent_id: &str,
         sub_agent_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "detachSubAgentFromAgent",
             Method::DELETE,
@@ -218,30 +267,41 @@ impl<'a> Ai<'a> {
                 segment(sub_agent_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PUT /ai/agents/{agent_id}/role-agent` (operation `setAgentRoleAgent`).
-    pub async fn set_agent_role_agent(
+    pub fn set_agent_role_agent(
         &self,
         agent_id: &str,
         body: &crate::types::SetAgentRoleAgentRequest,
-    ) -> ::std::result::Result<crate::types::AiAgentWithDetails, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::AiAgentWithDetails, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "setAgentRoleAgent",
             Method::PUT,
             format!("/ai/agents/{}/role-agent", segment(agent_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /ai/tools` (operation `getAiTools`).
-    pub async fn get_ai_tools(
+    pub fn get_ai_tools(
         &self,
         query: AiGetAiToolsQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::AiToolWithDetails>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::AiToolWithDetails>, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new("getAiTools", Method::GET, "/ai/tools".to_owned());
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// Every page of [`get_ai_tools`](Self::get_ai_tools), from `query`'s offset on (`GET /ai/tools`): the stream ends after the last page or the first error.
     pub fn get_ai_tools_pages(
@@ -261,81 +321,103 @@ impl<'a> Ai<'a> {
         })
     }
     /// `POST /ai/tools` (operation `createAiTool`).
-    pub async fn create_ai_tool(
+    pub fn create_ai_tool(
         &self,
         body: &crate::types::CreateToolRequest,
-    ) -> ::std::result::Result<crate::types::AiTool, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::AiTool, Error>> + Send + 'static
+    {
         let mut call = Call::new("createAiTool", Method::POST, "/ai/tools".to_owned());
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /ai/internal-tools` (operation `listInternalTools`).
-    pub async fn list_internal_tools(
+    pub fn list_internal_tools(
         &self,
-    ) -> ::std::result::Result<crate::types::InternalToolListResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::InternalToolListResponse, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "listInternalTools",
             Method::GET,
             "/ai/internal-tools".to_owned(),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/tools/{tool_id}` (operation `getAiToolById`).
-    pub async fn get_ai_tool_by_id(
+    pub fn get_ai_tool_by_id(
         &self,
         tool_id: &str,
-    ) -> ::std::result::Result<crate::types::AiToolWithDetails, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::AiToolWithDetails, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "getAiToolById",
             Method::GET,
             format!("/ai/tools/{}", segment(tool_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PATCH /ai/tools/{tool_id}` (operation `updateAiTool`).
-    pub async fn update_ai_tool(
+    pub fn update_ai_tool(
         &self,
         tool_id: &str,
         body: &crate::types::UpdateToolRequest,
-    ) -> ::std::result::Result<crate::types::AiTool, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::AiTool, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateAiTool",
             Method::PATCH,
             format!("/ai/tools/{}", segment(tool_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /ai/tools/{tool_id}` (operation `deleteAiTool`).
-    pub async fn delete_ai_tool(
+    pub fn delete_ai_tool(
         &self,
         tool_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteAiTool",
             Method::DELETE,
             format!("/ai/tools/{}", segment(tool_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/agents/{agent_id}/tools` (operation `getAgentTools`).
-    pub async fn get_agent_tools(
+    pub fn get_agent_tools(
         &self,
         agent_id: &str,
-    ) -> ::std::result::Result<crate::Page<crate::types::AiTool>, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::Page<crate::types::AiTool>, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "getAgentTools",
             Method::GET,
             format!("/ai/agents/{}/tools", segment(agent_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/agents/{agent_id}/tools/{tool_id}` (operation `attachToolToAgent`).
-    pub async fn attach_tool_to_agent(
+    pub fn attach_tool_to_agent(
         &self,
         agent_id: &str,
         tool_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "attachToolToAgent",
             Method::POST,
@@ -345,15 +427,17 @@ impl<'a> Ai<'a> {
                 segment(tool_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PATCH /ai/agents/{agent_id}/tools/{tool_id}` (operation `updateAgentToolApprovalAction`).
-    pub async fn update_agent_tool_approval_action(
+    pub fn update_agent_tool_approval_action(
         &self,
         agent_id: &str,
         tool_id: &str,
         body: &crate::types::UpdateAgentToolApprovalActionRequest,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateAgentToolApprovalAction",
             Method::PATCH,
@@ -363,15 +447,20 @@ impl<'a> Ai<'a> {
                 segment(tool_id)
             ),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /ai/agents/{agent_id}/tools/{tool_id}` (operation `detachToolFromAgent`).
-    pub async fn detach_tool_from_agent(
+    pub fn detach_tool_from_agent(
         &self,
         agent_id: &str,
         tool_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "detachToolFromAgent",
             Method::DELETE,
@@ -381,85 +470,108 @@ impl<'a> Ai<'a> {
                 segment(tool_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/knowledge-bases` (operation `getAiKnowledgeBases`).
-    pub async fn get_ai_knowledge_bases(
+    pub fn get_ai_knowledge_bases(
         &self,
         query: AiGetAiKnowledgeBasesQuery,
-    ) -> ::std::result::Result<crate::types::KnowledgeBaseResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::KnowledgeBaseResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "getAiKnowledgeBases",
             Method::GET,
             "/ai/knowledge-bases".to_owned(),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/knowledge-bases` (operation `createAiKnowledgeBase`).
-    pub async fn create_ai_knowledge_base(
+    pub fn create_ai_knowledge_base(
         &self,
         body: &crate::types::CreateKnowledgeBaseRequest,
-    ) -> ::std::result::Result<crate::types::AiKnowledgeBase, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::AiKnowledgeBase, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "createAiKnowledgeBase",
             Method::POST,
             "/ai/knowledge-bases".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /ai/knowledge-bases/{kb_id}` (operation `getAiKnowledgeBaseById`).
-    pub async fn get_ai_knowledge_base_by_id(
+    pub fn get_ai_knowledge_base_by_id(
         &self,
         kb_id: &str,
-    ) -> ::std::result::Result<crate::types::AiKnowledgeBaseWithDetails, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::AiKnowledgeBaseWithDetails, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "getAiKnowledgeBaseById",
             Method::GET,
             format!("/ai/knowledge-bases/{}", segment(kb_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PATCH /ai/knowledge-bases/{kb_id}` (operation `updateAiKnowledgeBase`).
-    pub async fn update_ai_knowledge_base(
+    pub fn update_ai_knowledge_base(
         &self,
         kb_id: &str,
         body: &crate::types::UpdateKnowledgeBaseRequest,
-    ) -> ::std::result::Result<crate::types::AiKnowledgeBase, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::AiKnowledgeBase, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateAiKnowledgeBase",
             Method::PATCH,
             format!("/ai/knowledge-bases/{}", segment(kb_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /ai/knowledge-bases/{kb_id}` (operation `deleteAiKnowledgeBase`).
-    pub async fn delete_ai_knowledge_base(
+    pub fn delete_ai_knowledge_base(
         &self,
         kb_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteAiKnowledgeBase",
             Method::DELETE,
             format!("/ai/knowledge-bases/{}", segment(kb_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/knowledge-bases/{kb_id}/documents` (operation `getKnowledgeBaseDocuments`).
-    pub async fn get_knowledge_base_documents(
+    pub fn get_knowledge_base_documents(
         &self,
         kb_id: &str,
         query: AiGetKnowledgeBaseDocumentsQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::AiKnowledgeBaseDocument>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::AiKnowledgeBaseDocument>, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "getKnowledgeBaseDocuments",
             Method::GET,
             format!("/ai/knowledge-bases/{}/documents", segment(kb_id)),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// Every page of [`get_knowledge_base_documents`](Self::get_knowledge_base_documents), from `query`'s offset on (`GET /ai/knowledge-bases/{kb_id}/documents`): the stream ends after the last page or the first error.
     pub fn get_knowledge_base_documents_pages(
@@ -485,25 +597,32 @@ impl<'a> Ai<'a> {
         })
     }
     /// `POST /ai/knowledge-bases/{kb_id}/documents` (operation `uploadKnowledgeBaseDocument`).
-    pub async fn upload_knowledge_base_document(
+    pub fn upload_knowledge_base_document(
         &self,
         kb_id: &str,
         form: &AiUploadKnowledgeBaseDocumentForm,
-    ) -> ::std::result::Result<crate::types::AiKnowledgeBaseDocument, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::AiKnowledgeBaseDocument, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "uploadKnowledgeBaseDocument",
             Method::POST,
             format!("/ai/knowledge-bases/{}/documents", segment(kb_id)),
         );
-        call.body = crate::form_body(form.to_form()?);
-        self.backend.send(call).await
+        let body = form.to_form().map(crate::form_body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /ai/knowledge-bases/{kb_id}/documents/{document_id}` (operation `deleteKnowledgeBaseDocument`).
-    pub async fn delete_knowledge_base_document(
+    pub fn delete_knowledge_base_document(
         &self,
         kb_id: &str,
         document_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteKnowledgeBaseDocument",
             Method::DELETE,
@@ -513,16 +632,20 @@ impl<'a> Ai<'a> {
                 segment(document_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/mcp-servers` (operation `getMcpServers`).
-    pub async fn get_mcp_servers(
+    pub fn get_mcp_servers(
         &self,
         query: AiGetMcpServersQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::McpServer>, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::Page<crate::types::McpServer>, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new("getMcpServers", Method::GET, "/ai/mcp-servers".to_owned());
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// Every page of [`get_mcp_servers`](Self::get_mcp_servers), from `query`'s offset on (`GET /ai/mcp-servers`): the stream ends after the last page or the first error.
     pub fn get_mcp_servers_pages(
@@ -541,186 +664,248 @@ impl<'a> Ai<'a> {
         })
     }
     /// `POST /ai/mcp-servers` (operation `createMcpServer`).
-    pub async fn create_mcp_server(
+    pub fn create_mcp_server(
         &self,
         body: &crate::types::CreateMcpServerRequest,
-    ) -> ::std::result::Result<crate::types::McpServerCreateResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::McpServerCreateResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "createMcpServer",
             Method::POST,
             "/ai/mcp-servers".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `POST /ai/mcp-servers/discover` (operation `discoverMcpServerAuth`).
-    pub async fn discover_mcp_server_auth(
+    pub fn discover_mcp_server_auth(
         &self,
         body: &crate::types::DiscoverMcpServerAuthRequest,
-    ) -> ::std::result::Result<crate::types::McpAuthDiscoveryResult, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::McpAuthDiscoveryResult, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "discoverMcpServerAuth",
             Method::POST,
             "/ai/mcp-servers/discover".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /ai/composio/config` (operation `getComposioConfig`).
-    pub async fn get_composio_config(
+    pub fn get_composio_config(
         &self,
-    ) -> ::std::result::Result<crate::types::ComposioConfigResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ComposioConfigResponse, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "getComposioConfig",
             Method::GET,
             "/ai/composio/config".to_owned(),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PATCH /ai/composio/config` (operation `updateComposioConfig`).
-    pub async fn update_composio_config(
+    pub fn update_composio_config(
         &self,
         body: &crate::types::UpdateComposioConfigRequest,
-    ) -> ::std::result::Result<crate::types::ComposioConfigResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ComposioConfigResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "updateComposioConfig",
             Method::PATCH,
             "/ai/composio/config".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /ai/composio/toolkits` (operation `listComposioToolkits`).
-    pub async fn list_composio_toolkits(
+    pub fn list_composio_toolkits(
         &self,
         query: AiListComposioToolkitsQuery,
-    ) -> ::std::result::Result<crate::types::ComposioToolkitListResponse, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::types::ComposioToolkitListResponse, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "listComposioToolkits",
             Method::GET,
             "/ai/composio/toolkits".to_owned(),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/composio/tools` (operation `listComposioTools`).
-    pub async fn list_composio_tools(
+    pub fn list_composio_tools(
         &self,
         query: AiListComposioToolsQuery,
-    ) -> ::std::result::Result<crate::types::ComposioToolListResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ComposioToolListResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "listComposioTools",
             Method::GET,
             "/ai/composio/tools".to_owned(),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/composio/apps` (operation `enableComposioApp`).
-    pub async fn enable_composio_app(
+    pub fn enable_composio_app(
         &self,
         body: &crate::types::EnableComposioAppRequest,
-    ) -> ::std::result::Result<crate::types::ComposioConfigResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ComposioConfigResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "enableComposioApp",
             Method::POST,
             "/ai/composio/apps".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /ai/composio/apps/{slug}` (operation `disableComposioApp`).
-    pub async fn disable_composio_app(
+    pub fn disable_composio_app(
         &self,
         slug: &str,
-    ) -> ::std::result::Result<crate::types::ComposioConfigResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ComposioConfigResponse, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "disableComposioApp",
             Method::DELETE,
             format!("/ai/composio/apps/{}", segment(slug)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/composio/toolkits/{slug}/auth-configs` (operation `listToolkitAuthConfigs`).
-    pub async fn list_toolkit_auth_configs(
+    pub fn list_toolkit_auth_configs(
         &self,
         slug: &str,
-    ) -> ::std::result::Result<crate::types::ComposioAuthConfigListResponse, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::types::ComposioAuthConfigListResponse, Error>,
+    > + Send
+    + 'static {
         let call = Call::new(
             "listToolkitAuthConfigs",
             Method::GET,
             format!("/ai/composio/toolkits/{}/auth-configs", segment(slug)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/composio/toolkits/{slug}/auth-details` (operation `getToolkitAuthDetails`).
-    pub async fn get_toolkit_auth_details(
+    pub fn get_toolkit_auth_details(
         &self,
         slug: &str,
-    ) -> ::std::result::Result<crate::types::ComposioToolkitDetailsResponse, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::types::ComposioToolkitDetailsResponse, Error>,
+    > + Send
+    + 'static {
         let call = Call::new(
             "getToolkitAuthDetails",
             Method::GET,
             format!("/ai/composio/toolkits/{}/auth-details", segment(slug)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/mcp-servers/{mcp_server_id}` (operation `getMcpServerById`).
-    pub async fn get_mcp_server_by_id(
+    pub fn get_mcp_server_by_id(
         &self,
         mcp_server_id: &str,
-    ) -> ::std::result::Result<crate::types::McpServer, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::McpServer, Error>> + Send + 'static
+    {
         let call = Call::new(
             "getMcpServerById",
             Method::GET,
             format!("/ai/mcp-servers/{}", segment(mcp_server_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PATCH /ai/mcp-servers/{mcp_server_id}` (operation `updateMcpServer`).
-    pub async fn update_mcp_server(
+    pub fn update_mcp_server(
         &self,
         mcp_server_id: &str,
         body: &crate::types::UpdateMcpServerRequest,
-    ) -> ::std::result::Result<crate::types::McpServer, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::McpServer, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateMcpServer",
             Method::PATCH,
             format!("/ai/mcp-servers/{}", segment(mcp_server_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /ai/mcp-servers/{mcp_server_id}` (operation `deleteMcpServer`).
-    pub async fn delete_mcp_server(
+    pub fn delete_mcp_server(
         &self,
         mcp_server_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteMcpServer",
             Method::DELETE,
             format!("/ai/mcp-servers/{}", segment(mcp_server_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/agents/{agent_id}/knowledge-bases` (operation `getAgentKnowledgeBases`).
-    pub async fn get_agent_knowledge_bases(
+    pub fn get_agent_knowledge_bases(
         &self,
         agent_id: &str,
-    ) -> ::std::result::Result<crate::Page<crate::types::AiKnowledgeBaseWithDetails>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<
+            crate::Page<crate::types::AiKnowledgeBaseWithDetails>,
+            Error,
+        >,
+    > + Send
+    + 'static {
         let call = Call::new(
             "getAgentKnowledgeBases",
             Method::GET,
             format!("/ai/agents/{}/knowledge-bases", segment(agent_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/agents/{agent_id}/knowledge-bases/{kb_id}` (operation `attachKnowledgeBaseToAgent`).
-    pub async fn attach_knowledge_base_to_agent(
+    pub fn attach_knowledge_base_to_agent(
         &self,
         agent_id: &str,
         kb_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "attachKnowledgeBaseToAgent",
             Method::POST,
@@ -730,14 +915,16 @@ impl<'a> Ai<'a> {
                 segment(kb_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `DELETE /ai/agents/{agent_id}/knowledge-bases/{kb_id}` (operation `detachKnowledgeBaseFromAgent`).
-    pub async fn detach_knowledge_base_from_agent(
+    pub fn detach_knowledge_base_from_agent(
         &self,
         agent_id: &str,
         kb_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "detachKnowledgeBaseFromAgent",
             Method::DELETE,
@@ -747,37 +934,55 @@ impl<'a> Ai<'a> {
                 segment(kb_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/settings` (operation `getAiSettings`).
-    pub async fn get_ai_settings(
+    pub fn get_ai_settings(
         &self,
-    ) -> ::std::result::Result<crate::types::DeploymentAiSettingsResponse, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::types::DeploymentAiSettingsResponse, Error>,
+    > + Send
+    + 'static {
         let call = Call::new("getAiSettings", Method::GET, "/ai/settings".to_owned());
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PUT /ai/settings` (operation `updateAiSettings`).
-    pub async fn update_ai_settings(
+    pub fn update_ai_settings(
         &self,
         body: &crate::types::UpdateDeploymentAiSettingsRequest,
-    ) -> ::std::result::Result<crate::types::DeploymentAiSettingsResponse, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::types::DeploymentAiSettingsResponse, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new("updateAiSettings", Method::PUT, "/ai/settings".to_owned());
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /ai/settings/provider-profiles` (operation `listAiProviderProfiles`).
-    pub async fn list_ai_provider_profiles(
+    pub fn list_ai_provider_profiles(
         &self,
         query: AiListAiProviderProfilesQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::DeploymentAiProviderProfileResponse>, Error>
-    {
+    ) -> impl Future<
+        Output = ::std::result::Result<
+            crate::Page<crate::types::DeploymentAiProviderProfileResponse>,
+            Error,
+        >,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "listAiProviderProfiles",
             Method::GET,
             "/ai/settings/provider-profiles".to_owned(),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// Every page of [`list_ai_provider_profiles`](Self::list_ai_provider_profiles), from `query`'s offset on (`GET /ai/settings/provider-profiles`): the stream ends after the last page or the first error.
     pub fn list_ai_provider_profiles_pages(
@@ -804,114 +1009,154 @@ impl<'a> Ai<'a> {
         })
     }
     /// `POST /ai/settings/provider-profiles` (operation `createAiProviderProfile`).
-    pub async fn create_ai_provider_profile(
+    pub fn create_ai_provider_profile(
         &self,
         body: &crate::types::CreateDeploymentAiProviderProfileRequest,
-    ) -> ::std::result::Result<crate::types::DeploymentAiProviderProfileResponse, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::types::DeploymentAiProviderProfileResponse, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "createAiProviderProfile",
             Method::POST,
             "/ai/settings/provider-profiles".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /ai/settings/provider-profiles/{profile_id}` (operation `getAiProviderProfile`).
-    pub async fn get_ai_provider_profile(
+    pub fn get_ai_provider_profile(
         &self,
         profile_id: &str,
-    ) -> ::std::result::Result<crate::types::DeploymentAiProviderProfileResponse, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::types::DeploymentAiProviderProfileResponse, Error>,
+    > + Send
+    + 'static {
         let call = Call::new(
             "getAiProviderProfile",
             Method::GET,
             format!("/ai/settings/provider-profiles/{}", segment(profile_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PATCH /ai/settings/provider-profiles/{profile_id}` (operation `updateAiProviderProfile`).
-    pub async fn update_ai_provider_profile(
+    pub fn update_ai_provider_profile(
         &self,
         profile_id: &str,
         body: &crate::types::UpdateDeploymentAiProviderProfileRequest,
-    ) -> ::std::result::Result<crate::types::DeploymentAiProviderProfileResponse, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::types::DeploymentAiProviderProfileResponse, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "updateAiProviderProfile",
             Method::PATCH,
             format!("/ai/settings/provider-profiles/{}", segment(profile_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /ai/settings/provider-profiles/{profile_id}` (operation `deleteAiProviderProfile`).
-    pub async fn delete_ai_provider_profile(
+    pub fn delete_ai_provider_profile(
         &self,
         profile_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteAiProviderProfile",
             Method::DELETE,
             format!("/ai/settings/provider-profiles/{}", segment(profile_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/actors` (operation `listActors`).
-    pub async fn list_actors(
+    pub fn list_actors(
         &self,
         query: AiListActorsQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::Actor>, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::Page<crate::types::Actor>, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new("listActors", Method::GET, "/ai/actors".to_owned());
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/actors` (operation `createActor`).
-    pub async fn create_actor(
+    pub fn create_actor(
         &self,
         body: &crate::types::CreateActorRequest,
-    ) -> ::std::result::Result<crate::types::Actor, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::Actor, Error>> + Send + 'static
+    {
         let mut call = Call::new("createActor", Method::POST, "/ai/actors".to_owned());
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /ai/actor-projects` (operation `listActorProjectsFlat`).
-    pub async fn list_actor_projects_flat(
+    pub fn list_actor_projects_flat(
         &self,
         query: AiListActorProjectsFlatQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::ActorProject>, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::Page<crate::types::ActorProject>, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "listActorProjectsFlat",
             Method::GET,
             "/ai/actor-projects".to_owned(),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/actor-projects` (operation `createActorProjectFlat`).
-    pub async fn create_actor_project_flat(
+    pub fn create_actor_project_flat(
         &self,
         query: AiCreateActorProjectFlatQuery,
         body: &crate::types::CreateActorProjectRequest,
-    ) -> ::std::result::Result<crate::types::ActorProject, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ActorProject, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "createActorProjectFlat",
             Method::POST,
             "/ai/actor-projects".to_owned(),
         );
         call.query = query.pairs();
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /ai/actor-projects/search` (operation `searchActorProjects`).
-    pub async fn search_actor_projects(
+    pub fn search_actor_projects(
         &self,
         query: AiSearchActorProjectsQuery,
-    ) -> ::std::result::Result<crate::CursorPage<crate::types::ActorProject>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::CursorPage<crate::types::ActorProject>, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "searchActorProjects",
             Method::GET,
             "/ai/actor-projects/search".to_owned(),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// Every page of [`search_actor_projects`](Self::search_actor_projects), from `query`'s cursor on (`GET /ai/actor-projects/search`): the stream ends after the last page or the first error.
     pub fn search_actor_projects_pages(
@@ -937,38 +1182,47 @@ impl<'a> Ai<'a> {
         })
     }
     /// `GET /ai/actor-mcp-servers` (operation `listActorMcpServers`).
-    pub async fn list_actor_mcp_servers(
+    pub fn list_actor_mcp_servers(
         &self,
         query: AiListActorMcpServersQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::ActorMcpServerSummary>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::ActorMcpServerSummary>, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "listActorMcpServers",
             Method::GET,
             "/ai/actor-mcp-servers".to_owned(),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/actor-mcp-servers/{mcp_server_id}/connect` (operation `connectActorMcpServer`).
-    pub async fn connect_actor_mcp_server(
+    pub fn connect_actor_mcp_server(
         &self,
         mcp_server_id: &str,
         query: AiConnectActorMcpServerQuery,
-    ) -> ::std::result::Result<crate::types::ActorMcpServerConnectResponse, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::types::ActorMcpServerConnectResponse, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "connectActorMcpServer",
             Method::POST,
             format!("/ai/actor-mcp-servers/{}/connect", segment(mcp_server_id)),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/actor-mcp-servers/{mcp_server_id}/disconnect` (operation `disconnectActorMcpServer`).
-    pub async fn disconnect_actor_mcp_server(
+    pub fn disconnect_actor_mcp_server(
         &self,
         mcp_server_id: &str,
         query: AiDisconnectActorMcpServerQuery,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "disconnectActorMcpServer",
             Method::POST,
@@ -978,100 +1232,124 @@ impl<'a> Ai<'a> {
             ),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/actor-projects/{project_id}` (operation `getActorProjectById`).
-    pub async fn get_actor_project_by_id(
+    pub fn get_actor_project_by_id(
         &self,
         project_id: &str,
-    ) -> ::std::result::Result<crate::types::ActorProject, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ActorProject, Error>> + Send + 'static
+    {
         let call = Call::new(
             "getActorProjectById",
             Method::GET,
             format!("/ai/actor-projects/{}", segment(project_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/actor-projects/{project_id}/update` (operation `updateActorProject`).
-    pub async fn update_actor_project(
+    pub fn update_actor_project(
         &self,
         project_id: &str,
         body: &crate::types::UpdateActorProjectRequest,
-    ) -> ::std::result::Result<crate::types::ActorProject, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ActorProject, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateActorProject",
             Method::POST,
             format!("/ai/actor-projects/{}/update", segment(project_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `POST /ai/actor-projects/{project_id}/archive` (operation `archiveActorProject`).
-    pub async fn archive_actor_project(
+    pub fn archive_actor_project(
         &self,
         project_id: &str,
-    ) -> ::std::result::Result<crate::types::ActorProject, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ActorProject, Error>> + Send + 'static
+    {
         let call = Call::new(
             "archiveActorProject",
             Method::POST,
             format!("/ai/actor-projects/{}/archive", segment(project_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/actor-projects/{project_id}/unarchive` (operation `unarchiveActorProject`).
-    pub async fn unarchive_actor_project(
+    pub fn unarchive_actor_project(
         &self,
         project_id: &str,
-    ) -> ::std::result::Result<crate::types::ActorProject, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ActorProject, Error>> + Send + 'static
+    {
         let call = Call::new(
             "unarchiveActorProject",
             Method::POST,
             format!("/ai/actor-projects/{}/unarchive", segment(project_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/actor-projects/{project_id}/board` (operation `getProjectTaskBoardByProjectId`).
-    pub async fn get_project_task_board_by_project_id(
+    pub fn get_project_task_board_by_project_id(
         &self,
         project_id: &str,
-    ) -> ::std::result::Result<crate::types::ProjectTaskBoard, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ProjectTaskBoard, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "getProjectTaskBoardByProjectId",
             Method::GET,
             format!("/ai/actor-projects/{}/board", segment(project_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/actor-projects/{project_id}/board/items` (operation `listProjectTaskBoardItems`).
-    pub async fn list_project_task_board_items(
+    pub fn list_project_task_board_items(
         &self,
         project_id: &str,
-    ) -> ::std::result::Result<crate::Page<crate::types::ProjectTaskBoardItem>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::ProjectTaskBoardItem>, Error>,
+    > + Send
+    + 'static {
         let call = Call::new(
             "listProjectTaskBoardItems",
             Method::GET,
             format!("/ai/actor-projects/{}/board/items", segment(project_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/actor-projects/{project_id}/board/items` (operation `createProjectTaskBoardItem`).
-    pub async fn create_project_task_board_item(
+    pub fn create_project_task_board_item(
         &self,
         project_id: &str,
-    ) -> ::std::result::Result<crate::types::ProjectTaskBoardItem, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ProjectTaskBoardItem, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "createProjectTaskBoardItem",
             Method::POST,
             format!("/ai/actor-projects/{}/board/items", segment(project_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/actor-projects/{project_id}/board/items/{item_id}` (operation `getProjectTaskBoardItemById`).
-    pub async fn get_project_task_board_item_by_id(
+    pub fn get_project_task_board_item_by_id(
         &self,
         project_id: &str,
         item_id: &str,
-    ) -> ::std::result::Result<crate::types::ProjectTaskBoardItem, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ProjectTaskBoardItem, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "getProjectTaskBoardItemById",
             Method::GET,
@@ -1081,15 +1359,21 @@ impl<'a> Ai<'a> {
                 segment(item_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/actor-projects/{project_id}/board/items/{item_id}/assignments` (operation `listProjectTaskBoardItemAssignments`).
-    pub async fn list_project_task_board_item_assignments(
+    pub fn list_project_task_board_item_assignments(
         &self,
         project_id: &str,
         item_id: &str,
-    ) -> ::std::result::Result<crate::Page<crate::types::ProjectTaskBoardItemAssignment>, Error>
-    {
+    ) -> impl Future<
+        Output = ::std::result::Result<
+            crate::Page<crate::types::ProjectTaskBoardItemAssignment>,
+            Error,
+        >,
+    > + Send
+    + 'static {
         let call = Call::new(
             "listProjectTaskBoardItemAssignments",
             Method::GET,
@@ -1099,15 +1383,18 @@ impl<'a> Ai<'a> {
                 segment(item_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/actor-projects/{project_id}/board/items/{item_id}/filesystem` (operation `listProjectTaskBoardItemFilesystem`).
-    pub async fn list_project_task_board_item_filesystem(
+    pub fn list_project_task_board_item_filesystem(
         &self,
         project_id: &str,
         item_id: &str,
         query: AiListProjectTaskBoardItemFilesystemQuery,
-    ) -> ::std::result::Result<crate::types::TaskWorkspaceListing, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::TaskWorkspaceListing, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "listProjectTaskBoardItemFilesystem",
             Method::GET,
@@ -1118,15 +1405,18 @@ impl<'a> Ai<'a> {
             ),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/actor-projects/{project_id}/board/items/{item_id}/filesystem/file` (operation `getProjectTaskBoardItemFilesystemFile`).
-    pub async fn get_project_task_board_item_filesystem_file(
+    pub fn get_project_task_board_item_filesystem_file(
         &self,
         project_id: &str,
         item_id: &str,
         query: AiGetProjectTaskBoardItemFilesystemFileQuery,
-    ) -> ::std::result::Result<crate::types::TaskWorkspaceFileContent, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::TaskWorkspaceFileContent, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "getProjectTaskBoardItemFilesystemFile",
             Method::GET,
@@ -1137,14 +1427,16 @@ impl<'a> Ai<'a> {
             ),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/actor-projects/{project_id}/board/items/{item_id}/filesystem/download` (operation `downloadProjectTaskBoardItemFilesystemFile`).
-    pub async fn download_project_task_board_item_filesystem_file(
+    pub fn download_project_task_board_item_filesystem_file(
         &self,
         project_id: &str,
         item_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "downloadProjectTaskBoardItemFilesystemFile",
             Method::GET,
@@ -1154,14 +1446,17 @@ impl<'a> Ai<'a> {
                 segment(item_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/actor-projects/{project_id}/board/items/{item_id}/update` (operation `updateProjectTaskBoardItem`).
-    pub async fn update_project_task_board_item(
+    pub fn update_project_task_board_item(
         &self,
         project_id: &str,
         item_id: &str,
-    ) -> ::std::result::Result<crate::types::ProjectTaskBoardItem, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ProjectTaskBoardItem, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "updateProjectTaskBoardItem",
             Method::POST,
@@ -1171,14 +1466,17 @@ impl<'a> Ai<'a> {
                 segment(item_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/actor-projects/{project_id}/board/items/{item_id}/archive` (operation `archiveProjectTaskBoardItem`).
-    pub async fn archive_project_task_board_item(
+    pub fn archive_project_task_board_item(
         &self,
         project_id: &str,
         item_id: &str,
-    ) -> ::std::result::Result<crate::types::ProjectTaskBoardItem, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ProjectTaskBoardItem, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "archiveProjectTaskBoardItem",
             Method::POST,
@@ -1188,14 +1486,17 @@ impl<'a> Ai<'a> {
                 segment(item_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/actor-projects/{project_id}/board/items/{item_id}/unarchive` (operation `unarchiveProjectTaskBoardItem`).
-    pub async fn unarchive_project_task_board_item(
+    pub fn unarchive_project_task_board_item(
         &self,
         project_id: &str,
         item_id: &str,
-    ) -> ::std::result::Result<crate::types::ProjectTaskBoardItem, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ProjectTaskBoardItem, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "unarchiveProjectTaskBoardItem",
             Method::POST,
@@ -1205,14 +1506,17 @@ impl<'a> Ai<'a> {
                 segment(item_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/actor-projects/{project_id}/board/items/{item_id}/cancel` (operation `cancelProjectTaskBoardItem`).
-    pub async fn cancel_project_task_board_item(
+    pub fn cancel_project_task_board_item(
         &self,
         project_id: &str,
         item_id: &str,
-    ) -> ::std::result::Result<crate::types::ProjectTaskBoardItem, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ProjectTaskBoardItem, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "cancelProjectTaskBoardItem",
             Method::POST,
@@ -1222,29 +1526,38 @@ impl<'a> Ai<'a> {
                 segment(item_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/threads/{thread_id}/messages/answer` (operation `answerThreadQuestion`).
-    pub async fn answer_thread_question(
+    pub fn answer_thread_question(
         &self,
         thread_id: &str,
         body: &crate::types::AnswerSubmission,
-    ) -> ::std::result::Result<crate::types::ExecuteAgentResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ExecuteAgentResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "answerThreadQuestion",
             Method::POST,
             format!("/ai/threads/{}/messages/answer", segment(thread_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `POST /ai/actor-projects/{project_id}/board/items/{item_id}/answer` (operation `answerProjectTaskBoardItemQuestion`).
-    pub async fn answer_project_task_board_item_question(
+    pub fn answer_project_task_board_item_question(
         &self,
         project_id: &str,
         item_id: &str,
         body: &crate::types::AnswerSubmission,
-    ) -> ::std::result::Result<crate::types::ProjectTaskBoardItem, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ProjectTaskBoardItem, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "answerProjectTaskBoardItemQuestion",
             Method::POST,
@@ -1254,16 +1567,22 @@ impl<'a> Ai<'a> {
                 segment(item_id)
             ),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `POST /ai/actor-projects/{project_id}/board/items/{item_id}/approval` (operation `approveProjectTaskBoardItemTool`).
-    pub async fn approve_project_task_board_item_tool(
+    pub fn approve_project_task_board_item_tool(
         &self,
         project_id: &str,
         item_id: &str,
         body: &crate::types::ApprovalSubmission,
-    ) -> ::std::result::Result<crate::types::ProjectTaskBoardItem, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ProjectTaskBoardItem, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "approveProjectTaskBoardItemTool",
             Method::POST,
@@ -1273,15 +1592,25 @@ impl<'a> Ai<'a> {
                 segment(item_id)
             ),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /ai/actor-projects/{project_id}/board/items/{item_id}/comments` (operation `listProjectTaskBoardItemComments`).
-    pub async fn list_project_task_board_item_comments(
+    pub fn list_project_task_board_item_comments(
         &self,
         project_id: &str,
         item_id: &str,
-    ) -> ::std::result::Result<crate::Page<crate::types::ProjectTaskBoardItemComment>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<
+            crate::Page<crate::types::ProjectTaskBoardItemComment>,
+            Error,
+        >,
+    > + Send
+    + 'static {
         let call = Call::new(
             "listProjectTaskBoardItemComments",
             Method::GET,
@@ -1291,15 +1620,19 @@ impl<'a> Ai<'a> {
                 segment(item_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/actor-projects/{project_id}/board/items/{item_id}/comments` (operation `createProjectTaskBoardItemComment`).
-    pub async fn create_project_task_board_item_comment(
+    pub fn create_project_task_board_item_comment(
         &self,
         project_id: &str,
         item_id: &str,
         query: AiCreateProjectTaskBoardItemCommentQuery,
-    ) -> ::std::result::Result<crate::types::ProjectTaskBoardItemComment, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::types::ProjectTaskBoardItemComment, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "createProjectTaskBoardItemComment",
             Method::POST,
@@ -1310,14 +1643,17 @@ impl<'a> Ai<'a> {
             ),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/actor-projects/{project_id}/board/items/delegate` (operation `delegateProjectTask`).
-    pub async fn delegate_project_task(
+    pub fn delegate_project_task(
         &self,
         project_id: &str,
         body: &crate::types::DelegateTaskRequest,
-    ) -> ::std::result::Result<crate::types::DelegateTaskResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::DelegateTaskResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "delegateProjectTask",
             Method::POST,
@@ -1326,49 +1662,65 @@ impl<'a> Ai<'a> {
                 segment(project_id)
             ),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /ai/actor-projects/{project_id}/threads` (operation `listAgentThreads`).
-    pub async fn list_agent_threads(
+    pub fn list_agent_threads(
         &self,
         project_id: &str,
         query: AiListAgentThreadsQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::AgentThread>, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::Page<crate::types::AgentThread>, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "listAgentThreads",
             Method::GET,
             format!("/ai/actor-projects/{}/threads", segment(project_id)),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/actor-projects/{project_id}/threads` (operation `createAgentThread`).
-    pub async fn create_agent_thread(
+    pub fn create_agent_thread(
         &self,
         project_id: &str,
         body: &crate::types::CreateAgentThreadRequest,
-    ) -> ::std::result::Result<crate::types::AgentThread, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::AgentThread, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "createAgentThread",
             Method::POST,
             format!("/ai/actor-projects/{}/threads", segment(project_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /ai/actor-project-threads/search` (operation `searchActorProjectThreads`).
-    pub async fn search_actor_project_threads(
+    pub fn search_actor_project_threads(
         &self,
         query: AiSearchActorProjectThreadsQuery,
-    ) -> ::std::result::Result<crate::CursorPage<crate::types::AgentThread>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::CursorPage<crate::types::AgentThread>, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "searchActorProjectThreads",
             Method::GET,
             "/ai/actor-project-threads/search".to_owned(),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// Every page of [`search_actor_project_threads`](Self::search_actor_project_threads), from `query`'s cursor on (`GET /ai/actor-project-threads/search`): the stream ends after the last page or the first error.
     pub fn search_actor_project_threads_pages(
@@ -1394,61 +1746,77 @@ impl<'a> Ai<'a> {
         })
     }
     /// `GET /ai/actor-project-threads/{thread_id}` (operation `getAgentThreadById`).
-    pub async fn get_agent_thread_by_id(
+    pub fn get_agent_thread_by_id(
         &self,
         thread_id: &str,
-    ) -> ::std::result::Result<crate::types::AgentThread, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::AgentThread, Error>> + Send + 'static
+    {
         let call = Call::new(
             "getAgentThreadById",
             Method::GET,
             format!("/ai/actor-project-threads/{}", segment(thread_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/actor-project-threads/{thread_id}/update` (operation `updateAgentThread`).
-    pub async fn update_agent_thread(
+    pub fn update_agent_thread(
         &self,
         thread_id: &str,
         body: &crate::types::UpdateAgentThreadRequest,
-    ) -> ::std::result::Result<crate::types::AgentThread, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::AgentThread, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateAgentThread",
             Method::POST,
             format!("/ai/actor-project-threads/{}/update", segment(thread_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `POST /ai/actor-project-threads/{thread_id}/archive` (operation `archiveAgentThread`).
-    pub async fn archive_agent_thread(
+    pub fn archive_agent_thread(
         &self,
         thread_id: &str,
-    ) -> ::std::result::Result<crate::types::AgentThread, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::AgentThread, Error>> + Send + 'static
+    {
         let call = Call::new(
             "archiveAgentThread",
             Method::POST,
             format!("/ai/actor-project-threads/{}/archive", segment(thread_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/actor-project-threads/{thread_id}/unarchive` (operation `unarchiveAgentThread`).
-    pub async fn unarchive_agent_thread(
+    pub fn unarchive_agent_thread(
         &self,
         thread_id: &str,
-    ) -> ::std::result::Result<crate::types::AgentThread, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::AgentThread, Error>> + Send + 'static
+    {
         let call = Call::new(
             "unarchiveAgentThread",
             Method::POST,
             format!("/ai/actor-project-threads/{}/unarchive", segment(thread_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/actor-project-threads/{thread_id}/assignments` (operation `listAssignmentsForThread`).
-    pub async fn list_assignments_for_thread(
+    pub fn list_assignments_for_thread(
         &self,
         thread_id: &str,
-    ) -> ::std::result::Result<crate::Page<crate::types::ProjectTaskBoardItemAssignment>, Error>
-    {
+    ) -> impl Future<
+        Output = ::std::result::Result<
+            crate::Page<crate::types::ProjectTaskBoardItemAssignment>,
+            Error,
+        >,
+    > + Send
+    + 'static {
         let call = Call::new(
             "listAssignmentsForThread",
             Method::GET,
@@ -1457,13 +1825,15 @@ impl<'a> Ai<'a> {
                 segment(thread_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/actor-project-threads/{thread_id}/task-graphs` (operation `getLatestThreadTaskGraph`).
-    pub async fn get_latest_thread_task_graph(
+    pub fn get_latest_thread_task_graph(
         &self,
         thread_id: &str,
-    ) -> ::std::result::Result<crate::types::ThreadTaskGraph, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ThreadTaskGraph, Error>> + Send + 'static
+    {
         let call = Call::new(
             "getLatestThreadTaskGraph",
             Method::GET,
@@ -1472,28 +1842,34 @@ impl<'a> Ai<'a> {
                 segment(thread_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/actor-project-threads/{thread_id}/messages` (operation `getAgentThreadMessages`).
-    pub async fn get_agent_thread_messages(
+    pub fn get_agent_thread_messages(
         &self,
         thread_id: &str,
         query: AiGetAgentThreadMessagesQuery,
-    ) -> ::std::result::Result<crate::types::ListMessagesResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ListMessagesResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "getAgentThreadMessages",
             Method::GET,
             format!("/ai/actor-project-threads/{}/messages", segment(thread_id)),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/actor-project-threads/{thread_id}/filesystem` (operation `listAgentThreadFilesystem`).
-    pub async fn list_agent_thread_filesystem(
+    pub fn list_agent_thread_filesystem(
         &self,
         thread_id: &str,
         query: AiListAgentThreadFilesystemQuery,
-    ) -> ::std::result::Result<crate::types::TaskWorkspaceListing, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::TaskWorkspaceListing, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "listAgentThreadFilesystem",
             Method::GET,
@@ -1503,13 +1879,15 @@ impl<'a> Ai<'a> {
             ),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /ai/actor-project-threads/{thread_id}/filesystem/file` (operation `getAgentThreadFilesystemFile`).
-    pub async fn get_agent_thread_filesystem_file(
+    pub fn get_agent_thread_filesystem_file(
         &self,
         thread_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "getAgentThreadFilesystemFile",
             Method::GET,
@@ -1518,29 +1896,39 @@ impl<'a> Ai<'a> {
                 segment(thread_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /ai/actor-project-threads/{thread_id}/run` (operation `executeAgentThreadAsync`).
-    pub async fn execute_agent_thread_async(
+    pub fn execute_agent_thread_async(
         &self,
         thread_id: &str,
         body: &crate::types::ExecuteAgentRequest,
-    ) -> ::std::result::Result<crate::types::ExecuteAgentResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ExecuteAgentResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "executeAgentThreadAsync",
             Method::POST,
             format!("/ai/actor-project-threads/{}/run", segment(thread_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /ai/actors/lookup` (operation `lookupActor`).
-    pub async fn lookup_actor(
+    pub fn lookup_actor(
         &self,
         query: AiLookupActorQuery,
-    ) -> ::std::result::Result<crate::types::LookupActorResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::LookupActorResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new("lookupActor", Method::GET, "/ai/actors/lookup".to_owned());
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
 }

@@ -6,77 +6,95 @@ use crate::types::*;
 use crate::{Backend, Call, Error, segment};
 use futures_util::Stream;
 use http::Method;
+use std::future::Future;
 impl Backend {
     /// The `Analytics` operations.
-    pub fn analytics(&self) -> Analytics<'_> {
-        Analytics { backend: self }
+    pub fn analytics(&self) -> Analytics {
+        Analytics {
+            backend: self.clone(),
+        }
     }
 }
 /// The `Analytics` operations of the backend API: [`Backend::analytics`](crate::Backend::analytics).
-#[derive(Debug, Clone, Copy)]
-pub struct Analytics<'a> {
-    backend: &'a crate::Backend,
+#[derive(Debug, Clone)]
+pub struct Analytics {
+    backend: crate::Backend,
 }
-impl<'a> Analytics<'a> {
+impl Analytics {
     /// `GET /analytics` (operation `getAnalyticsStats`).
-    pub async fn get_analytics_stats(
+    pub fn get_analytics_stats(
         &self,
         query: AnalyticsGetAnalyticsStatsQuery,
-    ) -> ::std::result::Result<crate::types::AnalyticsStatsResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::AnalyticsStatsResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new("getAnalyticsStats", Method::GET, "/analytics".to_owned());
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /analytics/token-usage` (operation `getTokenUsageStats`).
-    pub async fn get_token_usage_stats(
+    pub fn get_token_usage_stats(
         &self,
         query: AnalyticsGetTokenUsageStatsQuery,
-    ) -> ::std::result::Result<crate::types::TokenUsageResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::TokenUsageResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "getTokenUsageStats",
             Method::GET,
             "/analytics/token-usage".to_owned(),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /analytics/token-usage-by-model` (operation `getTokenUsageByModel`).
-    pub async fn get_token_usage_by_model(
+    pub fn get_token_usage_by_model(
         &self,
         query: AnalyticsGetTokenUsageByModelQuery,
-    ) -> ::std::result::Result<crate::types::TokenUsageByModelResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::TokenUsageByModelResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "getTokenUsageByModel",
             Method::GET,
             "/analytics/token-usage-by-model".to_owned(),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /analytics/webhook-usage` (operation `getWebhookUsageStats`).
-    pub async fn get_webhook_usage_stats(
+    pub fn get_webhook_usage_stats(
         &self,
         query: AnalyticsGetWebhookUsageStatsQuery,
-    ) -> ::std::result::Result<crate::types::WebhookUsageResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WebhookUsageResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "getWebhookUsageStats",
             Method::GET,
             "/analytics/webhook-usage".to_owned(),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /analytics/gateway-usage` (operation `getGatewayUsageStats`).
-    pub async fn get_gateway_usage_stats(
+    pub fn get_gateway_usage_stats(
         &self,
         query: AnalyticsGetGatewayUsageStatsQuery,
-    ) -> ::std::result::Result<crate::types::GatewayUsageResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::GatewayUsageResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "getGatewayUsageStats",
             Method::GET,
             "/analytics/gateway-usage".to_owned(),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
 }

@@ -6,26 +6,32 @@ use crate::types::*;
 use crate::{Backend, Call, Error, segment};
 use futures_util::Stream;
 use http::Method;
+use std::future::Future;
 impl Backend {
     /// The `ApiAuth` operations.
-    pub fn api_auth(&self) -> ApiAuth<'_> {
-        ApiAuth { backend: self }
+    pub fn api_auth(&self) -> ApiAuth {
+        ApiAuth {
+            backend: self.clone(),
+        }
     }
 }
 /// The `ApiAuth` operations of the backend API: [`Backend::api_auth`](crate::Backend::api_auth).
-#[derive(Debug, Clone, Copy)]
-pub struct ApiAuth<'a> {
-    backend: &'a crate::Backend,
+#[derive(Debug, Clone)]
+pub struct ApiAuth {
+    backend: crate::Backend,
 }
-impl<'a> ApiAuth<'a> {
+impl ApiAuth {
     /// `GET /api-auth/apps` (operation `listApiAuthApps`).
-    pub async fn list_api_auth_apps(
+    pub fn list_api_auth_apps(
         &self,
         query: ApiAuthListApiAuthAppsQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::ApiAuthApp>, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::Page<crate::types::ApiAuthApp>, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new("listApiAuthApps", Method::GET, "/api-auth/apps".to_owned());
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// Every page of [`list_api_auth_apps`](Self::list_api_auth_apps), from `query`'s offset on (`GET /api-auth/apps`): the stream ends after the last page or the first error.
     pub fn list_api_auth_apps_pages(
@@ -44,153 +50,197 @@ impl<'a> ApiAuth<'a> {
         })
     }
     /// `POST /api-auth/apps` (operation `createApiAuthApp`).
-    pub async fn create_api_auth_app(
+    pub fn create_api_auth_app(
         &self,
         body: &crate::types::CreateApiAuthAppRequest,
-    ) -> ::std::result::Result<crate::types::ApiAuthApp, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ApiAuthApp, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "createApiAuthApp",
             Method::POST,
             "/api-auth/apps".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /api-auth/apps/{app_slug}` (operation `getApiAuthApp`).
-    pub async fn get_api_auth_app(
+    pub fn get_api_auth_app(
         &self,
         app_slug: &str,
-    ) -> ::std::result::Result<crate::types::ApiAuthApp, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ApiAuthApp, Error>> + Send + 'static
+    {
         let call = Call::new(
             "getApiAuthApp",
             Method::GET,
             format!("/api-auth/apps/{}", segment(app_slug)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PATCH /api-auth/apps/{app_slug}` (operation `updateApiAuthApp`).
-    pub async fn update_api_auth_app(
+    pub fn update_api_auth_app(
         &self,
         app_slug: &str,
         body: &crate::types::UpdateApiAuthAppRequest,
-    ) -> ::std::result::Result<crate::types::ApiAuthApp, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ApiAuthApp, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateApiAuthApp",
             Method::PATCH,
             format!("/api-auth/apps/{}", segment(app_slug)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /api-auth/apps/{app_slug}` (operation `deleteApiAuthApp`).
-    pub async fn delete_api_auth_app(
+    pub fn delete_api_auth_app(
         &self,
         app_slug: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteApiAuthApp",
             Method::DELETE,
             format!("/api-auth/apps/{}", segment(app_slug)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /api-auth/rate-limit-schemes` (operation `listRateLimitSchemes`).
-    pub async fn list_rate_limit_schemes(
+    pub fn list_rate_limit_schemes(
         &self,
-    ) -> ::std::result::Result<ApiAuthListRateLimitSchemesResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<ApiAuthListRateLimitSchemesResponse, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "listRateLimitSchemes",
             Method::GET,
             "/api-auth/rate-limit-schemes".to_owned(),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /api-auth/rate-limit-schemes` (operation `createRateLimitScheme`).
-    pub async fn create_rate_limit_scheme(
+    pub fn create_rate_limit_scheme(
         &self,
         body: &crate::types::CreateRateLimitSchemeRequest,
-    ) -> ::std::result::Result<crate::types::RateLimitSchemeData, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::RateLimitSchemeData, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "createRateLimitScheme",
             Method::POST,
             "/api-auth/rate-limit-schemes".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /api-auth/rate-limit-schemes/{slug}` (operation `getRateLimitScheme`).
-    pub async fn get_rate_limit_scheme(
+    pub fn get_rate_limit_scheme(
         &self,
         slug: &str,
-    ) -> ::std::result::Result<crate::types::RateLimitSchemeData, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::RateLimitSchemeData, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "getRateLimitScheme",
             Method::GET,
             format!("/api-auth/rate-limit-schemes/{}", segment(slug)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PATCH /api-auth/rate-limit-schemes/{slug}` (operation `updateRateLimitScheme`).
-    pub async fn update_rate_limit_scheme(
+    pub fn update_rate_limit_scheme(
         &self,
         slug: &str,
         body: &crate::types::UpdateRateLimitSchemeRequest,
-    ) -> ::std::result::Result<crate::types::RateLimitSchemeData, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::RateLimitSchemeData, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "updateRateLimitScheme",
             Method::PATCH,
             format!("/api-auth/rate-limit-schemes/{}", segment(slug)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /api-auth/rate-limit-schemes/{slug}` (operation `deleteRateLimitScheme`).
-    pub async fn delete_rate_limit_scheme(
+    pub fn delete_rate_limit_scheme(
         &self,
         slug: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteRateLimitScheme",
             Method::DELETE,
             format!("/api-auth/rate-limit-schemes/{}", segment(slug)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /api-auth/apps/{app_slug}/keys` (operation `listApiKeys`).
-    pub async fn list_api_keys(
+    pub fn list_api_keys(
         &self,
         app_slug: &str,
         query: ApiAuthListApiKeysQuery,
-    ) -> ::std::result::Result<crate::types::ListApiKeysResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ListApiKeysResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "listApiKeys",
             Method::GET,
             format!("/api-auth/apps/{}/keys", segment(app_slug)),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /api-auth/apps/{app_slug}/keys` (operation `createApiKey`).
-    pub async fn create_api_key(
+    pub fn create_api_key(
         &self,
         app_slug: &str,
         body: &crate::types::CreateApiKeyRequest,
-    ) -> ::std::result::Result<crate::types::ApiKeyWithSecret, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ApiKeyWithSecret, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "createApiKey",
             Method::POST,
             format!("/api-auth/apps/{}/keys", segment(app_slug)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `POST /api-auth/apps/{app_slug}/keys/{key_id}/revoke` (operation `revokeApiKeyForApp`).
-    pub async fn revoke_api_key_for_app(
+    pub fn revoke_api_key_for_app(
         &self,
         app_slug: &str,
         key_id: &str,
         body: &crate::types::RevokeApiKeyRequest,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "revokeApiKeyForApp",
             Method::POST,
@@ -200,15 +250,21 @@ impl<'a> ApiAuth<'a> {
                 segment(key_id)
             ),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `POST /api-auth/apps/{app_slug}/keys/{key_id}/rotate` (operation `rotateApiKeyForApp`).
-    pub async fn rotate_api_key_for_app(
+    pub fn rotate_api_key_for_app(
         &self,
         app_slug: &str,
         key_id: &str,
-    ) -> ::std::result::Result<crate::types::ApiKeyWithSecret, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ApiKeyWithSecret, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "rotateApiKeyForApp",
             Method::POST,
@@ -218,48 +274,58 @@ impl<'a> ApiAuth<'a> {
                 segment(key_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /api-auth/apps/{app_slug}/audit/logs` (operation `getApiAuditLogs`).
-    pub async fn get_api_audit_logs(
+    pub fn get_api_audit_logs(
         &self,
         app_slug: &str,
         query: ApiAuthGetApiAuditLogsQuery,
-    ) -> ::std::result::Result<crate::types::ApiAuditLogsResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ApiAuditLogsResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "getApiAuditLogs",
             Method::GET,
             format!("/api-auth/apps/{}/audit/logs", segment(app_slug)),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /api-auth/apps/{app_slug}/audit/analytics` (operation `getApiAuditAnalytics`).
-    pub async fn get_api_audit_analytics(
+    pub fn get_api_audit_analytics(
         &self,
         app_slug: &str,
         query: ApiAuthGetApiAuditAnalyticsQuery,
-    ) -> ::std::result::Result<crate::types::ApiAuditAnalyticsResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ApiAuditAnalyticsResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "getApiAuditAnalytics",
             Method::GET,
             format!("/api-auth/apps/{}/audit/analytics", segment(app_slug)),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /api-auth/apps/{app_slug}/audit/timeseries` (operation `getApiAuditTimeseries`).
-    pub async fn get_api_audit_timeseries(
+    pub fn get_api_audit_timeseries(
         &self,
         app_slug: &str,
         query: ApiAuthGetApiAuditTimeseriesQuery,
-    ) -> ::std::result::Result<crate::types::ApiAuditTimeseriesResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ApiAuditTimeseriesResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "getApiAuditTimeseries",
             Method::GET,
             format!("/api-auth/apps/{}/audit/timeseries", segment(app_slug)),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
 }

@@ -6,21 +6,29 @@ use crate::types::*;
 use crate::{Backend, Call, Error, segment};
 use futures_util::Stream;
 use http::Method;
+use std::future::Future;
 impl Backend {
     /// The `Deployment` operations.
-    pub fn deployment(&self) -> Deployment<'_> {
-        Deployment { backend: self }
+    pub fn deployment(&self) -> Deployment {
+        Deployment {
+            backend: self.clone(),
+        }
     }
 }
 /// The `Deployment` operations of the backend API: [`Backend::deployment`](crate::Backend::deployment).
-#[derive(Debug, Clone, Copy)]
-pub struct Deployment<'a> {
-    backend: &'a crate::Backend,
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    backend: crate::Backend,
 }
-impl<'a> Deployment<'a> {
+impl Deployment {
     /// `GET /` (operation `getDeploymentWithSettings`).
-    pub async fn get(&self) -> ::std::result::Result<crate::types::DeploymentWithSettings, Error> {
+    pub fn get(
+        &self,
+    ) -> impl Future<Output = ::std::result::Result<crate::types::DeploymentWithSettings, Error>>
+    + Send
+    + 'static {
         let call = Call::new("getDeploymentWithSettings", Method::GET, "/".to_owned());
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
 }

@@ -6,26 +6,33 @@ use crate::types::*;
 use crate::{Backend, Call, Error, segment};
 use futures_util::Stream;
 use http::Method;
+use std::future::Future;
 impl Backend {
     /// The `Invitations` operations.
-    pub fn invitations(&self) -> Invitations<'_> {
-        Invitations { backend: self }
+    pub fn invitations(&self) -> Invitations {
+        Invitations {
+            backend: self.clone(),
+        }
     }
 }
 /// The `Invitations` operations of the backend API: [`Backend::invitations`](crate::Backend::invitations).
-#[derive(Debug, Clone, Copy)]
-pub struct Invitations<'a> {
-    backend: &'a crate::Backend,
+#[derive(Debug, Clone)]
+pub struct Invitations {
+    backend: crate::Backend,
 }
-impl<'a> Invitations<'a> {
+impl Invitations {
     /// `GET /invitations` (operation `getInvitedUserList`).
-    pub async fn list(
+    pub fn list(
         &self,
         query: InvitationsListQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::DeploymentInvitation>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::DeploymentInvitation>, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new("getInvitedUserList", Method::GET, "/invitations".to_owned());
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// Every page of [`list`](Self::list), from `query`'s offset on (`GET /invitations`): the stream ends after the last page or the first error.
     pub fn list_pages(
@@ -45,24 +52,32 @@ impl<'a> Invitations<'a> {
         })
     }
     /// `POST /invitations` (operation `inviteUser`).
-    pub async fn create(
+    pub fn create(
         &self,
         body: &crate::types::InviteUserRequest,
-    ) -> ::std::result::Result<crate::types::DeploymentInvitation, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::DeploymentInvitation, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new("inviteUser", Method::POST, "/invitations".to_owned());
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /invitations/{invitation_id}` (operation `deleteInvitation`).
-    pub async fn delete(
+    pub fn delete(
         &self,
         invitation_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteInvitation",
             Method::DELETE,
             format!("/invitations/{}", segment(invitation_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
 }

@@ -6,63 +6,87 @@ use crate::types::*;
 use crate::{Backend, Call, Error, segment};
 use futures_util::Stream;
 use http::Method;
+use std::future::Future;
 impl Backend {
     /// The `JwtTemplates` operations.
-    pub fn jwt_templates(&self) -> JwtTemplates<'_> {
-        JwtTemplates { backend: self }
+    pub fn jwt_templates(&self) -> JwtTemplates {
+        JwtTemplates {
+            backend: self.clone(),
+        }
     }
 }
 /// The `JwtTemplates` operations of the backend API: [`Backend::jwt_templates`](crate::Backend::jwt_templates).
-#[derive(Debug, Clone, Copy)]
-pub struct JwtTemplates<'a> {
-    backend: &'a crate::Backend,
+#[derive(Debug, Clone)]
+pub struct JwtTemplates {
+    backend: crate::Backend,
 }
-impl<'a> JwtTemplates<'a> {
+impl JwtTemplates {
     /// `GET /jwt-templates` (operation `getDeploymentJwtTemplates`).
-    pub async fn list(
+    pub fn list(
         &self,
-    ) -> ::std::result::Result<crate::Page<crate::types::DeploymentJwtTemplate>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::DeploymentJwtTemplate>, Error>,
+    > + Send
+    + 'static {
         let call = Call::new(
             "getDeploymentJwtTemplates",
             Method::GET,
             "/jwt-templates".to_owned(),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /jwt-templates` (operation `createDeploymentJwtTemplate`).
-    pub async fn create(
+    pub fn create(
         &self,
         body: &crate::types::NewDeploymentJwtTemplate,
-    ) -> ::std::result::Result<crate::types::DeploymentJwtTemplate, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::DeploymentJwtTemplate, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "createDeploymentJwtTemplate",
             Method::POST,
             "/jwt-templates".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `PATCH /jwt-templates/{id}` (operation `updateDeploymentJwtTemplate`).
-    pub async fn update(
+    pub fn update(
         &self,
         id: &str,
         body: &crate::types::PartialDeploymentJwtTemplate,
-    ) -> ::std::result::Result<crate::types::DeploymentJwtTemplate, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::DeploymentJwtTemplate, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "updateDeploymentJwtTemplate",
             Method::PATCH,
             format!("/jwt-templates/{}", segment(id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /jwt-templates/{id}` (operation `deleteDeploymentJwtTemplate`).
-    pub async fn delete(&self, id: &str) -> ::std::result::Result<::serde_json::Value, Error> {
+    pub fn delete(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteDeploymentJwtTemplate",
             Method::DELETE,
             format!("/jwt-templates/{}", segment(id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
 }

@@ -6,29 +6,39 @@ use crate::types::*;
 use crate::{Backend, Call, Error, segment};
 use futures_util::Stream;
 use http::Method;
+use std::future::Future;
 impl Backend {
     /// The `Notifications` operations.
-    pub fn notifications(&self) -> Notifications<'_> {
-        Notifications { backend: self }
+    pub fn notifications(&self) -> Notifications {
+        Notifications {
+            backend: self.clone(),
+        }
     }
 }
 /// The `Notifications` operations of the backend API: [`Backend::notifications`](crate::Backend::notifications).
-#[derive(Debug, Clone, Copy)]
-pub struct Notifications<'a> {
-    backend: &'a crate::Backend,
+#[derive(Debug, Clone)]
+pub struct Notifications {
+    backend: crate::Backend,
 }
-impl<'a> Notifications<'a> {
+impl Notifications {
     /// `POST /notifications` (operation `createNotification`).
-    pub async fn create(
+    pub fn create(
         &self,
         body: &crate::types::CreateNotificationRequest,
-    ) -> ::std::result::Result<crate::types::CreateNotificationsResponse, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::types::CreateNotificationsResponse, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "createNotification",
             Method::POST,
             "/notifications".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
 }

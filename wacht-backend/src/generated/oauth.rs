@@ -6,64 +6,81 @@ use crate::types::*;
 use crate::{Backend, Call, Error, segment};
 use futures_util::Stream;
 use http::Method;
+use std::future::Future;
 impl Backend {
     /// The `OAuth` operations.
-    pub fn oauth(&self) -> OAuth<'_> {
-        OAuth { backend: self }
+    pub fn oauth(&self) -> OAuth {
+        OAuth {
+            backend: self.clone(),
+        }
     }
 }
 /// The `OAuth` operations of the backend API: [`Backend::oauth`](crate::Backend::oauth).
-#[derive(Debug, Clone, Copy)]
-pub struct OAuth<'a> {
-    backend: &'a crate::Backend,
+#[derive(Debug, Clone)]
+pub struct OAuth {
+    backend: crate::Backend,
 }
-impl<'a> OAuth<'a> {
+impl OAuth {
     /// `GET /oauth/apps` (operation `listOauthApps`).
-    pub async fn list_oauth_apps(
+    pub fn list_oauth_apps(
         &self,
-    ) -> ::std::result::Result<crate::types::ListOAuthAppsResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ListOAuthAppsResponse, Error>>
+    + Send
+    + 'static {
         let call = Call::new("listOauthApps", Method::GET, "/oauth/apps".to_owned());
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /oauth/apps` (operation `createOauthApp`).
-    pub async fn create_oauth_app(
+    pub fn create_oauth_app(
         &self,
         form: &OAuthCreateOauthAppForm,
-    ) -> ::std::result::Result<crate::types::OAuthAppResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::OAuthAppResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new("createOauthApp", Method::POST, "/oauth/apps".to_owned());
-        call.body = crate::form_body(form.to_form()?);
-        self.backend.send(call).await
+        let body = form.to_form().map(crate::form_body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `PATCH /oauth/apps/{oauth_app_slug}` (operation `updateOauthApp`).
-    pub async fn update_oauth_app(
+    pub fn update_oauth_app(
         &self,
         oauth_app_slug: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "updateOauthApp",
             Method::PATCH,
             format!("/oauth/apps/{}", segment(oauth_app_slug)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /oauth/apps/{oauth_app_slug}/verify-domain` (operation `verifyOauthAppDomain`).
-    pub async fn verify_oauth_app_domain(
+    pub fn verify_oauth_app_domain(
         &self,
         oauth_app_slug: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "verifyOauthAppDomain",
             Method::POST,
             format!("/oauth/apps/{}/verify-domain", segment(oauth_app_slug)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PATCH /oauth/apps/{oauth_app_slug}/scopes/{scope}` (operation `updateOauthScope`).
-    pub async fn update_oauth_scope(
+    pub fn update_oauth_scope(
         &self,
         oauth_app_slug: &str,
         scope: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "updateOauthScope",
             Method::PATCH,
@@ -73,14 +90,16 @@ impl<'a> OAuth<'a> {
                 segment(scope)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /oauth/apps/{oauth_app_slug}/scopes/{scope}/archive` (operation `archiveOauthScope`).
-    pub async fn archive_oauth_scope(
+    pub fn archive_oauth_scope(
         &self,
         oauth_app_slug: &str,
         scope: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "archiveOauthScope",
             Method::POST,
@@ -90,14 +109,16 @@ impl<'a> OAuth<'a> {
                 segment(scope)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /oauth/apps/{oauth_app_slug}/scopes/{scope}/unarchive` (operation `unarchiveOauthScope`).
-    pub async fn unarchive_oauth_scope(
+    pub fn unarchive_oauth_scope(
         &self,
         oauth_app_slug: &str,
         scope: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "unarchiveOauthScope",
             Method::POST,
@@ -107,14 +128,16 @@ impl<'a> OAuth<'a> {
                 segment(scope)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /oauth/apps/{oauth_app_slug}/scopes/{scope}/mapping` (operation `setOauthScopeMapping`).
-    pub async fn set_oauth_scope_mapping(
+    pub fn set_oauth_scope_mapping(
         &self,
         oauth_app_slug: &str,
         scope: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "setOauthScopeMapping",
             Method::POST,
@@ -124,38 +147,44 @@ impl<'a> OAuth<'a> {
                 segment(scope)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /oauth/apps/{oauth_app_slug}/clients` (operation `listOauthClients`).
-    pub async fn list_oauth_clients(
+    pub fn list_oauth_clients(
         &self,
         oauth_app_slug: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "listOauthClients",
             Method::GET,
             format!("/oauth/apps/{}/clients", segment(oauth_app_slug)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /oauth/apps/{oauth_app_slug}/clients` (operation `createOauthClient`).
-    pub async fn create_oauth_client(
+    pub fn create_oauth_client(
         &self,
         oauth_app_slug: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "createOauthClient",
             Method::POST,
             format!("/oauth/apps/{}/clients", segment(oauth_app_slug)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PATCH /oauth/apps/{oauth_app_slug}/clients/{oauth_client_id}` (operation `updateOauthClient`).
-    pub async fn update_oauth_client(
+    pub fn update_oauth_client(
         &self,
         oauth_app_slug: &str,
         oauth_client_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "updateOauthClient",
             Method::PATCH,
@@ -165,14 +194,16 @@ impl<'a> OAuth<'a> {
                 segment(oauth_client_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `DELETE /oauth/apps/{oauth_app_slug}/clients/{oauth_client_id}` (operation `deactivateOauthClient`).
-    pub async fn deactivate_oauth_client(
+    pub fn deactivate_oauth_client(
         &self,
         oauth_app_slug: &str,
         oauth_client_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deactivateOauthClient",
             Method::DELETE,
@@ -182,14 +213,16 @@ impl<'a> OAuth<'a> {
                 segment(oauth_client_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /oauth/apps/{oauth_app_slug}/clients/{oauth_client_id}/rotate-secret` (operation `rotateOauthClientSecret`).
-    pub async fn rotate_oauth_client_secret(
+    pub fn rotate_oauth_client_secret(
         &self,
         oauth_app_slug: &str,
         oauth_client_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "rotateOauthClientSecret",
             Method::POST,
@@ -199,14 +232,16 @@ impl<'a> OAuth<'a> {
                 segment(oauth_client_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /oauth/apps/{oauth_app_slug}/clients/{oauth_client_id}/grants` (operation `listOauthGrants`).
-    pub async fn list_oauth_grants(
+    pub fn list_oauth_grants(
         &self,
         oauth_app_slug: &str,
         oauth_client_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "listOauthGrants",
             Method::GET,
@@ -216,15 +251,17 @@ impl<'a> OAuth<'a> {
                 segment(oauth_client_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /oauth/apps/{oauth_app_slug}/clients/{oauth_client_id}/grants/{grant_id}/revoke` (operation `revokeOauthGrant`).
-    pub async fn revoke_oauth_grant(
+    pub fn revoke_oauth_grant(
         &self,
         oauth_app_slug: &str,
         oauth_client_id: &str,
         grant_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "revokeOauthGrant",
             Method::POST,
@@ -235,25 +272,29 @@ impl<'a> OAuth<'a> {
                 segment(grant_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /oauth/apps/{oauth_app_slug}/signing-keys` (operation `listSigningKeys`).
-    pub async fn list_signing_keys(
+    pub fn list_signing_keys(
         &self,
         oauth_app_slug: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "listSigningKeys",
             Method::GET,
             format!("/oauth/apps/{}/signing-keys", segment(oauth_app_slug)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /oauth/apps/{oauth_app_slug}/signing-keys/rotate` (operation `rotateSigningKey`).
-    pub async fn rotate_signing_key(
+    pub fn rotate_signing_key(
         &self,
         oauth_app_slug: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "rotateSigningKey",
             Method::POST,
@@ -262,14 +303,16 @@ impl<'a> OAuth<'a> {
                 segment(oauth_app_slug)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /oauth/apps/{oauth_app_slug}/signing-keys/{kid}/compromise` (operation `compromiseSigningKey`).
-    pub async fn compromise_signing_key(
+    pub fn compromise_signing_key(
         &self,
         oauth_app_slug: &str,
         kid: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "compromiseSigningKey",
             Method::POST,
@@ -279,6 +322,7 @@ impl<'a> OAuth<'a> {
                 segment(kid)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
 }

@@ -6,51 +6,57 @@ use crate::types::*;
 use crate::{Backend, Call, Error, segment};
 use futures_util::Stream;
 use http::Method;
+use std::future::Future;
 impl Backend {
     /// The `Organizations` operations.
-    pub fn organizations(&self) -> Organizations<'_> {
-        Organizations { backend: self }
+    pub fn organizations(&self) -> Organizations {
+        Organizations {
+            backend: self.clone(),
+        }
     }
 }
 /// The `Organizations` operations of the backend API: [`Backend::organizations`](crate::Backend::organizations).
-#[derive(Debug, Clone, Copy)]
-pub struct Organizations<'a> {
-    backend: &'a crate::Backend,
+#[derive(Debug, Clone)]
+pub struct Organizations {
+    backend: crate::Backend,
 }
-impl<'a> Organizations<'a> {
+impl Organizations {
     /// The `invitations` of one organization: `organization_id`.
-    pub fn invitations(&self, organization_id: &str) -> OrganizationsInvitations<'a> {
+    pub fn invitations(&self, organization_id: &str) -> OrganizationsInvitations {
         OrganizationsInvitations {
-            backend: self.backend,
+            backend: self.backend.clone(),
             organization_id: organization_id.to_owned(),
         }
     }
     /// The `members` of one organization: `organization_id`.
-    pub fn members(&self, organization_id: &str) -> OrganizationsMembers<'a> {
+    pub fn members(&self, organization_id: &str) -> OrganizationsMembers {
         OrganizationsMembers {
-            backend: self.backend,
+            backend: self.backend.clone(),
             organization_id: organization_id.to_owned(),
         }
     }
     /// The `roles` of one organization: `organization_id`.
-    pub fn roles(&self, organization_id: &str) -> OrganizationsRoles<'a> {
+    pub fn roles(&self, organization_id: &str) -> OrganizationsRoles {
         OrganizationsRoles {
-            backend: self.backend,
+            backend: self.backend.clone(),
             organization_id: organization_id.to_owned(),
         }
     }
     /// `GET /organizations` (operation `getOrganizationList`).
-    pub async fn list(
+    pub fn list(
         &self,
         query: OrganizationsListQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::Organization>, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::Page<crate::types::Organization>, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "getOrganizationList",
             Method::GET,
             "/organizations".to_owned(),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// Every page of [`list`](Self::list), from `query`'s offset on (`GET /organizations`): the stream ends after the last page or the first error.
     pub fn list_pages(
@@ -73,84 +79,107 @@ impl<'a> Organizations<'a> {
         })
     }
     /// `POST /organizations` (operation `createOrganization`).
-    pub async fn create(
+    pub fn create(
         &self,
         form: &OrganizationsCreateForm,
-    ) -> ::std::result::Result<crate::types::Organization, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::Organization, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "createOrganization",
             Method::POST,
             "/organizations".to_owned(),
         );
-        call.body = crate::form_body(form.to_form()?);
-        self.backend.send(call).await
+        let body = form.to_form().map(crate::form_body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /organizations/{organization_id}` (operation `getOrganizationDetails`).
-    pub async fn get(
+    pub fn get(
         &self,
         organization_id: &str,
-    ) -> ::std::result::Result<crate::types::OrganizationDetails, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::OrganizationDetails, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "getOrganizationDetails",
             Method::GET,
             format!("/organizations/{}", segment(organization_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PATCH /organizations/{organization_id}` (operation `updateOrganization`).
-    pub async fn update(
+    pub fn update(
         &self,
         organization_id: &str,
         form: &OrganizationsUpdateForm,
-    ) -> ::std::result::Result<crate::types::Organization, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::Organization, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateOrganization",
             Method::PATCH,
             format!("/organizations/{}", segment(organization_id)),
         );
-        call.body = crate::form_body(form.to_form()?);
-        self.backend.send(call).await
+        let body = form.to_form().map(crate::form_body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /organizations/{organization_id}` (operation `deleteOrganization`).
-    pub async fn delete(
+    pub fn delete(
         &self,
         organization_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteOrganization",
             Method::DELETE,
             format!("/organizations/{}", segment(organization_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /organizations/{organization_id}/workspaces` (operation `createWorkspaceForOrganization`).
-    pub async fn create_workspace(
+    pub fn create_workspace(
         &self,
         organization_id: &str,
         form: &OrganizationsCreateWorkspaceForm,
-    ) -> ::std::result::Result<crate::types::Workspace, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::Workspace, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "createWorkspaceForOrganization",
             Method::POST,
             format!("/organizations/{}/workspaces", segment(organization_id)),
         );
-        call.body = crate::form_body(form.to_form()?);
-        self.backend.send(call).await
+        let body = form.to_form().map(crate::form_body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
 }
 /// The `invitations` operations of one of [`Organizations`](crate::Organizations)'s resources ([`Organizations::invitations`](crate::Organizations::invitations)).
 #[derive(Debug, Clone)]
-pub struct OrganizationsInvitations<'a> {
-    backend: &'a crate::Backend,
+pub struct OrganizationsInvitations {
+    backend: crate::Backend,
     /// `organization_id`.
     organization_id: ::std::string::String,
 }
-impl<'a> OrganizationsInvitations<'a> {
+impl OrganizationsInvitations {
     /// `GET /organizations/{organization_id}/invitations` (operation `listOrganizationInvitations`).
-    pub async fn list(
+    pub fn list(
         &self,
         query: OrganizationsInvitationsListQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::OrganizationInvitation>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::OrganizationInvitation>, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "listOrganizationInvitations",
             Method::GET,
@@ -160,13 +189,17 @@ impl<'a> OrganizationsInvitations<'a> {
             ),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /organizations/{organization_id}/invitations` (operation `createOrganizationInvitation`).
-    pub async fn create(
+    pub fn create(
         &self,
         body: &crate::types::CreateOrganizationInvitationRequest,
-    ) -> ::std::result::Result<crate::types::OrganizationInvitationSummary, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::types::OrganizationInvitationSummary, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "createOrganizationInvitation",
             Method::POST,
@@ -175,14 +208,19 @@ impl<'a> OrganizationsInvitations<'a> {
                 segment(&self.organization_id)
             ),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `POST /organizations/{organization_id}/invitations/{invitation_id}/discard` (operation `discardOrganizationInvitation`).
-    pub async fn discard(
+    pub fn discard(
         &self,
         invitation_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "discardOrganizationInvitation",
             Method::POST,
@@ -192,29 +230,34 @@ impl<'a> OrganizationsInvitations<'a> {
                 segment(invitation_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
 }
 /// The `members` operations of one of [`Organizations`](crate::Organizations)'s resources ([`Organizations::members`](crate::Organizations::members)).
 #[derive(Debug, Clone)]
-pub struct OrganizationsMembers<'a> {
-    backend: &'a crate::Backend,
+pub struct OrganizationsMembers {
+    backend: crate::Backend,
     /// `organization_id`.
     organization_id: ::std::string::String,
 }
-impl<'a> OrganizationsMembers<'a> {
+impl OrganizationsMembers {
     /// `GET /organizations/{organization_id}/members` (operation `getOrganizationMembers`).
-    pub async fn list(
+    pub fn list(
         &self,
         query: OrganizationsMembersListQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::OrganizationMemberDetails>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::OrganizationMemberDetails>, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "getOrganizationMembers",
             Method::GET,
             format!("/organizations/{}/members", segment(&self.organization_id)),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// Every page of [`list`](Self::list), from `query`'s offset on (`GET /organizations/{organization_id}/members`): the stream ends after the last page or the first error.
     pub fn list_pages(
@@ -239,23 +282,30 @@ impl<'a> OrganizationsMembers<'a> {
         })
     }
     /// `POST /organizations/{organization_id}/members` (operation `addOrganizationMember`).
-    pub async fn add(
+    pub fn add(
         &self,
         body: &crate::types::AddOrganizationMemberRequest,
-    ) -> ::std::result::Result<crate::types::OrganizationMemberDetails, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::OrganizationMemberDetails, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "addOrganizationMember",
             Method::POST,
             format!("/organizations/{}/members", segment(&self.organization_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /organizations/{organization_id}/members/{membership_id}` (operation `removeOrganizationMember`).
-    pub async fn remove(
+    pub fn remove(
         &self,
         membership_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "removeOrganizationMember",
             Method::DELETE,
@@ -265,14 +315,16 @@ impl<'a> OrganizationsMembers<'a> {
                 segment(membership_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PATCH /organizations/{organization_id}/members/{membership_id}` (operation `updateOrganizationMember`).
-    pub async fn update(
+    pub fn update(
         &self,
         membership_id: &str,
         body: &crate::types::UpdateOrganizationMemberRequest,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateOrganizationMember",
             Method::PATCH,
@@ -282,15 +334,20 @@ impl<'a> OrganizationsMembers<'a> {
                 segment(membership_id)
             ),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `POST /organizations/{organization_id}/members/{membership_id}/roles/{role_id}` (operation `addOrganizationMemberRole`).
-    pub async fn add_role(
+    pub fn add_role(
         &self,
         membership_id: &str,
         role_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "addOrganizationMemberRole",
             Method::POST,
@@ -301,14 +358,16 @@ impl<'a> OrganizationsMembers<'a> {
                 segment(role_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `DELETE /organizations/{organization_id}/members/{membership_id}/roles/{role_id}` (operation `removeOrganizationMemberRole`).
-    pub async fn remove_role(
+    pub fn remove_role(
         &self,
         membership_id: &str,
         role_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "removeOrganizationMemberRole",
             Method::DELETE,
@@ -319,47 +378,60 @@ impl<'a> OrganizationsMembers<'a> {
                 segment(role_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
 }
 /// The `roles` operations of one of [`Organizations`](crate::Organizations)'s resources ([`Organizations::roles`](crate::Organizations::roles)).
 #[derive(Debug, Clone)]
-pub struct OrganizationsRoles<'a> {
-    backend: &'a crate::Backend,
+pub struct OrganizationsRoles {
+    backend: crate::Backend,
     /// `organization_id`.
     organization_id: ::std::string::String,
 }
-impl<'a> OrganizationsRoles<'a> {
+impl OrganizationsRoles {
     /// `GET /organizations/{organization_id}/roles` (operation `getOrganizationRoles`).
-    pub async fn list(
+    pub fn list(
         &self,
-    ) -> ::std::result::Result<crate::Page<crate::types::OrganizationRole>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::OrganizationRole>, Error>,
+    > + Send
+    + 'static {
         let call = Call::new(
             "getOrganizationRoles",
             Method::GET,
             format!("/organizations/{}/roles", segment(&self.organization_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /organizations/{organization_id}/roles` (operation `createOrganizationRole`).
-    pub async fn create(
+    pub fn create(
         &self,
         body: &crate::types::CreateOrganizationRoleRequest,
-    ) -> ::std::result::Result<crate::types::OrganizationRole, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::OrganizationRole, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "createOrganizationRole",
             Method::POST,
             format!("/organizations/{}/roles", segment(&self.organization_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `PATCH /organizations/{organization_id}/roles/{role_id}` (operation `updateOrganizationRole`).
-    pub async fn update(
+    pub fn update(
         &self,
         role_id: &str,
         body: &crate::types::UpdateOrganizationRoleRequest,
-    ) -> ::std::result::Result<crate::types::OrganizationRole, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::OrganizationRole, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "updateOrganizationRole",
             Method::PATCH,
@@ -369,11 +441,19 @@ impl<'a> OrganizationsRoles<'a> {
                 segment(role_id)
             ),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /organizations/{organization_id}/roles/{role_id}` (operation `deleteOrganizationRole`).
-    pub async fn delete(&self, role_id: &str) -> ::std::result::Result<::serde_json::Value, Error> {
+    pub fn delete(
+        &self,
+        role_id: &str,
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteOrganizationRole",
             Method::DELETE,
@@ -383,6 +463,7 @@ impl<'a> OrganizationsRoles<'a> {
                 segment(role_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
 }

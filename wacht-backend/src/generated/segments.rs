@@ -6,90 +6,130 @@ use crate::types::*;
 use crate::{Backend, Call, Error, segment};
 use futures_util::Stream;
 use http::Method;
+use std::future::Future;
 impl Backend {
     /// The `Segments` operations.
-    pub fn segments(&self) -> Segments<'_> {
-        Segments { backend: self }
+    pub fn segments(&self) -> Segments {
+        Segments {
+            backend: self.clone(),
+        }
     }
 }
 /// The `Segments` operations of the backend API: [`Backend::segments`](crate::Backend::segments).
-#[derive(Debug, Clone, Copy)]
-pub struct Segments<'a> {
-    backend: &'a crate::Backend,
+#[derive(Debug, Clone)]
+pub struct Segments {
+    backend: crate::Backend,
 }
-impl<'a> Segments<'a> {
+impl Segments {
     /// `GET /segments` (operation `listSegments`).
-    pub async fn list(&self) -> ::std::result::Result<crate::Page<crate::types::Segment>, Error> {
+    pub fn list(
+        &self,
+    ) -> impl Future<Output = ::std::result::Result<crate::Page<crate::types::Segment>, Error>>
+    + Send
+    + 'static {
         let call = Call::new("listSegments", Method::GET, "/segments".to_owned());
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /segments` (operation `createSegment`).
-    pub async fn create(
+    pub fn create(
         &self,
         body: &crate::types::CreateSegmentRequest,
-    ) -> ::std::result::Result<crate::types::Segment, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::Segment, Error>> + Send + 'static
+    {
         let mut call = Call::new("createSegment", Method::POST, "/segments".to_owned());
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `POST /segments/data` (operation `getSegmentData`).
-    pub async fn data(
+    pub fn data(
         &self,
         body: &crate::types::GetSegmentDataRequest,
-    ) -> ::std::result::Result<crate::Page<crate::types::AnalyzedEntity>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::AnalyzedEntity>, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new("getSegmentData", Method::POST, "/segments/data".to_owned());
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `PATCH /segments/{id}` (operation `updateSegment`).
-    pub async fn update(
+    pub fn update(
         &self,
         id: &str,
         body: &crate::types::UpdateSegmentRequest,
-    ) -> ::std::result::Result<crate::types::Segment, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::Segment, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateSegment",
             Method::PATCH,
             format!("/segments/{}", segment(id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /segments/{id}` (operation `deleteSegment`).
-    pub async fn delete(&self, id: &str) -> ::std::result::Result<::serde_json::Value, Error> {
+    pub fn delete(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteSegment",
             Method::DELETE,
             format!("/segments/{}", segment(id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /segments/{id}/assign` (operation `assignSegment`).
-    pub async fn assign(
+    pub fn assign(
         &self,
         id: &str,
         body: &crate::types::AssignEntityRequest,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "assignSegment",
             Method::POST,
             format!("/segments/{}/assign", segment(id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `POST /segments/{id}/remove` (operation `removeSegment`).
-    pub async fn remove(
+    pub fn remove(
         &self,
         id: &str,
         body: &crate::types::AssignEntityRequest,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "removeSegment",
             Method::POST,
             format!("/segments/{}/remove", segment(id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
 }

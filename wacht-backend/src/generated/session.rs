@@ -6,29 +6,39 @@ use crate::types::*;
 use crate::{Backend, Call, Error, segment};
 use futures_util::Stream;
 use http::Method;
+use std::future::Future;
 impl Backend {
     /// The `Session` operations.
-    pub fn session(&self) -> Session<'_> {
-        Session { backend: self }
+    pub fn session(&self) -> Session {
+        Session {
+            backend: self.clone(),
+        }
     }
 }
 /// The `Session` operations of the backend API: [`Backend::session`](crate::Backend::session).
-#[derive(Debug, Clone, Copy)]
-pub struct Session<'a> {
-    backend: &'a crate::Backend,
+#[derive(Debug, Clone)]
+pub struct Session {
+    backend: crate::Backend,
 }
-impl<'a> Session<'a> {
+impl Session {
     /// `POST /session/tickets` (operation `createBackendSessionTicket`).
-    pub async fn create_ticket(
+    pub fn create_ticket(
         &self,
         body: &crate::types::CreateSessionTicketRequest,
-    ) -> ::std::result::Result<crate::types::CreateSessionTicketResponse, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::types::CreateSessionTicketResponse, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "createBackendSessionTicket",
             Method::POST,
             "/session/tickets".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
 }

@@ -6,189 +6,264 @@ use crate::types::*;
 use crate::{Backend, Call, Error, segment};
 use futures_util::Stream;
 use http::Method;
+use std::future::Future;
 impl Backend {
     /// The `Settings` operations.
-    pub fn settings(&self) -> Settings<'_> {
-        Settings { backend: self }
+    pub fn settings(&self) -> Settings {
+        Settings {
+            backend: self.clone(),
+        }
     }
 }
 /// The `Settings` operations of the backend API: [`Backend::settings`](crate::Backend::settings).
-#[derive(Debug, Clone, Copy)]
-pub struct Settings<'a> {
-    backend: &'a crate::Backend,
+#[derive(Debug, Clone)]
+pub struct Settings {
+    backend: crate::Backend,
 }
-impl<'a> Settings<'a> {
+impl Settings {
     /// `PATCH /settings/auth` (operation `updateDeploymentAuthSettings`).
-    pub async fn update_deployment_auth_settings(
+    pub fn update_deployment_auth_settings(
         &self,
         body: &crate::types::DeploymentAuthSettingsUpdates,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateDeploymentAuthSettings",
             Method::PATCH,
             "/settings/auth".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `PATCH /settings/display` (operation `updateDeploymentDisplaySettings`).
-    pub async fn update_deployment_display_settings(
+    pub fn update_deployment_display_settings(
         &self,
         body: &crate::types::DeploymentDisplaySettingsUpdates,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateDeploymentDisplaySettings",
             Method::PATCH,
             "/settings/display".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `PATCH /settings/restrictions` (operation `updateDeploymentRestrictions`).
-    pub async fn update_deployment_restrictions(
+    pub fn update_deployment_restrictions(
         &self,
         body: &crate::types::DeploymentRestrictionsUpdates,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateDeploymentRestrictions",
             Method::PATCH,
             "/settings/restrictions".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `PATCH /settings/b2b` (operation `updateDeploymentB2bSettings`).
-    pub async fn update_deployment_b2b_settings(
+    pub fn update_deployment_b2b_settings(
         &self,
         body: &crate::types::DeploymentB2bSettingsUpdates,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateDeploymentB2bSettings",
             Method::PATCH,
             "/settings/b2b".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /settings/b2b/organization-roles` (operation `getDeploymentOrganizationRoles`).
-    pub async fn get_deployment_organization_roles(
+    pub fn get_deployment_organization_roles(
         &self,
-    ) -> ::std::result::Result<crate::Page<crate::types::DeploymentOrganizationRole>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<
+            crate::Page<crate::types::DeploymentOrganizationRole>,
+            Error,
+        >,
+    > + Send
+    + 'static {
         let call = Call::new(
             "getDeploymentOrganizationRoles",
             Method::GET,
             "/settings/b2b/organization-roles".to_owned(),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /settings/b2b/workspace-roles` (operation `getDeploymentWorkspaceRoles`).
-    pub async fn get_deployment_workspace_roles(
+    pub fn get_deployment_workspace_roles(
         &self,
-    ) -> ::std::result::Result<crate::Page<crate::types::DeploymentWorkspaceRole>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::DeploymentWorkspaceRole>, Error>,
+    > + Send
+    + 'static {
         let call = Call::new(
             "getDeploymentWorkspaceRoles",
             Method::GET,
             "/settings/b2b/workspace-roles".to_owned(),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /settings/social-connections` (operation `getDeploymentSocialConnections`).
-    pub async fn get_deployment_social_connections(
+    pub fn get_deployment_social_connections(
         &self,
-    ) -> ::std::result::Result<crate::Page<crate::types::DeploymentSocialConnection>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<
+            crate::Page<crate::types::DeploymentSocialConnection>,
+            Error,
+        >,
+    > + Send
+    + 'static {
         let call = Call::new(
             "getDeploymentSocialConnections",
             Method::GET,
             "/settings/social-connections".to_owned(),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PUT /settings/social-connections` (operation `upsertDeploymentSocialConnection`).
-    pub async fn upsert_deployment_social_connection(
+    pub fn upsert_deployment_social_connection(
         &self,
         body: &crate::types::DeploymentSocialConnectionUpsert,
-    ) -> ::std::result::Result<crate::types::DeploymentSocialConnection, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::DeploymentSocialConnection, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "upsertDeploymentSocialConnection",
             Method::PUT,
             "/settings/social-connections".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `POST /settings/email/smtp` (operation `updateSmtpConfig`).
-    pub async fn update_smtp_config(
+    pub fn update_smtp_config(
         &self,
         body: &crate::types::SmtpConfigRequest,
-    ) -> ::std::result::Result<crate::types::SmtpConfigResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::SmtpConfigResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "updateSmtpConfig",
             Method::POST,
             "/settings/email/smtp".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /settings/email/smtp` (operation `removeSmtpConfig`).
-    pub async fn remove_smtp_config(&self) -> ::std::result::Result<::serde_json::Value, Error> {
+    pub fn remove_smtp_config(
+        &self,
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "removeSmtpConfig",
             Method::DELETE,
             "/settings/email/smtp".to_owned(),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /settings/email/smtp/verify` (operation `verifySmtpConnection`).
-    pub async fn verify_smtp_connection(
+    pub fn verify_smtp_connection(
         &self,
         body: &crate::types::SmtpConfigRequest,
-    ) -> ::std::result::Result<crate::types::SmtpVerifyResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::SmtpVerifyResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "verifySmtpConnection",
             Method::POST,
             "/settings/email/smtp/verify".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /settings/email-templates/{template_name}` (operation `getDeploymentEmailTemplate`).
-    pub async fn get_deployment_email_template(
+    pub fn get_deployment_email_template(
         &self,
         template_name: &str,
-    ) -> ::std::result::Result<crate::types::EmailTemplate, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::EmailTemplate, Error>> + Send + 'static
+    {
         let call = Call::new(
             "getDeploymentEmailTemplate",
             Method::GET,
             format!("/settings/email-templates/{}", segment(template_name)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PATCH /settings/email-templates/{template_name}` (operation `updateDeploymentEmailTemplate`).
-    pub async fn update_deployment_email_template(
+    pub fn update_deployment_email_template(
         &self,
         template_name: &str,
         body: &crate::types::EmailTemplate,
-    ) -> ::std::result::Result<crate::types::EmailTemplate, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::EmailTemplate, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateDeploymentEmailTemplate",
             Method::PATCH,
             format!("/settings/email-templates/{}", segment(template_name)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `POST /settings/upload/{image_type}` (operation `uploadImage`).
-    pub async fn upload_image(
+    pub fn upload_image(
         &self,
         image_type: &str,
         form: &SettingsUploadImageForm,
-    ) -> ::std::result::Result<crate::types::UploadResult, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::UploadResult, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "uploadImage",
             Method::POST,
             format!("/settings/upload/{}", segment(image_type)),
         );
-        call.body = crate::form_body(form.to_form()?);
-        self.backend.send(call).await
+        let body = form.to_form().map(crate::form_body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
 }

@@ -717,7 +717,7 @@ pub struct WorkspacesListQuery {
     /// `sort_key` (optional).
     pub sort_key: ::std::option::Option<::std::string::String>,
     /// `sort_order` (optional).
-    pub sort_order: ::std::option::Option<::std::string::String>,
+    pub sort_order: ::std::option::Option<SortOrder>,
     /// `limit` (optional).
     pub limit: ::std::option::Option<u64>,
     /// `search` (optional).
@@ -749,7 +749,7 @@ impl WorkspacesListQuery {
     }
     /// Sets `sort_order`.
     #[must_use]
-    pub fn sort_order(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+    pub fn sort_order(mut self, value: impl ::std::convert::Into<SortOrder>) -> Self {
         self.sort_order = ::std::option::Option::Some(value.into());
         self
     }
@@ -777,7 +777,7 @@ impl WorkspacesListQuery {
             pairs.push(("sort_key", value.clone()));
         }
         if let ::std::option::Option::Some(value) = &self.sort_order {
-            pairs.push(("sort_order", value.clone()));
+            pairs.push(("sort_order", value.as_str().to_owned()));
         }
         if let ::std::option::Option::Some(value) = &self.limit {
             pairs.push(("limit", value.to_string()));
@@ -900,7 +900,7 @@ pub struct WorkspacesMembersListQuery {
     /// `sort_key` (optional).
     pub sort_key: ::std::option::Option<::std::string::String>,
     /// `sort_order` (optional).
-    pub sort_order: ::std::option::Option<::std::string::String>,
+    pub sort_order: ::std::option::Option<SortOrder>,
 }
 impl WorkspacesMembersListQuery {
     /// Nothing set: the service's defaults.
@@ -940,7 +940,7 @@ impl WorkspacesMembersListQuery {
     }
     /// Sets `sort_order`.
     #[must_use]
-    pub fn sort_order(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+    pub fn sort_order(mut self, value: impl ::std::convert::Into<SortOrder>) -> Self {
         self.sort_order = ::std::option::Option::Some(value.into());
         self
     }
@@ -962,7 +962,7 @@ impl WorkspacesMembersListQuery {
             pairs.push(("sort_key", value.clone()));
         }
         if let ::std::option::Option::Some(value) = &self.sort_order {
-            pairs.push(("sort_order", value.clone()));
+            pairs.push(("sort_order", value.as_str().to_owned()));
         }
         pairs
     }
@@ -976,7 +976,7 @@ pub struct OrganizationsListQuery {
     /// `sort_key` (optional).
     pub sort_key: ::std::option::Option<::std::string::String>,
     /// `sort_order` (optional).
-    pub sort_order: ::std::option::Option<::std::string::String>,
+    pub sort_order: ::std::option::Option<SortOrder>,
     /// `limit` (optional).
     pub limit: ::std::option::Option<u64>,
     /// `search` (optional).
@@ -1008,7 +1008,7 @@ impl OrganizationsListQuery {
     }
     /// Sets `sort_order`.
     #[must_use]
-    pub fn sort_order(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+    pub fn sort_order(mut self, value: impl ::std::convert::Into<SortOrder>) -> Self {
         self.sort_order = ::std::option::Option::Some(value.into());
         self
     }
@@ -1036,7 +1036,7 @@ impl OrganizationsListQuery {
             pairs.push(("sort_key", value.clone()));
         }
         if let ::std::option::Option::Some(value) = &self.sort_order {
-            pairs.push(("sort_order", value.clone()));
+            pairs.push(("sort_order", value.as_str().to_owned()));
         }
         if let ::std::option::Option::Some(value) = &self.limit {
             pairs.push(("limit", value.to_string()));
@@ -1333,7 +1333,7 @@ pub struct OrganizationsMembersListQuery {
     /// `sort_key` (optional).
     pub sort_key: ::std::option::Option<::std::string::String>,
     /// `sort_order` (optional).
-    pub sort_order: ::std::option::Option<::std::string::String>,
+    pub sort_order: ::std::option::Option<SortOrder>,
 }
 impl OrganizationsMembersListQuery {
     /// Nothing set: the service's defaults.
@@ -1373,7 +1373,7 @@ impl OrganizationsMembersListQuery {
     }
     /// Sets `sort_order`.
     #[must_use]
-    pub fn sort_order(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+    pub fn sort_order(mut self, value: impl ::std::convert::Into<SortOrder>) -> Self {
         self.sort_order = ::std::option::Option::Some(value.into());
         self
     }
@@ -1395,7 +1395,7 @@ impl OrganizationsMembersListQuery {
             pairs.push(("sort_key", value.clone()));
         }
         if let ::std::option::Option::Some(value) = &self.sort_order {
-            pairs.push(("sort_order", value.clone()));
+            pairs.push(("sort_order", value.as_str().to_owned()));
         }
         pairs
     }

@@ -6,26 +6,33 @@ use crate::types::*;
 use crate::{Backend, Call, Error, segment};
 use futures_util::Stream;
 use http::Method;
+use std::future::Future;
 impl Backend {
     /// The `Users` operations.
-    pub fn users(&self) -> Users<'_> {
-        Users { backend: self }
+    pub fn users(&self) -> Users {
+        Users {
+            backend: self.clone(),
+        }
     }
 }
 /// The `Users` operations of the backend API: [`Backend::users`](crate::Backend::users).
-#[derive(Debug, Clone, Copy)]
-pub struct Users<'a> {
-    backend: &'a crate::Backend,
+#[derive(Debug, Clone)]
+pub struct Users {
+    backend: crate::Backend,
 }
-impl<'a> Users<'a> {
+impl Users {
     /// `GET /users` (operation `getActiveUserList`).
-    pub async fn list(
+    pub fn list(
         &self,
         query: UsersListQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::UserWithIdentifiers>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::UserWithIdentifiers>, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new("getActiveUserList", Method::GET, "/users".to_owned());
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// Every page of [`list`](Self::list), from `query`'s offset on (`GET /users`): the stream ends after the last page or the first error.
     pub fn list_pages(
@@ -45,177 +52,233 @@ impl<'a> Users<'a> {
         })
     }
     /// `POST /users` (operation `createUser`).
-    pub async fn create(
+    pub fn create(
         &self,
         form: &UsersCreateForm,
-    ) -> ::std::result::Result<crate::types::UserWithIdentifiers, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::UserWithIdentifiers, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new("createUser", Method::POST, "/users".to_owned());
-        call.body = crate::form_body(form.to_form()?);
-        self.backend.send(call).await
+        let body = form.to_form().map(crate::form_body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /users/{user_id}/details` (operation `getUserDetails`).
-    pub async fn get(
+    pub fn get(
         &self,
         user_id: &str,
-    ) -> ::std::result::Result<crate::types::UserDetails, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::UserDetails, Error>> + Send + 'static
+    {
         let call = Call::new(
             "getUserDetails",
             Method::GET,
             format!("/users/{}/details", segment(user_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PATCH /users/{user_id}` (operation `updateUser`).
-    pub async fn update(
+    pub fn update(
         &self,
         user_id: &str,
         form: &UsersUpdateForm,
-    ) -> ::std::result::Result<crate::types::UserDetails, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::UserDetails, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateUser",
             Method::PATCH,
             format!("/users/{}", segment(user_id)),
         );
-        call.body = crate::form_body(form.to_form()?);
-        self.backend.send(call).await
+        let body = form.to_form().map(crate::form_body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /users/{user_id}` (operation `deleteUser`).
-    pub async fn delete(&self, user_id: &str) -> ::std::result::Result<::serde_json::Value, Error> {
+    pub fn delete(
+        &self,
+        user_id: &str,
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteUser",
             Method::DELETE,
             format!("/users/{}", segment(user_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PATCH /users/{user_id}/password` (operation `updateUserPassword`).
-    pub async fn update_user_password(
+    pub fn update_user_password(
         &self,
         user_id: &str,
         body: &crate::types::UpdatePasswordRequest,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateUserPassword",
             Method::PATCH,
             format!("/users/{}/password", segment(user_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /users/{user_id}/password` (operation `removeUserPassword`).
-    pub async fn remove_user_password(
+    pub fn remove_user_password(
         &self,
         user_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "removeUserPassword",
             Method::DELETE,
             format!("/users/{}/password", segment(user_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /users/{user_id}/emails` (operation `addUserEmail`).
-    pub async fn add_user_email(
+    pub fn add_user_email(
         &self,
         user_id: &str,
         body: &crate::types::AddEmailRequest,
-    ) -> ::std::result::Result<crate::types::UserEmailAddress, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::UserEmailAddress, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "addUserEmail",
             Method::POST,
             format!("/users/{}/emails", segment(user_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `PATCH /users/{user_id}/emails/{email_id}` (operation `updateUserEmail`).
-    pub async fn update_user_email(
+    pub fn update_user_email(
         &self,
         user_id: &str,
         email_id: &str,
         body: &crate::types::UpdateEmailRequest,
-    ) -> ::std::result::Result<crate::types::UserEmailAddress, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::UserEmailAddress, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "updateUserEmail",
             Method::PATCH,
             format!("/users/{}/emails/{}", segment(user_id), segment(email_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /users/{user_id}/emails/{email_id}` (operation `deleteUserEmail`).
-    pub async fn delete_user_email(
+    pub fn delete_user_email(
         &self,
         user_id: &str,
         email_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteUserEmail",
             Method::DELETE,
             format!("/users/{}/emails/{}", segment(user_id), segment(email_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /users/{user_id}/phones` (operation `addUserPhone`).
-    pub async fn add_user_phone(
+    pub fn add_user_phone(
         &self,
         user_id: &str,
         body: &crate::types::AddPhoneRequest,
-    ) -> ::std::result::Result<crate::types::UserPhoneNumber, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::UserPhoneNumber, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "addUserPhone",
             Method::POST,
             format!("/users/{}/phones", segment(user_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `PATCH /users/{user_id}/phones/{phone_id}` (operation `updateUserPhone`).
-    pub async fn update_user_phone(
+    pub fn update_user_phone(
         &self,
         user_id: &str,
         phone_id: &str,
         body: &crate::types::UpdatePhoneRequest,
-    ) -> ::std::result::Result<crate::types::UserPhoneNumber, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::UserPhoneNumber, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateUserPhone",
             Method::PATCH,
             format!("/users/{}/phones/{}", segment(user_id), segment(phone_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /users/{user_id}/phones/{phone_id}` (operation `deleteUserPhone`).
-    pub async fn delete_user_phone(
+    pub fn delete_user_phone(
         &self,
         user_id: &str,
         phone_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteUserPhone",
             Method::DELETE,
             format!("/users/{}/phones/{}", segment(user_id), segment(phone_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /users/{user_id}/social-connections` (operation `getUserSocialConnections`).
-    pub async fn get_user_social_connections(
+    pub fn get_user_social_connections(
         &self,
         user_id: &str,
-    ) -> ::std::result::Result<crate::Page<crate::types::SocialConnection>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::SocialConnection>, Error>,
+    > + Send
+    + 'static {
         let call = Call::new(
             "getUserSocialConnections",
             Method::GET,
             format!("/users/{}/social-connections", segment(user_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `DELETE /users/{user_id}/social-connections/{connection_id}` (operation `deleteUserSocialConnection`).
-    pub async fn delete_user_social_connection(
+    pub fn delete_user_social_connection(
         &self,
         user_id: &str,
         connection_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteUserSocialConnection",
             Method::DELETE,
@@ -225,52 +288,68 @@ impl<'a> Users<'a> {
                 segment(connection_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /users/{user_id}/organization-memberships` (operation `getUserOrganizationMemberships`).
-    pub async fn get_user_organization_memberships(
+    pub fn get_user_organization_memberships(
         &self,
         user_id: &str,
-    ) -> ::std::result::Result<crate::Page<crate::types::UserOrganizationMembership>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<
+            crate::Page<crate::types::UserOrganizationMembership>,
+            Error,
+        >,
+    > + Send
+    + 'static {
         let call = Call::new(
             "getUserOrganizationMemberships",
             Method::GET,
             format!("/users/{}/organization-memberships", segment(user_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /users/{user_id}/workspace-memberships` (operation `getUserWorkspaceMemberships`).
-    pub async fn get_user_workspace_memberships(
+    pub fn get_user_workspace_memberships(
         &self,
         user_id: &str,
-    ) -> ::std::result::Result<crate::Page<crate::types::UserWorkspaceMembership>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::UserWorkspaceMembership>, Error>,
+    > + Send
+    + 'static {
         let call = Call::new(
             "getUserWorkspaceMemberships",
             Method::GET,
             format!("/users/{}/workspace-memberships", segment(user_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /users/{user_id}/sessions` (operation `getUserSignins`).
-    pub async fn get_user_signins(
+    pub fn get_user_signins(
         &self,
         user_id: &str,
         query: UsersGetUserSigninsQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::SignIn>, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::Page<crate::types::SignIn>, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "getUserSignins",
             Method::GET,
             format!("/users/{}/sessions", segment(user_id)),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /users/{user_id}/sessions/{signin_id}/revoke` (operation `revokeUserSignin`).
-    pub async fn revoke_user_signin(
+    pub fn revoke_user_signin(
         &self,
         user_id: &str,
         signin_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "revokeUserSignin",
             Method::POST,
@@ -280,39 +359,47 @@ impl<'a> Users<'a> {
                 segment(signin_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /users/{user_id}/sessions/revoke-all` (operation `revokeAllUserSignins`).
-    pub async fn revoke_all_user_signins(
+    pub fn revoke_all_user_signins(
         &self,
         user_id: &str,
-    ) -> ::std::result::Result<crate::types::RevokeAllResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::RevokeAllResponse, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "revokeAllUserSignins",
             Method::POST,
             format!("/users/{}/sessions/revoke-all", segment(user_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /users/{user_id}/passkeys` (operation `getUserPasskeys`).
-    pub async fn get_user_passkeys(
+    pub fn get_user_passkeys(
         &self,
         user_id: &str,
-    ) -> ::std::result::Result<crate::Page<crate::types::UserPasskey>, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::Page<crate::types::UserPasskey>, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "getUserPasskeys",
             Method::GET,
             format!("/users/{}/passkeys", segment(user_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PATCH /users/{user_id}/passkeys/{passkey_id}` (operation `renameUserPasskey`).
-    pub async fn rename_user_passkey(
+    pub fn rename_user_passkey(
         &self,
         user_id: &str,
         passkey_id: &str,
         body: &crate::types::RenamePasskeyRequest,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "renameUserPasskey",
             Method::PATCH,
@@ -322,15 +409,20 @@ impl<'a> Users<'a> {
                 segment(passkey_id)
             ),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /users/{user_id}/passkeys/{passkey_id}` (operation `deleteUserPasskey`).
-    pub async fn delete_user_passkey(
+    pub fn delete_user_passkey(
         &self,
         user_id: &str,
         passkey_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteUserPasskey",
             Method::DELETE,
@@ -340,52 +432,66 @@ impl<'a> Users<'a> {
                 segment(passkey_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /users/{user_id}/authenticators` (operation `createUserAuthenticator`).
-    pub async fn create_user_authenticator(
+    pub fn create_user_authenticator(
         &self,
         user_id: &str,
         body: &crate::types::CreateAuthenticatorRequest,
-    ) -> ::std::result::Result<crate::types::CreateAuthenticatorResponse, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::types::CreateAuthenticatorResponse, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "createUserAuthenticator",
             Method::POST,
             format!("/users/{}/authenticators", segment(user_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /users/{user_id}/authenticators` (operation `deleteUserAuthenticator`).
-    pub async fn delete_user_authenticator(
+    pub fn delete_user_authenticator(
         &self,
         user_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteUserAuthenticator",
             Method::DELETE,
             format!("/users/{}/authenticators", segment(user_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /users/{user_id}/backup-codes/regenerate` (operation `regenerateUserBackupCodes`).
-    pub async fn regenerate_user_backup_codes(
+    pub fn regenerate_user_backup_codes(
         &self,
         user_id: &str,
-    ) -> ::std::result::Result<crate::types::BackupCodesResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::BackupCodesResponse, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "regenerateUserBackupCodes",
             Method::POST,
             format!("/users/{}/backup-codes/regenerate", segment(user_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /users/{user_id}/emails/{email_id}/make-primary` (operation `makeUserEmailPrimary`).
-    pub async fn make_user_email_primary(
+    pub fn make_user_email_primary(
         &self,
         user_id: &str,
         email_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "makeUserEmailPrimary",
             Method::POST,
@@ -395,14 +501,16 @@ impl<'a> Users<'a> {
                 segment(email_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /users/{user_id}/phones/{phone_id}/make-primary` (operation `makeUserPhonePrimary`).
-    pub async fn make_user_phone_primary(
+    pub fn make_user_phone_primary(
         &self,
         user_id: &str,
         phone_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "makeUserPhonePrimary",
             Method::POST,
@@ -412,6 +520,7 @@ impl<'a> Users<'a> {
                 segment(phone_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
 }

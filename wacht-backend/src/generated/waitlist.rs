@@ -6,26 +6,33 @@ use crate::types::*;
 use crate::{Backend, Call, Error, segment};
 use futures_util::Stream;
 use http::Method;
+use std::future::Future;
 impl Backend {
     /// The `Waitlist` operations.
-    pub fn waitlist(&self) -> Waitlist<'_> {
-        Waitlist { backend: self }
+    pub fn waitlist(&self) -> Waitlist {
+        Waitlist {
+            backend: self.clone(),
+        }
     }
 }
 /// The `Waitlist` operations of the backend API: [`Backend::waitlist`](crate::Backend::waitlist).
-#[derive(Debug, Clone, Copy)]
-pub struct Waitlist<'a> {
-    backend: &'a crate::Backend,
+#[derive(Debug, Clone)]
+pub struct Waitlist {
+    backend: crate::Backend,
 }
-impl<'a> Waitlist<'a> {
+impl Waitlist {
     /// `GET /waitlist` (operation `getUserWaitlist`).
-    pub async fn list(
+    pub fn list(
         &self,
         query: WaitlistListQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::DeploymentWaitlistUser>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::DeploymentWaitlistUser>, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new("getUserWaitlist", Method::GET, "/waitlist".to_owned());
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// Every page of [`list`](Self::list), from `query`'s offset on (`GET /waitlist`): the stream ends after the last page or the first error.
     pub fn list_pages(
@@ -45,15 +52,18 @@ impl<'a> Waitlist<'a> {
         })
     }
     /// `POST /waitlist/{waitlist_user_id}/approve` (operation `approveWaitlistUser`).
-    pub async fn approve(
+    pub fn approve(
         &self,
         waitlist_user_id: &str,
-    ) -> ::std::result::Result<crate::types::DeploymentInvitation, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::DeploymentInvitation, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "approveWaitlistUser",
             Method::POST,
             format!("/waitlist/{}/approve", segment(waitlist_user_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
 }

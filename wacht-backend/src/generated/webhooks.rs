@@ -6,26 +6,32 @@ use crate::types::*;
 use crate::{Backend, Call, Error, segment};
 use futures_util::Stream;
 use http::Method;
+use std::future::Future;
 impl Backend {
     /// The `Webhooks` operations.
-    pub fn webhooks(&self) -> Webhooks<'_> {
-        Webhooks { backend: self }
+    pub fn webhooks(&self) -> Webhooks {
+        Webhooks {
+            backend: self.clone(),
+        }
     }
 }
 /// The `Webhooks` operations of the backend API: [`Backend::webhooks`](crate::Backend::webhooks).
-#[derive(Debug, Clone, Copy)]
-pub struct Webhooks<'a> {
-    backend: &'a crate::Backend,
+#[derive(Debug, Clone)]
+pub struct Webhooks {
+    backend: crate::Backend,
 }
-impl<'a> Webhooks<'a> {
+impl Webhooks {
     /// `GET /webhooks/apps` (operation `listWebhookApps`).
-    pub async fn list_webhook_apps(
+    pub fn list_webhook_apps(
         &self,
         query: WebhooksListWebhookAppsQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::WebhookApp>, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::Page<crate::types::WebhookApp>, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new("listWebhookApps", Method::GET, "/webhooks/apps".to_owned());
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// Every page of [`list_webhook_apps`](Self::list_webhook_apps), from `query`'s offset on (`GET /webhooks/apps`): the stream ends after the last page or the first error.
     pub fn list_webhook_apps_pages(
@@ -44,183 +50,240 @@ impl<'a> Webhooks<'a> {
         })
     }
     /// `POST /webhooks/apps` (operation `createWebhookApp`).
-    pub async fn create_webhook_app(
+    pub fn create_webhook_app(
         &self,
         body: &crate::types::CreateWebhookAppRequest,
-    ) -> ::std::result::Result<crate::types::WebhookApp, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WebhookApp, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "createWebhookApp",
             Method::POST,
             "/webhooks/apps".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /webhooks/event-catalogs` (operation `listEventCatalogs`).
-    pub async fn list_event_catalogs(
+    pub fn list_event_catalogs(
         &self,
-    ) -> ::std::result::Result<crate::Page<crate::types::WebhookEventCatalog>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::WebhookEventCatalog>, Error>,
+    > + Send
+    + 'static {
         let call = Call::new(
             "listEventCatalogs",
             Method::GET,
             "/webhooks/event-catalogs".to_owned(),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /webhooks/event-catalogs` (operation `createEventCatalog`).
-    pub async fn create_event_catalog(
+    pub fn create_event_catalog(
         &self,
         body: &crate::types::CreateEventCatalogRequest,
-    ) -> ::std::result::Result<crate::types::WebhookEventCatalog, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WebhookEventCatalog, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "createEventCatalog",
             Method::POST,
             "/webhooks/event-catalogs".to_owned(),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /webhooks/event-catalogs/{slug}` (operation `getEventCatalog`).
-    pub async fn get_event_catalog(
+    pub fn get_event_catalog(
         &self,
         slug: &str,
-    ) -> ::std::result::Result<crate::types::WebhookEventCatalog, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WebhookEventCatalog, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "getEventCatalog",
             Method::GET,
             format!("/webhooks/event-catalogs/{}", segment(slug)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PUT /webhooks/event-catalogs/{slug}` (operation `updateEventCatalog`).
-    pub async fn update_event_catalog(
+    pub fn update_event_catalog(
         &self,
         slug: &str,
         body: &crate::types::UpdateEventCatalogRequest,
-    ) -> ::std::result::Result<crate::types::WebhookEventCatalog, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WebhookEventCatalog, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "updateEventCatalog",
             Method::PUT,
             format!("/webhooks/event-catalogs/{}", segment(slug)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `POST /webhooks/event-catalogs/{slug}/append-events` (operation `appendEventsToCatalog`).
-    pub async fn append_events_to_catalog(
+    pub fn append_events_to_catalog(
         &self,
         slug: &str,
         body: &crate::types::AppendEventsToCatalogRequest,
-    ) -> ::std::result::Result<crate::types::WebhookEventCatalog, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WebhookEventCatalog, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "appendEventsToCatalog",
             Method::POST,
             format!("/webhooks/event-catalogs/{}/append-events", segment(slug)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `POST /webhooks/event-catalogs/{slug}/archive-event` (operation `archiveEventInCatalog`).
-    pub async fn archive_event_in_catalog(
+    pub fn archive_event_in_catalog(
         &self,
         slug: &str,
         body: &crate::types::ArchiveEventInCatalogRequest,
-    ) -> ::std::result::Result<crate::types::WebhookEventCatalog, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WebhookEventCatalog, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "archiveEventInCatalog",
             Method::POST,
             format!("/webhooks/event-catalogs/{}/archive-event", segment(slug)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `PATCH /webhooks/apps/{app_slug}` (operation `updateWebhookApp`).
-    pub async fn update_webhook_app(
+    pub fn update_webhook_app(
         &self,
         app_slug: &str,
         body: &crate::types::UpdateWebhookAppRequest,
-    ) -> ::std::result::Result<crate::types::WebhookApp, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WebhookApp, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateWebhookApp",
             Method::PATCH,
             format!("/webhooks/apps/{}", segment(app_slug)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /webhooks/apps/{app_slug}` (operation `getWebhookApp`).
-    pub async fn get_webhook_app(
+    pub fn get_webhook_app(
         &self,
         app_slug: &str,
-    ) -> ::std::result::Result<crate::types::WebhookApp, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WebhookApp, Error>> + Send + 'static
+    {
         let call = Call::new(
             "getWebhookApp",
             Method::GET,
             format!("/webhooks/apps/{}", segment(app_slug)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `DELETE /webhooks/apps/{app_slug}` (operation `deleteWebhookApp`).
-    pub async fn delete_webhook_app(
+    pub fn delete_webhook_app(
         &self,
         app_slug: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteWebhookApp",
             Method::DELETE,
             format!("/webhooks/apps/{}", segment(app_slug)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /webhooks/apps/{app_slug}/rotate-secret` (operation `rotateWebhookSecret`).
-    pub async fn rotate_webhook_secret(
+    pub fn rotate_webhook_secret(
         &self,
         app_slug: &str,
-    ) -> ::std::result::Result<crate::types::WebhookApp, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WebhookApp, Error>> + Send + 'static
+    {
         let call = Call::new(
             "rotateWebhookSecret",
             Method::POST,
             format!("/webhooks/apps/{}/rotate-secret", segment(app_slug)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /webhooks/apps/{app_slug}/events` (operation `getWebhookEvents`).
-    pub async fn get_webhook_events(
+    pub fn get_webhook_events(
         &self,
         app_slug: &str,
-    ) -> ::std::result::Result<crate::types::GetAvailableEventsResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::GetAvailableEventsResponse, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "getWebhookEvents",
             Method::GET,
             format!("/webhooks/apps/{}/events", segment(app_slug)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /webhooks/apps/{app_slug}/catalog` (operation `getWebhookCatalog`).
-    pub async fn get_webhook_catalog(
+    pub fn get_webhook_catalog(
         &self,
         app_slug: &str,
-    ) -> ::std::result::Result<crate::types::WebhookEventCatalog, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WebhookEventCatalog, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "getWebhookCatalog",
             Method::GET,
             format!("/webhooks/apps/{}/catalog", segment(app_slug)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /webhooks/apps/{app_slug}/endpoints` (operation `listWebhookEndpoints`).
-    pub async fn list_webhook_endpoints(
+    pub fn list_webhook_endpoints(
         &self,
         app_slug: &str,
         query: WebhooksListWebhookEndpointsQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::WebhookEndpoint>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::WebhookEndpoint>, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "listWebhookEndpoints",
             Method::GET,
             format!("/webhooks/apps/{}/endpoints", segment(app_slug)),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// Every page of [`list_webhook_endpoints`](Self::list_webhook_endpoints), from `query`'s offset on (`GET /webhooks/apps/{app_slug}/endpoints`): the stream ends after the last page or the first error.
     pub fn list_webhook_endpoints_pages(
@@ -245,26 +308,32 @@ impl<'a> Webhooks<'a> {
         })
     }
     /// `POST /webhooks/apps/{app_slug}/endpoints` (operation `createWebhookEndpointForApp`).
-    pub async fn create_webhook_endpoint_for_app(
+    pub fn create_webhook_endpoint_for_app(
         &self,
         app_slug: &str,
         body: &crate::types::CreateWebhookEndpointRequest,
-    ) -> ::std::result::Result<crate::types::WebhookEndpoint, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WebhookEndpoint, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "createWebhookEndpointForApp",
             Method::POST,
             format!("/webhooks/apps/{}/endpoints", segment(app_slug)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `PATCH /webhooks/apps/{app_slug}/endpoints/{endpoint_id}` (operation `updateWebhookEndpointForApp`).
-    pub async fn update_webhook_endpoint_for_app(
+    pub fn update_webhook_endpoint_for_app(
         &self,
         app_slug: &str,
         endpoint_id: &str,
         body: &crate::types::UpdateWebhookEndpointRequest,
-    ) -> ::std::result::Result<crate::types::WebhookEndpoint, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WebhookEndpoint, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateWebhookEndpointForApp",
             Method::PATCH,
@@ -274,15 +343,20 @@ impl<'a> Webhooks<'a> {
                 segment(endpoint_id)
             ),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /webhooks/apps/{app_slug}/endpoints/{endpoint_id}` (operation `deleteWebhookEndpointForApp`).
-    pub async fn delete_webhook_endpoint_for_app(
+    pub fn delete_webhook_endpoint_for_app(
         &self,
         app_slug: &str,
         endpoint_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteWebhookEndpointForApp",
             Method::DELETE,
@@ -292,33 +366,43 @@ impl<'a> Webhooks<'a> {
                 segment(endpoint_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /webhooks/apps/{app_slug}/stats` (operation `getWebhookStats`).
-    pub async fn get_webhook_stats(
+    pub fn get_webhook_stats(
         &self,
         app_slug: &str,
-    ) -> ::std::result::Result<crate::types::WebhookStats, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WebhookStats, Error>> + Send + 'static
+    {
         let call = Call::new(
             "getWebhookStats",
             Method::GET,
             format!("/webhooks/apps/{}/stats", segment(app_slug)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /webhooks/apps/{app_slug}/deliveries` (operation `getAppWebhookDeliveries`).
-    pub async fn get_app_webhook_deliveries(
+    pub fn get_app_webhook_deliveries(
         &self,
         app_slug: &str,
         query: WebhooksGetAppWebhookDeliveriesQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::WebhookDeliveryListResponse>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<
+            crate::Page<crate::types::WebhookDeliveryListResponse>,
+            Error,
+        >,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "getAppWebhookDeliveries",
             Method::GET,
             format!("/webhooks/apps/{}/deliveries", segment(app_slug)),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// Every page of [`get_app_webhook_deliveries`](Self::get_app_webhook_deliveries), from `query`'s offset on (`GET /webhooks/apps/{app_slug}/deliveries`): the stream ends after the last page or the first error.
     pub fn get_app_webhook_deliveries_pages(
@@ -344,12 +428,15 @@ impl<'a> Webhooks<'a> {
         })
     }
     /// `POST /webhooks/apps/{app_slug}/endpoints/{endpoint_id}/test` (operation `testWebhookEndpoint`).
-    pub async fn test_webhook_endpoint(
+    pub fn test_webhook_endpoint(
         &self,
         app_slug: &str,
         endpoint_id: &str,
         body: &crate::types::TestWebhookEndpointRequest,
-    ) -> ::std::result::Result<crate::types::TestWebhookEndpointResponse, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::types::TestWebhookEndpointResponse, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "testWebhookEndpoint",
             Method::POST,
@@ -359,29 +446,42 @@ impl<'a> Webhooks<'a> {
                 segment(endpoint_id)
             ),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `POST /webhooks/apps/{app_slug}/trigger` (operation `triggerWebhookEvent`).
-    pub async fn trigger_webhook_event(
+    pub fn trigger_webhook_event(
         &self,
         app_slug: &str,
         body: &crate::types::TriggerWebhookEventRequest,
-    ) -> ::std::result::Result<crate::types::TriggerWebhookEventResponse, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::types::TriggerWebhookEventResponse, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "triggerWebhookEvent",
             Method::POST,
             format!("/webhooks/apps/{}/trigger", segment(app_slug)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /webhooks/apps/{app_slug}/deliveries/{delivery_id}` (operation `getWebhookDeliveryDetailsForApp`).
-    pub async fn get_webhook_delivery_details_for_app(
+    pub fn get_webhook_delivery_details_for_app(
         &self,
         app_slug: &str,
         delivery_id: &str,
-    ) -> ::std::result::Result<crate::types::WebhookDeliveryDetails, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WebhookDeliveryDetails, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "getWebhookDeliveryDetailsForApp",
             Method::GET,
@@ -391,42 +491,55 @@ impl<'a> Webhooks<'a> {
                 segment(delivery_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /webhooks/apps/{app_slug}/deliveries/replay` (operation `listWebhookReplayTasks`).
-    pub async fn list_webhook_replay_tasks(
+    pub fn list_webhook_replay_tasks(
         &self,
         app_slug: &str,
         query: WebhooksListWebhookReplayTasksQuery,
-    ) -> ::std::result::Result<crate::types::ReplayTaskListResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ReplayTaskListResponse, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "listWebhookReplayTasks",
             Method::GET,
             format!("/webhooks/apps/{}/deliveries/replay", segment(app_slug)),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /webhooks/apps/{app_slug}/deliveries/replay` (operation `replayWebhookDelivery`).
-    pub async fn replay_webhook_delivery(
+    pub fn replay_webhook_delivery(
         &self,
         app_slug: &str,
         body: &crate::types::ReplayWebhookDeliveryRequest,
-    ) -> ::std::result::Result<crate::types::ReplayWebhookDeliveryResponse, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::types::ReplayWebhookDeliveryResponse, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "replayWebhookDelivery",
             Method::POST,
             format!("/webhooks/apps/{}/deliveries/replay", segment(app_slug)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `GET /webhooks/apps/{app_slug}/deliveries/replay/{task_id}` (operation `getWebhookReplayTaskStatus`).
-    pub async fn get_webhook_replay_task_status(
+    pub fn get_webhook_replay_task_status(
         &self,
         app_slug: &str,
         task_id: &str,
-    ) -> ::std::result::Result<crate::types::ReplayTaskStatusResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ReplayTaskStatusResponse, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "getWebhookReplayTaskStatus",
             Method::GET,
@@ -436,14 +549,17 @@ impl<'a> Webhooks<'a> {
                 segment(task_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /webhooks/apps/{app_slug}/deliveries/replay/{task_id}/cancel` (operation `cancelWebhookReplayTask`).
-    pub async fn cancel_webhook_replay_task(
+    pub fn cancel_webhook_replay_task(
         &self,
         app_slug: &str,
         task_id: &str,
-    ) -> ::std::result::Result<crate::types::ReplayTaskCancelResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ReplayTaskCancelResponse, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "cancelWebhookReplayTask",
             Method::POST,
@@ -453,46 +569,56 @@ impl<'a> Webhooks<'a> {
                 segment(task_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /webhooks/endpoints/{endpoint_id}/reactivate` (operation `reactivateWebhookEndpoint`).
-    pub async fn reactivate_webhook_endpoint(
+    pub fn reactivate_webhook_endpoint(
         &self,
         endpoint_id: &str,
-    ) -> ::std::result::Result<crate::types::ReactivateEndpointResponse, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::ReactivateEndpointResponse, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "reactivateWebhookEndpoint",
             Method::POST,
             format!("/webhooks/endpoints/{}/reactivate", segment(endpoint_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /webhooks/apps/{app_slug}/analytics` (operation `getWebhookAnalytics`).
-    pub async fn get_webhook_analytics(
+    pub fn get_webhook_analytics(
         &self,
         app_slug: &str,
         query: WebhooksGetWebhookAnalyticsQuery,
-    ) -> ::std::result::Result<crate::types::WebhookAnalyticsResult, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WebhookAnalyticsResult, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "getWebhookAnalytics",
             Method::GET,
             format!("/webhooks/apps/{}/analytics", segment(app_slug)),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `GET /webhooks/apps/{app_slug}/timeseries` (operation `getWebhookTimeseries`).
-    pub async fn get_webhook_timeseries(
+    pub fn get_webhook_timeseries(
         &self,
         app_slug: &str,
         query: WebhooksGetWebhookTimeseriesQuery,
-    ) -> ::std::result::Result<crate::types::WebhookTimeseriesResult, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WebhookTimeseriesResult, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "getWebhookTimeseries",
             Method::GET,
             format!("/webhooks/apps/{}/timeseries", segment(app_slug)),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
 }

@@ -6,41 +6,50 @@ use crate::types::*;
 use crate::{Backend, Call, Error, segment};
 use futures_util::Stream;
 use http::Method;
+use std::future::Future;
 impl Backend {
     /// The `Workspaces` operations.
-    pub fn workspaces(&self) -> Workspaces<'_> {
-        Workspaces { backend: self }
+    pub fn workspaces(&self) -> Workspaces {
+        Workspaces {
+            backend: self.clone(),
+        }
     }
 }
 /// The `Workspaces` operations of the backend API: [`Backend::workspaces`](crate::Backend::workspaces).
-#[derive(Debug, Clone, Copy)]
-pub struct Workspaces<'a> {
-    backend: &'a crate::Backend,
+#[derive(Debug, Clone)]
+pub struct Workspaces {
+    backend: crate::Backend,
 }
-impl<'a> Workspaces<'a> {
+impl Workspaces {
     /// The `members` of one workspace: `workspace_id`.
-    pub fn members(&self, workspace_id: &str) -> WorkspacesMembers<'a> {
+    pub fn members(&self, workspace_id: &str) -> WorkspacesMembers {
         WorkspacesMembers {
-            backend: self.backend,
+            backend: self.backend.clone(),
             workspace_id: workspace_id.to_owned(),
         }
     }
     /// The `roles` of one workspace: `workspace_id`.
-    pub fn roles(&self, workspace_id: &str) -> WorkspacesRoles<'a> {
+    pub fn roles(&self, workspace_id: &str) -> WorkspacesRoles {
         WorkspacesRoles {
-            backend: self.backend,
+            backend: self.backend.clone(),
             workspace_id: workspace_id.to_owned(),
         }
     }
     /// `GET /workspaces` (operation `getWorkspaceList`).
-    pub async fn list(
+    pub fn list(
         &self,
         query: WorkspacesListQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::WorkspaceWithOrganizationName>, Error>
-    {
+    ) -> impl Future<
+        Output = ::std::result::Result<
+            crate::Page<crate::types::WorkspaceWithOrganizationName>,
+            Error,
+        >,
+    > + Send
+    + 'static {
         let mut call = Call::new("getWorkspaceList", Method::GET, "/workspaces".to_owned());
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// Every page of [`list`](Self::list), from `query`'s offset on (`GET /workspaces`): the stream ends after the last page or the first error.
     pub fn list_pages(
@@ -63,64 +72,78 @@ impl<'a> Workspaces<'a> {
         })
     }
     /// `GET /workspaces/{workspace_id}` (operation `getWorkspaceDetails`).
-    pub async fn get(
+    pub fn get(
         &self,
         workspace_id: &str,
-    ) -> ::std::result::Result<crate::types::WorkspaceDetails, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WorkspaceDetails, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "getWorkspaceDetails",
             Method::GET,
             format!("/workspaces/{}", segment(workspace_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PATCH /workspaces/{workspace_id}` (operation `updateWorkspace`).
-    pub async fn update(
+    pub fn update(
         &self,
         workspace_id: &str,
         form: &WorkspacesUpdateForm,
-    ) -> ::std::result::Result<crate::types::Workspace, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::Workspace, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateWorkspace",
             Method::PATCH,
             format!("/workspaces/{}", segment(workspace_id)),
         );
-        call.body = crate::form_body(form.to_form()?);
-        self.backend.send(call).await
+        let body = form.to_form().map(crate::form_body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /workspaces/{workspace_id}` (operation `deleteWorkspace`).
-    pub async fn delete(
+    pub fn delete(
         &self,
         workspace_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteWorkspace",
             Method::DELETE,
             format!("/workspaces/{}", segment(workspace_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
 }
 /// The `members` operations of one of [`Workspaces`](crate::Workspaces)'s resources ([`Workspaces::members`](crate::Workspaces::members)).
 #[derive(Debug, Clone)]
-pub struct WorkspacesMembers<'a> {
-    backend: &'a crate::Backend,
+pub struct WorkspacesMembers {
+    backend: crate::Backend,
     /// `workspace_id`.
     workspace_id: ::std::string::String,
 }
-impl<'a> WorkspacesMembers<'a> {
+impl WorkspacesMembers {
     /// `GET /workspaces/{workspace_id}/members` (operation `getWorkspaceMembers`).
-    pub async fn list(
+    pub fn list(
         &self,
         query: WorkspacesMembersListQuery,
-    ) -> ::std::result::Result<crate::Page<crate::types::WorkspaceMemberDetails>, Error> {
+    ) -> impl Future<
+        Output = ::std::result::Result<crate::Page<crate::types::WorkspaceMemberDetails>, Error>,
+    > + Send
+    + 'static {
         let mut call = Call::new(
             "getWorkspaceMembers",
             Method::GET,
             format!("/workspaces/{}/members", segment(&self.workspace_id)),
         );
         call.query = query.pairs();
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// Every page of [`list`](Self::list), from `query`'s offset on (`GET /workspaces/{workspace_id}/members`): the stream ends after the last page or the first error.
     pub fn list_pages(
@@ -145,23 +168,30 @@ impl<'a> WorkspacesMembers<'a> {
         })
     }
     /// `POST /workspaces/{workspace_id}/members` (operation `addWorkspaceMember`).
-    pub async fn add(
+    pub fn add(
         &self,
         body: &crate::types::AddWorkspaceMemberRequest,
-    ) -> ::std::result::Result<crate::types::WorkspaceMemberDetails, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WorkspaceMemberDetails, Error>>
+    + Send
+    + 'static {
         let mut call = Call::new(
             "addWorkspaceMember",
             Method::POST,
             format!("/workspaces/{}/members", segment(&self.workspace_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /workspaces/{workspace_id}/members/{membership_id}` (operation `removeWorkspaceMember`).
-    pub async fn remove(
+    pub fn remove(
         &self,
         membership_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "removeWorkspaceMember",
             Method::DELETE,
@@ -171,14 +201,16 @@ impl<'a> WorkspacesMembers<'a> {
                 segment(membership_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `PATCH /workspaces/{workspace_id}/members/{membership_id}` (operation `updateWorkspaceMember`).
-    pub async fn update(
+    pub fn update(
         &self,
         membership_id: &str,
         body: &crate::types::UpdateWorkspaceMemberRequest,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateWorkspaceMember",
             Method::PATCH,
@@ -188,15 +220,20 @@ impl<'a> WorkspacesMembers<'a> {
                 segment(membership_id)
             ),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `POST /workspaces/{workspace_id}/members/{membership_id}/roles/{role_id}` (operation `addWorkspaceMemberRole`).
-    pub async fn add_role(
+    pub fn add_role(
         &self,
         membership_id: &str,
         role_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "addWorkspaceMemberRole",
             Method::POST,
@@ -207,14 +244,16 @@ impl<'a> WorkspacesMembers<'a> {
                 segment(role_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `DELETE /workspaces/{workspace_id}/members/{membership_id}/roles/{role_id}` (operation `removeWorkspaceMemberRole`).
-    pub async fn remove_role(
+    pub fn remove_role(
         &self,
         membership_id: &str,
         role_id: &str,
-    ) -> ::std::result::Result<::serde_json::Value, Error> {
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "removeWorkspaceMemberRole",
             Method::DELETE,
@@ -225,47 +264,57 @@ impl<'a> WorkspacesMembers<'a> {
                 segment(role_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
 }
 /// The `roles` operations of one of [`Workspaces`](crate::Workspaces)'s resources ([`Workspaces::roles`](crate::Workspaces::roles)).
 #[derive(Debug, Clone)]
-pub struct WorkspacesRoles<'a> {
-    backend: &'a crate::Backend,
+pub struct WorkspacesRoles {
+    backend: crate::Backend,
     /// `workspace_id`.
     workspace_id: ::std::string::String,
 }
-impl<'a> WorkspacesRoles<'a> {
+impl WorkspacesRoles {
     /// `GET /workspaces/{workspace_id}/roles` (operation `getWorkspaceRoles`).
-    pub async fn list(
+    pub fn list(
         &self,
-    ) -> ::std::result::Result<crate::Page<crate::types::WorkspaceRole>, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::Page<crate::types::WorkspaceRole>, Error>>
+    + Send
+    + 'static {
         let call = Call::new(
             "getWorkspaceRoles",
             Method::GET,
             format!("/workspaces/{}/roles", segment(&self.workspace_id)),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
     /// `POST /workspaces/{workspace_id}/roles` (operation `createWorkspaceRole`).
-    pub async fn create(
+    pub fn create(
         &self,
         body: &crate::types::CreateWorkspaceRoleRequest,
-    ) -> ::std::result::Result<crate::types::WorkspaceRole, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WorkspaceRole, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "createWorkspaceRole",
             Method::POST,
             format!("/workspaces/{}/roles", segment(&self.workspace_id)),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `PATCH /workspaces/{workspace_id}/roles/{role_id}` (operation `updateWorkspaceRole`).
-    pub async fn update(
+    pub fn update(
         &self,
         role_id: &str,
         body: &crate::types::UpdateWorkspaceRoleRequest,
-    ) -> ::std::result::Result<crate::types::WorkspaceRole, Error> {
+    ) -> impl Future<Output = ::std::result::Result<crate::types::WorkspaceRole, Error>> + Send + 'static
+    {
         let mut call = Call::new(
             "updateWorkspaceRole",
             Method::PATCH,
@@ -275,11 +324,19 @@ impl<'a> WorkspacesRoles<'a> {
                 segment(role_id)
             ),
         );
-        call.body = crate::json_body(body)?;
-        self.backend.send(call).await
+        let body = crate::json_body(body);
+        let backend = self.backend.clone();
+        async move {
+            call.body = body?;
+            backend.send(call).await
+        }
     }
     /// `DELETE /workspaces/{workspace_id}/roles/{role_id}` (operation `deleteWorkspaceRole`).
-    pub async fn delete(&self, role_id: &str) -> ::std::result::Result<::serde_json::Value, Error> {
+    pub fn delete(
+        &self,
+        role_id: &str,
+    ) -> impl Future<Output = ::std::result::Result<::serde_json::Value, Error>> + Send + 'static
+    {
         let call = Call::new(
             "deleteWorkspaceRole",
             Method::DELETE,
@@ -289,6 +346,7 @@ impl<'a> WorkspacesRoles<'a> {
                 segment(role_id)
             ),
         );
-        self.backend.send(call).await
+        let backend = self.backend.clone();
+        async move { backend.send(call).await }
     }
 }

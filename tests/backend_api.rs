@@ -641,3 +641,23 @@ async fn the_example_runs_on_the_emulator() {
     let gone = wacht.backend().organizations().get(org).await.unwrap_err();
     assert_eq!(status_of(&gone).0, StatusCode::NOT_FOUND);
 }
+
+/// Handles can be kept in variables and their futures spawned: they own a clone of the client
+/// and the request is built when the method is called (the arguments are not borrowed by the
+/// future).
+#[tokio::test]
+async fn handles_are_kept_and_futures_spawned() {
+    let (local, wacht) = start();
+    let users = wacht.backend().users(); // the client is a temporary: the handle owns a clone
+    let ids: Vec<String> = local.users().iter().take(3).map(|u| u.id.clone()).collect();
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|id| tokio::spawn(users.get(id.as_str())))
+        .collect();
+    drop(users);
+    for (task, id) in tasks.into_iter().zip(&ids) {
+        let details = task.await.unwrap().unwrap();
+        assert_eq!(&details.id, id);
+    }
+    assert_eq!(local.backend_calls().len(), 3);
+}

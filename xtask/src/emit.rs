@@ -882,14 +882,20 @@ fn operation(op: &Operation, answer: &Answer, body: Option<&TokenStream>) -> Res
     let (set_query, use_query) = if !has_query {
         (quote!(), quote!())
     } else if query_fallible {
-        (quote!(let query = query.pairs();), quote!(call.query = query?;))
+        (
+            quote!(let query = query.pairs();),
+            quote!(call.query = query?;),
+        )
     } else {
         (quote!(call.query = query.pairs();), quote!())
     };
     let (set_body, use_body) = match (&op.body, body) {
         (Some(BodySpec::Json(_)), Some(ty)) => {
             args.push(quote!(body: &#ty));
-            (quote!(let body = crate::json_body(body);), quote!(call.body = body?;))
+            (
+                quote!(let body = crate::json_body(body);),
+                quote!(call.body = body?;),
+            )
         }
         (Some(BodySpec::Multipart(_)), _) => {
             let form = format_ident!("{}Form", op.name.type_prefix());

@@ -447,7 +447,7 @@ pub use wacht_backend::types::SortOrder;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use http::Method;
     // On wasm32 the same tests run under Node (wasm-bindgen-test-runner).
     #[cfg(target_family = "wasm")]
     use wasm_bindgen_test::wasm_bindgen_test as test;

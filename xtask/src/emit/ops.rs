@@ -216,71 +216,59 @@ pub(super) fn operation(
     // Streams over every page, for the lists that take an offset or a cursor.
     let offset = op.query.iter().any(|p| p.name == "offset");
     let cursor = op.query.iter().any(|p| p.name == "cursor");
-    let pages = match answer {
-        Answer::Page(item) if offset && op.body.is_none() => {
-            let pages_ident = format_ident!("{}_pages", op.name.method);
-            let doc = format!(
-                "Every page of [`{m}`](Self::{m}), from `query`'s offset on (`{} {}`): \
-                 the stream ends after the last page or the first error.",
-                op.method,
-                op.path,
-                m = op.name.method
-            );
-            let bound_owned = bound.as_ref().map(|b| {
-                let p = ident(b);
-                quote!(let #p = self.#p.clone();)
-            });
-            let owned_path = owned_path(op, &path_format);
-            Some(quote! {
-                #[doc = #doc]
-                pub fn #pages_ident(&self, #(#args),*) -> impl Stream<Item = ::std::result::Result<crate::Page<#item>, Error>> + Send + 'static {
-                    let backend = self.backend.clone();
-                    #bound_owned
-                    #(#owned)*
-                    let start = query.offset.unwrap_or(0);
-                    crate::offset_pages(start, move |offset| {
-                        let mut call = Call::new(#id, Method::#http_method, #owned_path);
-                        call.query = query.clone().offset(offset).pairs();
-                        let backend = backend.clone();
-                        async move { backend.send(call).await }
-                    })
-                }
-            })
-        }
-        Answer::CursorPage(item) if cursor && op.body.is_none() => {
-            let pages_ident = format_ident!("{}_pages", op.name.method);
-            let doc = format!(
-                "Every page of [`{m}`](Self::{m}), from `query`'s cursor on (`{} {}`): \
-                 the stream ends after the last page or the first error.",
-                op.method,
-                op.path,
-                m = op.name.method
-            );
-            let bound_owned = bound.as_ref().map(|b| {
-                let p = ident(b);
-                quote!(let #p = self.#p.clone();)
-            });
-            let owned_path = owned_path(op, &path_format);
-            Some(quote! {
-                #[doc = #doc]
-                pub fn #pages_ident(&self, #(#args),*) -> impl Stream<Item = ::std::result::Result<crate::CursorPage<#item>, Error>> + Send + 'static {
-                    let backend = self.backend.clone();
-                    #bound_owned
-                    #(#owned)*
-                    let start = query.cursor.clone();
-                    crate::cursor_pages(start, move |cursor| {
-                        let mut call = Call::new(#id, Method::#http_method, #owned_path);
-                        let mut query = query.clone();
-                        query.cursor = cursor;
-                        call.query = query.pairs();
-                        let backend = backend.clone();
-                        async move { backend.send(call).await }
-                    })
-                }
-            })
-        }
+    // (what the stream walks by, the page type, the first position, the pager, the call's query)
+    let walk = match answer {
+        Answer::Page(item) if offset && op.body.is_none() => Some((
+            "offset",
+            quote!(crate::Page<#item>),
+            quote!(query.offset.unwrap_or(0)),
+            quote!(crate::offset_pages),
+            quote!(call.query = query.clone().offset(offset).pairs();),
+        )),
+        Answer::CursorPage(item) if cursor && op.body.is_none() => Some((
+            "cursor",
+            quote!(crate::CursorPage<#item>),
+            quote!(query.cursor.clone()),
+            quote!(crate::cursor_pages),
+            quote! {
+                let mut query = query.clone();
+                query.cursor = cursor;
+                call.query = query.pairs();
+            },
+        )),
         _ => None,
     };
+    let pages = walk.map(|(by, page, start, pager, page_query)| {
+        let pages_ident = format_ident!("{}_pages", op.name.method);
+        let position = format_ident!("{}", by);
+        let doc = format!(
+            "Every page of [`{m}`](Self::{m}), from `query`'s {by} on (`{} {}`): \
+             the stream ends after the last page or the first error.",
+            op.method,
+            op.path,
+            m = op.name.method
+        );
+        let bound_owned = bound.as_ref().map(|b| {
+            let p = ident(b);
+            quote!(let #p = self.#p.clone();)
+        });
+        let owned_path = owned_path(op, &path_format);
+        quote! {
+            #[doc = #doc]
+            pub fn #pages_ident(&self, #(#args),*) -> impl Stream<Item = ::std::result::Result<#page, Error>> + Send + 'static {
+                let backend = self.backend.clone();
+                #bound_owned
+                #(#owned)*
+                let start = #start;
+                #pager(start, move |#position| {
+                    let mut call = Call::new(#id, Method::#http_method, #owned_path);
+                    #page_query
+                    let backend = backend.clone();
+                    async move { backend.send(call).await }
+                })
+            }
+        }
+    });
     Ok(quote!(#main #pages))
 }
 
